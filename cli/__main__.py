@@ -1,0 +1,5 @@
+"""Allows ``python -m cli``."""
+
+from cli.main import run
+
+run()

@@ -1,0 +1,111 @@
+"""What every command shares: the global options, the open database, output.
+
+``AppContext`` is built by the root callback from the global options and
+passed down in ``ctx.obj``. Data goes to stdout (one JSON document under
+``--json``), messages to stderr, so piped output stays clean.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.settings import Settings, load_settings
+from cli.store import open_database, resolve_db_path
+
+
+@dataclass
+class AppContext:
+    """Global options and lazily opened resources."""
+
+    db_option: Path | None = None
+    config_option: Path | None = None
+    as_of: date = field(default_factory=date.today)
+    as_of_explicit: bool = False
+    json_output: bool = False
+    quiet: bool = False
+    wait: float = 30.0
+    debug: bool = False
+    _settings: Settings | None = None
+    _con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def db_path(self) -> Path:
+        return resolve_db_path(self.db_option)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_option, default_dir=self.db_path.parent)
+        return self._settings
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """The database, opened (and upgraded) on first use."""
+        if self._con is None:
+            self._con = open_database(self.db_path, wait=self.wait, memory_limit=self.settings.memory_limit)
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @property
+    def console(self) -> Console:
+        """Rich console on stdout; plain when not a terminal or when NO_COLOR is set."""
+        return Console(highlight=False, soft_wrap=False)
+
+    @property
+    def err_console(self) -> Console:
+        return Console(stderr=True, highlight=False)
+
+    def emit(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
+        """Print ``data`` as JSON under ``--json``; otherwise call ``render`` unless ``--quiet``."""
+        if self.json_output:
+            sys.stdout.write(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+            return
+        if self.quiet or render is None:
+            return
+        render(self.console)
+
+    def info(self, message: str) -> None:
+        """A progress or status message on stderr (silent under --quiet or --json)."""
+        if not self.quiet and not self.json_output:
+            self.err_console.print(message)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    """The ``AppContext`` the root callback stored (a default one in isolated calls)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext()
+    return root.obj
+
+
+def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
+    """A simple rich table with ``columns`` as headers."""
+    result = Table(title=title, title_justify="left")
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*["" if v is None else str(v) for v in row])
+    return result

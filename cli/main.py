@@ -1,0 +1,169 @@
+"""The root Typer app: global options, error handling, command groups.
+
+Every error is mapped to an exit code here and only here (``exit_code_for``):
+a ``CrmsegError`` prints its one-paragraph message on stderr, anything else
+is a bug, whose traceback (never with local variables, which may hold contact
+data) goes to a log file whose path is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from cli import __version__
+from cli.commands import demo as demo_command
+from cli.commands import init as init_command
+from cli.commands import stats as stats_command
+from cli.commands.common import AppContext
+from cli.errors import CrmsegError, ExitCode, exit_code_for
+
+
+def _write_error_log(error: BaseException) -> Path:
+    folder = Path(tempfile.gettempdir()) / "crmseg"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = folder / f"error-{stamp}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(f"crmseg {__version__}\n{' '.join(sys.argv)}\n\n{text}")
+    return path
+
+
+# Global options are accepted anywhere on the line (`crmseg stats --json`):
+# the root group moves them in front of the command before parsing.
+_GLOBAL_FLAGS = {"--json", "--quiet", "-q", "--debug"}
+_GLOBAL_VALUED = {"--db", "--config", "--as-of", "--wait"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options found after the command name to the front.
+
+    >>> hoist_global_options(["stats", "--json", "--db", "x.duckdb"])
+    ['--json', '--db', 'x.duckdb', 'stats']
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in _GLOBAL_VALUED and "=" in arg:
+            front.append(arg)
+        elif arg in _GLOBAL_VALUED and index + 1 < len(args):
+            front.extend(args[index : index + 2])
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+class CrmsegGroup(TyperGroup):
+    """Root group that turns exceptions into messages and exit codes."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise  # usage errors, --help and exits keep their own codes
+        except CrmsegError as error:
+            typer.echo(f"Error: {error}", err=True)
+            ctx.exit(int(exit_code_for(error)))
+        except Exception as error:  # a bug: keep the traceback out of the user's terminal
+            log_path = _write_error_log(error)
+            debug = isinstance(ctx.obj, AppContext) and ctx.obj.debug
+            if debug:
+                traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+            typer.echo(
+                f"Internal error: {type(error).__name__}. This is a bug in crmseg; the details "
+                f"are in {log_path} (run with --debug to see them here).",
+                err=True,
+            )
+            ctx.exit(int(ExitCode.INTERNAL))
+        finally:
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.close()
+
+
+app = typer.Typer(
+    cls=CrmsegGroup,
+    name="crmseg",
+    help="crmseg: import contact exports into one local DuckDB base, clean, score and segment it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"crmseg {__version__}")
+        raise typer.Exit()
+
+
+def _parse_as_of(value: Optional[str]) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise typer.BadParameter(f"`{value}` is not a date; write it as YYYY-MM-DD.") from e
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Optional[Path] = typer.Option(None, "--db", help="Database file (default: $CRMSEG_DB, else ./crmseg.duckdb)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Settings file (default: crmseg.yaml beside the database)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="The 'today' every relative date uses (YYYY-MM-DD)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    wait: float = typer.Option(30.0, "--wait", min=0, help="Seconds to wait for a database another crmseg holds."),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an internal error."),
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """crmseg: a command-line contact-base toolkit.
+
+    Example: crmseg --db base.duckdb import contacts export.csv
+    """
+    # Everything crmseg writes holds personal data: readable by its owner only.
+    os.umask(0o077)
+    ctx.obj = AppContext(
+        db_option=db,
+        config_option=config,
+        as_of=_parse_as_of(as_of),
+        as_of_explicit=as_of is not None,
+        json_output=json_output,
+        quiet=quiet,
+        wait=wait,
+        debug=debug,
+    )
+
+
+app.command("init")(init_command.init)
+app.command("stats")(stats_command.stats)
+app.command("demo")(demo_command.demo)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

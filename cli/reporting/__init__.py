@@ -1,0 +1,1 @@
+"""Figures about the base: stats, segment profiles, the HTML report."""

@@ -1,0 +1,129 @@
+"""Opening the DuckDB file: where it is, who holds it, and its schema.
+
+DuckDB lets one process write a file at a time and refuses the others at
+once; crmseg turns that refusal into a wait of up to ``wait`` seconds and
+then a ``DatabaseBusyError`` (exit 3), so two cron jobs queue instead of
+failing. Connections never download extensions (json, parquet and icu are
+built in) and run under a memory limit from the settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cli.errors import DatabaseBusyError, StoreError
+from cli.store.schema import Migration, apply_migrations
+
+DEFAULT_DB_NAME = "crmseg.duckdb"
+DB_ENV_VAR = "CRMSEG_DB"
+_RETRY_SECONDS = 0.2
+
+
+def resolve_db_path(explicit: Path | str | None) -> Path:
+    """``--db``, else ``$CRMSEG_DB``, else ``./crmseg.duckdb``."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(DB_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    return Path(DEFAULT_DB_NAME)
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    text = str(error).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def _connect(path: Path, config: dict[str, Any], wait: float, read_only: bool) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as e:
+            if not _is_lock_conflict(e):
+                raise StoreError(f"{path}: cannot open the database ({e}).") from e
+            if time.monotonic() >= deadline:
+                raise DatabaseBusyError(
+                    f"{path}: the database is busy: another crmseg process holds it, and it was "
+                    f"not released within {wait:g} s. Wait for that process to finish, or give "
+                    "a longer --wait."
+                ) from e
+            time.sleep(_RETRY_SECONDS)
+        except duckdb.Error as e:
+            raise StoreError(f"{path}: cannot open the database ({e}). Is it a crmseg database?") from e
+
+
+def register_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Session macros the rest of the code relies on.
+
+    ``crmseg_key(value)`` is HMAC-SHA256 of ``value`` under the database's
+    secret, computed set-wise in SQL from the stored inner and outer pads.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO crmseg_key(v) AS "
+        "(SELECT sha256(opad || unhex(sha256(ipad || encode(v)))) FROM keyring)"
+    )
+
+
+def open_database(
+    path: Path | str,
+    *,
+    wait: float = 30.0,
+    memory_limit: str | None = "4GB",
+    read_only: bool = False,
+    migrations: list[Migration] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database at ``path``, upgraded to the latest schema.
+
+    Raises ``DatabaseBusyError`` when another process holds the file for
+    longer than ``wait`` seconds.
+    """
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise StoreError(f"{path}: the folder {path.parent} does not exist.")
+    is_new = not path.exists()
+    config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    con = _connect(path, config, wait, read_only)
+    if is_new:
+        os.chmod(path, 0o600)
+    if not read_only:
+        try:
+            apply_migrations(con, migrations)
+        except StoreError:
+            con.close()
+            raise
+        except duckdb.Error as e:
+            con.close()
+            raise StoreError(f"{path}: upgrading the database schema failed ({e}); nothing was changed.") from e
+    register_macros(con)
+    return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` when the block raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def log_action(con: duckdb.DuckDBPyConnection, command: str, action: str, details: dict[str, Any] | None = None) -> None:
+    """Append one line to the audit log. ``details`` must hold no email or name of an erased person."""
+    con.execute(
+        "INSERT INTO audit_log (command, action, details) VALUES (?, ?, ?)",
+        [command, action, json.dumps(details or {}, default=str, ensure_ascii=False)],
+    )

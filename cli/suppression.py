@@ -1,0 +1,89 @@
+"""The suppression ledger (SPEC §2).
+
+Entries are keyed by HMAC-SHA256 (``crmseg_key``, see ``cli/store``) of the
+normalised email, or of the E.164 phone where there is no email, so the
+ledger outlives the contact record and holds no readable address. Import,
+merge and every export consult it through ``contacts.email_key`` /
+``phone_key``; ``apply_suppressions`` re-marks any live contact whose key
+is in the ledger.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Reasons, from the least to the most strict (a merge keeps the strictest).
+SUPPRESSION_REASONS = ("invalid", "role", "soft_bounce", "hard_bounce", "unsubscribe", "spam_complaint", "erased")
+
+
+def refresh_contact_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute ``email_key``/``phone_key`` where the value changed or is new."""
+    con.execute(
+        "UPDATE contacts SET email_key = CASE WHEN email IS NULL THEN NULL ELSE crmseg_key(email) END "
+        "WHERE (email IS NULL) <> (email_key IS NULL) OR (email IS NOT NULL AND email_key IS DISTINCT FROM crmseg_key(email))"
+    )
+    con.execute(
+        "UPDATE contacts SET phone_key = CASE WHEN phone IS NULL THEN NULL ELSE crmseg_key(phone) END "
+        "WHERE (phone IS NULL) <> (phone_key IS NULL) OR (phone IS NOT NULL AND phone_key IS DISTINCT FROM crmseg_key(phone))"
+    )
+
+
+def suppress_contacts(
+    con: duckdb.DuckDBPyConnection, contact_ids: list[int], reason: str, source: str
+) -> int:
+    """Add ledger entries for these contacts (by email, else phone) and mark them suppressed.
+
+    Returns how many contacts changed status. Existing entries for the same
+    key and reason are not duplicated.
+    """
+    if reason not in SUPPRESSION_REASONS:
+        raise ValueError(f"unknown suppression reason {reason}")
+    if not contact_ids:
+        return 0
+    con.execute(
+        """
+        INSERT INTO suppressions (key, kind, reason, source, contact_id)
+        SELECT DISTINCT coalesce(c.email_key, c.phone_key),
+               CASE WHEN c.email_key IS NOT NULL THEN 'email' ELSE 'phone' END,
+               $reason, $source, c.id
+        FROM contacts c
+        WHERE list_contains($ids, c.id) AND coalesce(c.email_key, c.phone_key) IS NOT NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM suppressions s
+              WHERE s.key = coalesce(c.email_key, c.phone_key) AND s.reason = $reason)
+        """,
+        {"ids": contact_ids, "reason": reason, "source": source},
+    )
+    changed = con.execute(
+        """
+        UPDATE contacts SET status = 'suppressed', status_reason = $reason, updated_at = current_timestamp
+        WHERE list_contains($ids, id) AND status = 'active'
+        RETURNING id
+        """,
+        {"ids": contact_ids, "reason": reason},
+    ).fetchall()
+    return len(changed)
+
+
+def apply_suppressions(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark suppressed every active contact whose email or phone key is in the ledger."""
+    changed = con.execute(
+        """
+        UPDATE contacts c SET status = 'suppressed', status_reason = s.reason, updated_at = current_timestamp
+        FROM (
+            SELECT key, arg_max(reason, list_position($reasons, reason)) AS reason
+            FROM suppressions GROUP BY key
+        ) s
+        WHERE c.status = 'active' AND (c.email_key = s.key OR (c.email_key IS NULL AND c.phone_key = s.key))
+        RETURNING c.id
+        """,
+        {"reasons": list(SUPPRESSION_REASONS)},
+    ).fetchall()
+    return len(changed)
+
+
+def is_forgotten(con: duckdb.DuckDBPyConnection, key: str) -> bool:
+    """Whether ``key`` belongs to a person erased by ``gdpr forget`` (or retention)."""
+    return bool(
+        con.execute("SELECT count(*) FROM suppressions WHERE key = ? AND reason = 'erased'", [key]).fetchone()[0]
+    )

@@ -1,0 +1,100 @@
+"""Safe YAML loading that remembers where each key stands.
+
+Definitions (settings, segments) are validated after loading; to name the
+line of a bad key we keep, beside the data, a map from key paths to line
+numbers taken from PyYAML's node tree. Only ``SafeLoader`` is used, so a
+``!!python/...`` tag is refused instead of constructed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cli.errors import InputError
+
+KeyPath = tuple[Any, ...]
+
+
+@dataclass
+class YamlDocument:
+    """Loaded YAML data with the 1-based line of every key path."""
+
+    path: Path
+    data: Any
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+    def line_of(self, key_path: KeyPath) -> int | None:
+        """Line of ``key_path``, or of its nearest ancestor that has one."""
+        path = tuple(key_path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+    def where(self, key_path: KeyPath) -> str:
+        """``file, line N`` for messages."""
+        line = self.line_of(key_path)
+        return f"{self.path}, line {line}" if line else str(self.path)
+
+
+def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[path + (index,)] = item.start_mark.line + 1
+            _record_lines(item, path + (index,), lines)
+
+
+def parse_yaml(text: str, path: Path) -> YamlDocument:
+    """Parse ``text`` (read from ``path``) safely; raise ``InputError`` on bad YAML."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InputError(
+            f"{where}: this is not valid YAML ({problem}). Fix the file and run the command again."
+        ) from e
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _record_lines(node, (), lines)
+    return YamlDocument(path=path, data=data, lines=lines)
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Read and parse the YAML file at ``path``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError as e:
+        raise InputError(f"{path}: no such file.") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot be read as UTF-8 text ({e}).") from e
+    return parse_yaml(text, Path(path))
+
+
+def suggest(word: str, choices: list[str] | set[str]) -> str | None:
+    """The closest of ``choices`` to ``word`` when it is close enough, else None."""
+    from rapidfuzz import fuzz, process
+
+    if not choices:
+        return None
+    match = process.extractOne(str(word), list(choices), scorer=fuzz.ratio, score_cutoff=60)
+    return match[0] if match else None
+
+
+def did_you_mean(word: str, choices: list[str] | set[str]) -> str:
+    """`` did you mean `x`?`` or an empty string."""
+    best = suggest(word, choices)
+    return f" Did you mean `{best}`?" if best else ""
