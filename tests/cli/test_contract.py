@@ -1,0 +1,138 @@
+"""The CLI contract: what lands on stdout, on stderr, and the exit code.
+
+Modelled on harlequin's test_hsql.py: data only on stdout (``--json``
+parses), errors as one paragraph on stderr with the right code, no ANSI
+escapes when not on a terminal, and never a traceback for an input error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from cli import __version__
+from cli.store import open_database
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def test_version(invoke):
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"crmseg {__version__}"
+
+
+def test_json_stats_is_one_document_on_stdout(invoke):
+    result = invoke("--json", "stats")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["counts"]["contacts"] == 0
+    assert result.stderr == ""
+
+
+def test_global_options_may_follow_the_command(invoke):
+    result = invoke("stats", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["counts"]["events"] == 0
+
+
+def test_plain_output_has_no_ansi_escapes(invoke):
+    result = invoke("stats")
+    assert result.exit_code == 0
+    assert "contacts" in result.stdout
+    assert not ANSI.search(result.stdout + result.stderr)
+
+
+def test_quiet_prints_nothing(invoke):
+    result = invoke("--quiet", "stats")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_bad_settings_file_is_exit_2_on_stderr(invoke, tmp_path):
+    config = tmp_path / "crmseg.yaml"
+    config.write_text("cleaning:\n  soft_bounce_limt: 3\n")
+    result = invoke("--config", str(config), "stats")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "line 2" in result.stderr and "soft_bounce_limit" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_beside_the_database_are_read(invoke, tmp_path):
+    (tmp_path / "crmseg.yaml").write_text("default_region: XXL\n")
+    result = invoke("stats")
+    assert result.exit_code == 2
+    assert "default_region" in result.stderr
+
+
+def test_bad_as_of_is_a_usage_error(invoke):
+    result = invoke("--as-of", "31/12/2026", "stats")
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.stderr
+
+
+def test_missing_database_folder_is_exit_2(invoke, tmp_path):
+    result = invoke("stats", db=tmp_path / "no" / "such" / "base.duckdb")
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+
+
+def test_internal_error_prints_log_path_not_traceback(invoke, monkeypatch):
+    import cli.commands.stats as stats_module
+
+    def broken(con):
+        secret = "marie.dupont@example.org"  # a local that must not leak
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(stats_module, "collect_stats", broken)
+    result = invoke("stats")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    match = re.search(r"details are in (\S+\.log)", result.stderr)
+    assert match, result.stderr
+    log = open(match.group(1), encoding="utf-8").read()
+    assert "RuntimeError: boom" in log
+    assert "marie.dupont" not in log  # tracebacks never show local variables
+
+
+def test_init_creates_project_and_keeps_existing_files(invoke, tmp_path, db_path):
+    result = invoke("init")
+    assert result.exit_code == 0, result.stderr
+    assert db_path.exists()
+    assert (tmp_path / "crmseg.yaml").exists()
+    assert any((tmp_path / "segments").glob("*.yaml"))
+    (tmp_path / "crmseg.yaml").write_text("default_region: BE\n")
+    again = invoke("--json", "init")
+    assert again.exit_code == 0
+    assert str(tmp_path / "crmseg.yaml") in json.loads(again.stdout)["kept"]
+    assert (tmp_path / "crmseg.yaml").read_text() == "default_region: BE\n"
+
+
+def test_second_writer_waits_then_exits_3(db_path):
+    holder = open_database(db_path, wait=0)
+    try:
+        env = dict(os.environ, NO_COLOR="1")
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", "--db", str(db_path), "--wait", "0.5", "stats"],
+            capture_output=True, text=True, timeout=120, env=env,
+        )
+    finally:
+        holder.close()
+    assert result.returncode == 3, result.stderr
+    assert "busy" in result.stderr
+    assert "--wait" in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+def test_real_process_output_is_plain_when_piped(db_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "--db", str(db_path), "stats"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not ANSI.search(result.stdout)
