@@ -9,7 +9,8 @@ from cli.reporting.stats import collect_stats
 
 
 def stats(ctx: typer.Context) -> None:
-    """Show the size of the base, contacts per status and events per type.
+    """Show the size of the base, statuses and stages, data quality, segment sizes
+    and recent imports.
 
     Example: crmseg stats --json
     """
@@ -18,13 +19,23 @@ def stats(ctx: typer.Context) -> None:
 
     def render(console) -> None:
         console.print(table("Base", ["entity", "rows"], [[k, v] for k, v in figures["counts"].items()]))
-        if figures["contacts_by_status"]:
-            console.print(
-                table("Contacts by status", ["status", "contacts"], [list(r) for r in figures["contacts_by_status"].items()])
-            )
-        if figures["events_by_type"]:
-            console.print(
-                table("Events by type", ["type", "events"], [list(r) for r in figures["events_by_type"].items()])
-            )
+        for key, title, label in [
+            ("contacts_by_status", "Contacts by status", "status"),
+            ("contacts_by_stage", "Contacts by lifecycle stage", "stage"),
+            ("events_by_type", "Events by type", "type"),
+        ]:
+            if figures[key]:
+                console.print(table(title, [label, "count"], [list(r) for r in figures[key].items()]))
+        quality = figures["data_quality"]
+        rows = [[name.replace("_", " "), f"{value:.0%}" if isinstance(value, float) else value]
+                for name, value in quality.items()]
+        console.print(table("Data quality (live contacts)", ["measure", "value"], rows))
+        if figures["segments"]:
+            console.print(table("Segments at their last run", ["segment", "members", "last run"],
+                                [[s["segment"], s["members"], s["last_run"]] for s in figures["segments"]]))
+        if figures["recent_imports"]:
+            console.print(table("Recent imports", ["id", "file", "kind", "read", "inserted", "rejected", "issues"],
+                                [[i["id"], i["file_name"], i["kind"], i["rows_read"], i["inserted"], i["rejected"],
+                                  i["issues"]] for i in figures["recent_imports"]]))
 
     app.emit(figures, render)

@@ -1,0 +1,98 @@
+"""Inline SVG charts for the offline HTML report.
+
+Hand-written SVG keeps the report one self-contained file with no script
+and no network asset, printable as it is. Every label is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+PALETTE = ["#2f6f8f", "#4e9a6e", "#d08c2e", "#b8504b", "#7b62a3", "#5a8fbf", "#8a8a8a"]
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}".replace(",", " ")
+    return f"{int(value):,}".replace(",", " ")
+
+
+def bar_chart(items: list[tuple[str, float]], *, title: str, unit: str = "", width: int = 640) -> str:
+    """Horizontal bars, one per (label, value), largest scale at the longest bar."""
+    if not items:
+        return f'<p class="empty">{escape(title)}: no data yet.</p>'
+    row, label_w, pad = 26, 200, 70
+    height = row * len(items) + 10
+    top = max(v for _, v in items) or 1
+    bars = []
+    for i, (label, value) in enumerate(items):
+        y = 5 + i * row
+        w = max((width - label_w - pad) * value / top, 1 if value else 0)
+        bars.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(str(label))}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{PALETTE[0]}"/>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 17}">{_number(value)}{escape(unit)}</text>'
+        )
+    return (
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title>{escape(title)}</title>{"".join(bars)}</svg>'
+    )
+
+
+def funnel(items: list[tuple[str, float]], *, title: str, width: int = 640) -> str:
+    """Centred bars narrowing down the stages, widest for the largest."""
+    if not items or not any(v for _, v in items):
+        return f'<p class="empty">{escape(title)}: no data yet.</p>'
+    row = 34
+    height = row * len(items) + 10
+    top = max(v for _, v in items) or 1
+    shapes = []
+    for i, (label, value) in enumerate(items):
+        y = 5 + i * row
+        w = max((width - 40) * value / top, 2)
+        x = (width - w) / 2
+        colour = PALETTE[i % len(PALETTE)]
+        shapes.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" rx="3" fill="{colour}"/>'
+            f'<text x="{width / 2}" y="{y + 19}" text-anchor="middle" class="on-bar">'
+            f'{escape(str(label))}: {_number(value)}</text>'
+        )
+    return (
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title>{escape(title)}</title>{"".join(shapes)}</svg>'
+    )
+
+
+def heat_grid(cells: dict[tuple[int, int], float], *, title: str, x_label: str, y_label: str, size: int = 5) -> str:
+    """A size×size grid (x, y from 1 to size) shaded by value, each cell labelled."""
+    if not cells:
+        return f'<p class="empty">{escape(title)}: no data yet.</p>'
+    cell, margin = 56, 40
+    width = height = margin + cell * size + 10
+    top = max(cells.values()) or 1
+    parts = []
+    for x in range(1, size + 1):
+        for y in range(1, size + 1):
+            value = cells.get((x, y), 0)
+            opacity = 0.08 + 0.92 * value / top
+            px, py = margin + (x - 1) * cell, 5 + (size - y) * cell
+            parts.append(
+                f'<rect x="{px}" y="{py}" width="{cell - 2}" height="{cell - 2}" fill="{PALETTE[0]}" '
+                f'fill-opacity="{opacity:.2f}"/><text x="{px + cell / 2 - 1}" y="{py + cell / 2 + 4}" '
+                f'text-anchor="middle">{_number(value)}</text>'
+            )
+        parts.append(f'<text x="{margin + (x - 1) * cell + cell / 2}" y="{height - 18}" text-anchor="middle">{x}</text>')
+    for y in range(1, size + 1):
+        parts.append(f'<text x="{margin - 10}" y="{5 + (size - y) * cell + cell / 2 + 4}" text-anchor="end">{y}</text>')
+    parts.append(f'<text x="{margin + cell * size / 2}" y="{height - 2}" text-anchor="middle">{escape(x_label)}</text>')
+    parts.append(
+        f'<text x="12" y="{5 + cell * size / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {5 + cell * size / 2})">{escape(y_label)}</text>'
+    )
+    return (
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title>{escape(title)}</title>{"".join(parts)}</svg>'
+    )

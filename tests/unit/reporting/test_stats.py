@@ -1,0 +1,43 @@
+"""Every figure of stats and the report against the hand-made base."""
+
+from __future__ import annotations
+
+from cli.reporting.overlap import last_run_overlap
+from cli.reporting.stats import collect_stats
+
+
+def test_counts_and_statuses(small_base):
+    stats = collect_stats(small_base)
+    assert stats["counts"]["contacts"] == 6
+    assert stats["counts"]["events"] == 6
+    assert stats["contacts_by_status"] == {"active": 4, "merged": 1, "suppressed": 1}
+
+
+def test_data_quality_over_live_contacts(small_base):
+    quality = collect_stats(small_base)["data_quality"]
+    # live: 1..5 (6 is merged). Valid email: 1, 2, 3 (role is still valid; 4 is disposable; 5 has none).
+    assert quality["live_contacts"] == 5
+    assert quality["valid_email"] == 0.6
+    assert quality["phone"] == 0.2
+    assert quality["postal_address"] == 0.6  # 1, 2, 5 have street + postal code + city
+    assert quality["birth_date"] == 0.8
+    assert quality["invalid_addresses"] == 1
+    assert quality["role_addresses"] == 1
+    assert quality["pending_duplicate_pairs"] == 1
+
+
+def test_stages_in_funnel_order(small_base):
+    stages = collect_stats(small_base)["contacts_by_stage"]
+    assert list(stages.items()) == [("prospect", 2), ("active_customer", 1), ("inactive_customer", 1)]
+
+
+def test_segment_sizes_are_from_the_last_run(small_base):
+    segments = collect_stats(small_base)["segments"]
+    assert [(s["segment"], s["members"]) for s in segments] == [("b", 3), ("a", 1)]
+
+
+def test_overlap_uses_last_runs(small_base):
+    overlap = last_run_overlap(small_base)
+    assert overlap["segments"] == ["a", "b"]
+    # a's last run holds only contact 2; b holds 1, 2, 3.
+    assert overlap["matrix"] == [[1, 1], [1, 3]]
