@@ -66,9 +66,17 @@ def _stage_stats(ctx: DemoContext) -> None:
     )
 
 
+def _stage_report(ctx: DemoContext) -> None:
+    from cli.reporting.html_report import render_html, report_data, write_report
+
+    path = write_report(ctx.out_dir / "report.html", render_html(report_data(ctx.con, ctx.as_of)))
+    ctx.report.outputs.append(path)
+    ctx.report.steps.append(DemoStep("report", f"HTML report with charts: {path}"))
+
+
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_stats]
+    return [_stage_stats, _stage_report]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:
