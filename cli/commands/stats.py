@@ -26,5 +26,7 @@ def stats(ctx: typer.Context) -> None:
             console.print(
                 table("Events by type", ["type", "events"], [list(r) for r in figures["events_by_type"].items()])
             )
+        for advice in figures["tag_advice"]:
+            console.print(f"Advice: {advice['advice']}")
 
     app.emit(figures, render)

@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from cli.reporting.tags import tag_advice
+
 _ENTITY_TABLES = {
     "contacts": "contacts",
     "events": "events",
@@ -28,7 +30,7 @@ _COUNTS_QUERY = "SELECT " + ", ".join(
 
 
 def collect_stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Counts per entity, contacts per status, events per type."""
+    """Counts per entity, contacts per status, events per type, tags that should be fields."""
     counts = dict(zip(_ENTITY_TABLES, con.execute(_COUNTS_QUERY).fetchone()))
     by_status = dict(
         con.execute("SELECT status, count(*) FROM contacts GROUP BY status ORDER BY status").fetchall()
@@ -44,4 +46,5 @@ def collect_stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "contacts_by_status": by_status,
         "events_by_type": by_event_type,
         "contacts_with_email": with_email,
+        "tag_advice": tag_advice(con),
     }
