@@ -31,6 +31,8 @@ from pathlib import Path
 
 import duckdb
 
+from cli.store import open_database
+
 # (table, column holding a contact id); names are constants, never user text.
 _CONTACT_ROWS = [
     ("custom_values", "contact_id"),
@@ -392,20 +394,21 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CHECKPOINT")
 
 
-def rewrite_database_file(path: Path | str) -> None:
+def rewrite_database_file(path: Path | str, *, wait: float = 30.0) -> None:
     """Copy the database into a fresh file and put it in place of the old one.
 
     DuckDB marks deleted rows and frees their blocks but does not wipe them,
     so erased values can remain readable in the file's bytes after a
     checkpoint. A copy holds only live data. No connection may be open on
-    ``path``; the copy is made under the database's own lock and renamed into
+    ``path`` (another process gets ``wait`` seconds to release it); the
+    copy is made under the database's own lock and renamed into
     place (same folder, owner-only mode) before that lock is released.
     """
     path = Path(path)
     fresh = path.with_name(path.name + ".rewrite")
     for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
         stale.unlink(missing_ok=True)
-    con = duckdb.connect(str(path), config={"autoinstall_known_extensions": False})
+    con = open_database(path, wait=wait, memory_limit=None)
     try:
         con.execute("CHECKPOINT")
         name = con.execute("SELECT current_database()").fetchone()[0]
