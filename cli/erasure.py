@@ -289,40 +289,10 @@ def erase_people(
     )
     columns = table_columns(con)
 
-    # Import rows that were theirs: rejected rows naming them, and every issue of
-    # a row that named them or that became one of their contacts.
-    reject_rows = matching_rowids(con, "import_rejects", [("raw", "JSON")])
-    issue_rows = matching_rowids(con, "import_issues", [("value", "VARCHAR")])
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _erase_import_rows AS
-        SELECT import_id, row_number FROM import_rejects WHERE list_contains($rejects, rowid) AND row_number IS NOT NULL
-        UNION SELECT import_id, row_number FROM import_issues
-              WHERE (list_contains($issues, rowid) OR contact_id IN (SELECT id FROM _erase_ids))
-                AND row_number IS NOT NULL
-        """,
-        {"rejects": reject_rows, "issues": issue_rows},
-    )
-    counts.import_rejects = len(
-        con.execute(
-            """
-            DELETE FROM import_rejects r WHERE list_contains($rejects, rowid)
-               OR EXISTS (SELECT 1 FROM _erase_import_rows x WHERE x.import_id = r.import_id AND x.row_number = r.row_number)
-            RETURNING import_id
-            """,
-            {"rejects": reject_rows},
-        ).fetchall()
-    )
-    counts.import_issues = len(
-        con.execute(
-            """
-            DELETE FROM import_issues i WHERE list_contains($issues, rowid) OR contact_id IN (SELECT id FROM _erase_ids)
-               OR EXISTS (SELECT 1 FROM _erase_import_rows x WHERE x.import_id = i.import_id AND x.row_number = i.row_number)
-            RETURNING import_id
-            """,
-            {"issues": issue_rows},
-        ).fetchall()
-    )
+    reject_rows, issue_rows = import_rows_of(con)
+    _delete_rowids(con, "import_rejects", reject_rows)
+    _delete_rowids(con, "import_issues", issue_rows)
+    counts.import_rejects, counts.import_issues = len(reject_rows), len(issue_rows)
     # Cleaning records: theirs by id, and any that quote their values.
     quoting = matching_rowids(con, "cleaning_changes", columns["cleaning_changes"])
     counts.cleaning_changes = len(
@@ -367,6 +337,45 @@ def erase_people(
     con.execute("DROP TABLE IF EXISTS _erase_keys")
     release_people(con)
     return counts
+
+
+def import_rows_of(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[int]]:
+    """Rowids of the rejected rows and issues that are the prepared people's.
+
+    A rejected row naming them, an issue quoting them or linked to their
+    contact, and every other reject or issue of the same import row (a
+    misspelt address of theirs is only theirs by the row it came in).
+    """
+    rejects = matching_rowids(con, "import_rejects", [("raw", "JSON")])
+    issues = matching_rowids(con, "import_issues", [("value", "VARCHAR")])
+    params = {"rejects": rejects, "issues": issues}
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _erase_import_rows AS
+        SELECT import_id, row_number FROM import_rejects WHERE list_contains($rejects, rowid) AND row_number IS NOT NULL
+        UNION SELECT import_id, row_number FROM import_issues
+              WHERE (list_contains($issues, rowid) OR contact_id IN (SELECT id FROM _erase_ids))
+                AND row_number IS NOT NULL
+        """,
+        params,
+    )
+    reject_rows = con.execute(
+        """
+        SELECT rowid FROM import_rejects r WHERE list_contains($rejects, rowid)
+           OR EXISTS (SELECT 1 FROM _erase_import_rows x WHERE x.import_id = r.import_id AND x.row_number = r.row_number)
+        ORDER BY rowid
+        """,
+        {"rejects": rejects},
+    ).fetchall()
+    issue_rows = con.execute(
+        """
+        SELECT rowid FROM import_issues i WHERE list_contains($issues, rowid) OR contact_id IN (SELECT id FROM _erase_ids)
+           OR EXISTS (SELECT 1 FROM _erase_import_rows x WHERE x.import_id = i.import_id AND x.row_number = i.row_number)
+        ORDER BY rowid
+        """,
+        {"issues": issues},
+    ).fetchall()
+    return [r[0] for r in reject_rows], [r[0] for r in issue_rows]
 
 
 def contact_id_columns(columns: list[tuple[str, str]]) -> list[str]:

@@ -30,6 +30,7 @@ from cli.erasure import (
     ErasureCounts,
     contact_id_columns,
     erase_people,
+    import_rows_of,
     matching_rowids,
     prepare_people,
     release_people,
@@ -157,8 +158,7 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
     in_ids = "IN (SELECT id FROM _erase_ids)"
     suppression_keys_of(con)
     custom = {str(cid): custom_values_of(con, cid) for cid in ids}
-    reject_rows = matching_rowids(con, "import_rejects", [("raw", "JSON")])
-    issue_rows = matching_rowids(con, "import_issues", [("value", "VARCHAR")])
+    reject_rows, issue_rows = import_rows_of(con)
     columns = table_columns(con)
     cleaning_rows = matching_rowids(con, "cleaning_changes", columns["cleaning_changes"])
     audit_rows = matching_rowids(con, "audit_log", [("details", "JSON")])
@@ -200,8 +200,7 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
         ),
         "import_issues": _rows(
             con,
-            "SELECT * FROM import_issues WHERE list_contains($rows, rowid) OR contact_id " + in_ids
-            + " ORDER BY import_id, row_number",
+            "SELECT * FROM import_issues WHERE list_contains($rows, rowid) ORDER BY import_id, row_number",
             {"rows": issue_rows},
         ),
         "cleaning_changes": _rows(
@@ -248,7 +247,7 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        return float(value)  # amounts have two decimals: exact enough as JSON numbers
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     return str(value)
