@@ -110,10 +110,11 @@ WITH tokens AS (
     FROM _erase_values WHERE v IS NOT NULL
 ),
 hits AS (
-    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p
-      ON (p.kind = 'email' AND (t.email = p.token OR t.norm = p.token))
-      OR (p.kind = 'phone' AND t.phone = p.token)
-      OR (p.kind IN ('full', 'first', 'last') AND t.norm = p.token)
+    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind = 'email' AND t.email = p.token
+    UNION ALL
+    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind = 'phone' AND t.phone = p.token
+    UNION ALL
+    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON t.norm = p.token
 )
 SELECT rid FROM hits GROUP BY rid
 HAVING bool_or(kind IN ('email', 'phone', 'full')) OR (bool_or(kind = 'first') AND bool_or(kind = 'last'))
@@ -217,7 +218,7 @@ def table_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, s
 def _delete_rowids(con: duckdb.DuckDBPyConnection, table: str, rowids: list[int]) -> None:
     if rowids:
         # Table name from the schema, quoted.
-        statement = "DELETE FROM " + _quote(table) + " WHERE list_contains($rowids, rowid)"
+        statement = "DELETE FROM " + _quote(table) + " WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))"
         con.execute(statement, {"rowids": rowids})
 
 
@@ -297,7 +298,7 @@ def erase_people(
     quoting = matching_rowids(con, "cleaning_changes", columns["cleaning_changes"])
     counts.cleaning_changes = len(
         con.execute(
-            "DELETE FROM cleaning_changes WHERE list_contains($rowids, rowid) "
+            "DELETE FROM cleaning_changes WHERE rowid IN (SELECT unnest($rowids::BIGINT[])) "
             "OR contact_id IN (SELECT id FROM _erase_ids) RETURNING run_id",
             {"rowids": quoting},
         ).fetchall()
@@ -306,7 +307,7 @@ def erase_people(
     redacted = matching_rowids(con, "audit_log", [("details", "JSON")])
     if redacted:
         con.execute(
-            "UPDATE audit_log SET details = '{\"redacted\": \"erasure\"}' WHERE list_contains($rowids, rowid)",
+            "UPDATE audit_log SET details = '{\"redacted\": \"erasure\"}' WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))",
             {"rowids": redacted},
         )
     counts.audit_redacted = len(redacted)
@@ -352,16 +353,16 @@ def import_rows_of(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[int]
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _erase_import_rows AS
-        SELECT import_id, row_number FROM import_rejects WHERE list_contains($rejects, rowid) AND row_number IS NOT NULL
+        SELECT import_id, row_number FROM import_rejects WHERE rowid IN (SELECT unnest($rejects::BIGINT[])) AND row_number IS NOT NULL
         UNION SELECT import_id, row_number FROM import_issues
-              WHERE (list_contains($issues, rowid) OR contact_id IN (SELECT id FROM _erase_ids))
+              WHERE (rowid IN (SELECT unnest($issues::BIGINT[])) OR contact_id IN (SELECT id FROM _erase_ids))
                 AND row_number IS NOT NULL
         """,
         params,
     )
     reject_rows = con.execute(
         """
-        SELECT rowid FROM import_rejects r WHERE list_contains($rejects, rowid)
+        SELECT rowid FROM import_rejects r WHERE rowid IN (SELECT unnest($rejects::BIGINT[]))
            OR EXISTS (SELECT 1 FROM _erase_import_rows x WHERE x.import_id = r.import_id AND x.row_number = r.row_number)
         ORDER BY rowid
         """,
@@ -369,7 +370,7 @@ def import_rows_of(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[int]
     ).fetchall()
     issue_rows = con.execute(
         """
-        SELECT rowid FROM import_issues i WHERE list_contains($issues, rowid) OR contact_id IN (SELECT id FROM _erase_ids)
+        SELECT rowid FROM import_issues i WHERE rowid IN (SELECT unnest($issues::BIGINT[])) OR contact_id IN (SELECT id FROM _erase_ids)
            OR EXISTS (SELECT 1 FROM _erase_import_rows x WHERE x.import_id = i.import_id AND x.row_number = i.row_number)
         ORDER BY rowid
         """,

@@ -195,22 +195,22 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
             "WHERE key IN (SELECT key FROM _erase_keys) OR contact_id " + in_ids + " ORDER BY suppressed_at",
         ),
         "import_rejects": _rows(
-            con, "SELECT * FROM import_rejects WHERE list_contains($rows, rowid) ORDER BY import_id, row_number",
+            con, "SELECT * FROM import_rejects WHERE rowid IN (SELECT unnest($rows::BIGINT[])) ORDER BY import_id, row_number",
             {"rows": reject_rows},
         ),
         "import_issues": _rows(
             con,
-            "SELECT * FROM import_issues WHERE list_contains($rows, rowid) ORDER BY import_id, row_number",
+            "SELECT * FROM import_issues WHERE rowid IN (SELECT unnest($rows::BIGINT[])) ORDER BY import_id, row_number",
             {"rows": issue_rows},
         ),
         "cleaning_changes": _rows(
             con,
-            "SELECT * FROM cleaning_changes WHERE list_contains($rows, rowid) OR contact_id " + in_ids
+            "SELECT * FROM cleaning_changes WHERE rowid IN (SELECT unnest($rows::BIGINT[])) OR contact_id " + in_ids
             + " ORDER BY changed_at",
             {"rows": cleaning_rows},
         ),
         "audit_log": _rows(
-            con, "SELECT * FROM audit_log WHERE list_contains($rows, rowid) ORDER BY id", {"rows": audit_rows}
+            con, "SELECT * FROM audit_log WHERE rowid IN (SELECT unnest($rows::BIGINT[])) ORDER BY id", {"rows": audit_rows}
         ),
     }
     document["imports"] = _rows(
@@ -219,8 +219,8 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
         SELECT id, file_name, kind, started_at FROM imports WHERE id IN (
             SELECT import_id FROM contacts WHERE id IN (SELECT id FROM _erase_ids)
             UNION SELECT import_id FROM events WHERE contact_id IN (SELECT id FROM _erase_ids)
-            UNION SELECT import_id FROM import_rejects WHERE list_contains($rejects, rowid)
-            UNION SELECT import_id FROM import_issues WHERE list_contains($issues, rowid)
+            UNION SELECT import_id FROM import_rejects WHERE rowid IN (SELECT unnest($rejects::BIGINT[]))
+            UNION SELECT import_id FROM import_issues WHERE rowid IN (SELECT unnest($issues::BIGINT[]))
                   OR contact_id IN (SELECT id FROM _erase_ids)
         ) ORDER BY id
         """,
@@ -232,7 +232,7 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
             continue
         text = [(c, t) for c, t in table_cols if t in ("VARCHAR", "JSON", "VARCHAR[]", "JSON[]")]
         rowids = matching_rowids(con, table, text) if text else []
-        conditions = ["list_contains($rows, rowid)"]
+        conditions = ["rowid IN (SELECT unnest($rows::BIGINT[]))"]
         # Table and column names come from the schema, quoted.
         conditions += ['"' + c.replace('"', '""') + '" ' + in_ids for c in contact_id_columns(table_cols)]
         query = 'SELECT * FROM "' + table.replace('"', '""') + '" WHERE ' + " OR ".join(conditions)

@@ -170,7 +170,7 @@ def remove_members(con: duckdb.DuckDBPyConnection, name: str, contact_ids: list[
     """Take contacts out of a group."""
     group = group_by_name(con, name)
     removed = con.execute(
-        "DELETE FROM group_members WHERE group_id = $group AND list_contains($ids, contact_id) RETURNING contact_id",
+        "DELETE FROM group_members WHERE group_id = $group AND contact_id IN (SELECT unnest($ids::BIGINT[])) RETURNING contact_id",
         {"group": group["id"], "ids": contact_ids},
     ).fetchall()
     changed = len({r[0] for r in removed})

@@ -79,7 +79,7 @@ def remove_tag(con: duckdb.DuckDBPyConnection, tag: str, contact_ids: list[int])
         existing = [r[0] for r in con.execute("SELECT DISTINCT tag FROM contact_tags").fetchall()]
         raise NotFoundError(f"no contact has the tag `{tag}`.{did_you_mean(tag, existing)} `crmseg tag list` shows the tags.")
     removed = con.execute(
-        "DELETE FROM contact_tags WHERE tag = $tag AND list_contains($ids, contact_id) RETURNING contact_id",
+        "DELETE FROM contact_tags WHERE tag = $tag AND contact_id IN (SELECT unnest($ids::BIGINT[])) RETURNING contact_id",
         {"tag": tag, "ids": contact_ids},
     ).fetchall()
     changed = len({r[0] for r in removed})
