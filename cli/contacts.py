@@ -1,12 +1,18 @@
-"""Finding contacts by what a user types."""
+"""Finding contacts by what a user types, and everything shown about one.
+
+``contacts show`` and ``contacts find`` read through here; so do ``gdpr``
+(by email) and the target resolution of ``tag`` and ``group``.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import Any
 
 import duckdb
 
-from cli.errors import NotFoundError
+from cli.errors import InputError, NotFoundError
 from cli.normalise import normalise_email
 
 
@@ -36,3 +42,169 @@ def contact_record(con: duckdb.DuckDBPyConnection, contact_id: int) -> dict[str,
     if row is None:
         raise NotFoundError(f"no contact with id {contact_id}.")
     return dict(zip([d[0] for d in cursor.description], row))
+
+
+# Columns that are internal plumbing, not something a user reads about a contact.
+_HIDDEN_COLUMNS = ("email_key", "phone_key")
+_CONSENT_COLUMNS = ("consent_email", "consent_basis", "consent_at", "consent_method", "consent_withdrawn_at")
+LIVE_STATUSES = ("active", "suppressed")
+
+
+def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, str | None]:
+    """The live contact for ``email``, and a note when it was found through a merged-away record.
+
+    ``NotFoundError`` when no live contact has (or absorbed) that email;
+    the message says so when the person was erased by ``gdpr forget``.
+    """
+    try:
+        return contact_id_by_email(con, email), None
+    except NotFoundError:
+        pass
+    normalised = normalise_email(email)
+    row = con.execute(
+        "SELECT k.id FROM contacts m JOIN contacts k ON k.id = m.merged_into "
+        "WHERE m.email = ? AND m.status = 'merged' AND k.status IN ('active', 'suppressed') ORDER BY k.id LIMIT 1",
+        [normalised],
+    ).fetchone()
+    if row is not None:
+        return row[0], f"{normalised} was merged into this contact"
+    forgotten = con.execute(
+        "SELECT count(*) FROM suppressions WHERE reason = 'erased' AND key = crmseg_key(?)", [normalised]
+    ).fetchone()[0]
+    if forgotten:
+        raise NotFoundError(f"the person with the email {normalised} was erased (gdpr forget); nothing is held on them.")
+    raise NotFoundError(f"no contact with the email {normalised}. Check the address, or `crmseg contacts find`.")
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def custom_values_of(con: duckdb.DuckDBPyConnection, contact_id: int) -> dict[str, Any]:
+    """The contact's custom field values, typed (a multiselect is a list)."""
+    rows = con.execute(
+        "SELECT field, coalesce(to_json(list_value), to_json(text_value), to_json(number_value), "
+        "to_json(date_value), to_json(bool_value)) FROM custom_values WHERE contact_id = ? ORDER BY field",
+        [contact_id],
+    ).fetchall()
+    return {name: json.loads(value) if value is not None else None for name, value in rows}
+
+
+def consent_summary(record: dict[str, Any], suppressions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Consent fields, the suppressions on the contact's keys, and whether email may be sent."""
+    consent = {column.removeprefix("consent_"): record.get(column) for column in _CONSENT_COLUMNS}
+    if record.get("status") != "active":
+        emailable, why = False, f"status {record.get('status')} ({record.get('status_reason') or 'no reason given'})"
+    elif suppressions:
+        emailable, why = False, f"suppressed ({suppressions[0]['reason']})"
+    elif not record.get("email"):
+        emailable, why = False, "no email address"
+    elif record.get("consent_withdrawn_at") is not None:
+        emailable, why = False, "consent withdrawn"
+    elif record.get("consent_email") is not True:
+        emailable, why = False, "no recorded opt-in"
+    else:
+        emailable, why = True, "opted in, not suppressed"
+    consent["suppressions"] = suppressions
+    consent["emailable"] = emailable
+    consent["emailable_reason"] = why
+    return consent
+
+
+def contact_profile(con: duckdb.DuckDBPyConnection, contact_id: int, *, as_of: date, events: int = 10) -> dict[str, Any]:
+    """Everything ``contacts show`` prints about one contact, as of ``as_of``.
+
+    Events after ``as_of`` are left out; scores are the latest computed on or
+    before ``as_of``; segments are those whose latest run included the contact.
+    """
+    record = contact_record(con, contact_id)
+    keys = [k for k in (record.get("email_key"), record.get("phone_key")) if k]
+    fields = {k: v for k, v in record.items() if k not in _HIDDEN_COLUMNS and k not in _CONSENT_COLUMNS}
+    tags = [r[0] for r in con.execute("SELECT DISTINCT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", [contact_id]).fetchall()]
+    groups = _rows(
+        con,
+        "SELECT g.name, g.description, m.added_at FROM group_members m JOIN groups g ON g.id = m.group_id "
+        "WHERE m.contact_id = ? ORDER BY g.name",
+        [contact_id],
+    )
+    suppressions = _rows(
+        con,
+        "SELECT kind, reason, suppressed_at, source FROM suppressions WHERE list_contains(?, key) "
+        "ORDER BY suppressed_at DESC",
+        [keys],
+    )
+    scores = _rows(
+        con,
+        "SELECT * EXCLUDE (contact_id) FROM contact_scores WHERE contact_id = ? AND as_of <= ? "
+        "ORDER BY as_of DESC LIMIT 1",
+        [contact_id, as_of],
+    )
+    last_events = _rows(
+        con,
+        "SELECT type, occurred_at, amount, currency, campaign, channel, payment_method, details FROM events "
+        "WHERE contact_id = ? AND occurred_at < (?::DATE + INTERVAL 1 DAY) ORDER BY occurred_at DESC, id DESC LIMIT ?",
+        [contact_id, as_of, events],
+    )
+    event_total = con.execute(
+        "SELECT count(*) FROM events WHERE contact_id = ? AND occurred_at < (?::DATE + INTERVAL 1 DAY)",
+        [contact_id, as_of],
+    ).fetchone()[0]
+    segments = _rows(
+        con,
+        """
+        WITH latest AS (SELECT segment, max(id) AS run_id FROM segment_runs GROUP BY segment)
+        SELECT r.segment, r.run_at, r.as_of FROM latest
+        JOIN segment_runs r ON r.id = latest.run_id
+        JOIN segment_members m ON m.run_id = r.id AND m.contact_id = ?
+        ORDER BY r.segment
+        """,
+        [contact_id],
+    )
+    merged_from = [
+        r[0]
+        for r in con.execute(
+            "SELECT coalesce(email, '(no email, id ' || id || ')') FROM contacts WHERE merged_into = ? ORDER BY id",
+            [contact_id],
+        ).fetchall()
+    ]
+    return {
+        "contact": fields,
+        "custom": custom_values_of(con, contact_id),
+        "tags": tags,
+        "groups": groups,
+        "consent": consent_summary(record, suppressions),
+        "scores": scores[0] if scores else None,
+        "event_count": event_total,
+        "last_events": last_events,
+        "segments": segments,
+        "merged_from": merged_from,
+    }
+
+
+def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Live contacts whose names, email, organisation or city hold every word of ``text``.
+
+    Matching ignores case and accents (``helene`` finds ``Hélène``); each word
+    may match a different field (``marie lyon``).
+    """
+    words = [w for w in (text or "").split() if w]
+    if not words:
+        raise InputError("give some text to look for: part of a name, an email or a city.")
+    return _rows(
+        con,
+        """
+        WITH hay AS (
+            SELECT id, email, first_name, last_name, organisation, city, status,
+                   strip_accents(lower(concat_ws(' ', first_name, last_name, email, organisation, city))) AS text
+            FROM contacts WHERE status IN ('active', 'suppressed')
+        ),
+        needles AS (SELECT list_transform($words::VARCHAR[], lambda w: strip_accents(lower(w))) AS words)
+        SELECT hay.* EXCLUDE (text) FROM hay, needles
+        WHERE list_bool_and(list_transform(needles.words, lambda w: contains(hay.text, w)))
+        ORDER BY lower(last_name) NULLS LAST, lower(first_name) NULLS LAST, email, id
+        LIMIT $limit
+        """,
+        {"words": words, "limit": limit},
+    )

@@ -72,11 +72,29 @@ def _stage_report(ctx: DemoContext) -> None:
     path = write_report(ctx.out_dir / "report.html", render_html(report_data(ctx.con, ctx.as_of)))
     ctx.report.outputs.append(path)
     ctx.report.steps.append(DemoStep("report", f"HTML report with charts: {path}"))
+def _stage_people(ctx: DemoContext) -> None:
+    """Tags and groups in use, and one person's GDPR export as an example document."""
+    from cli.gdpr import export_person, write_document
+    from cli.groups import list_groups
+    from cli.tagging import list_tags
+
+    row = ctx.con.execute(
+        "SELECT email FROM contacts WHERE email IS NOT NULL AND status IN ('active', 'suppressed') ORDER BY id LIMIT 1"
+    ).fetchone()
+    if row is None:
+        ctx.report.steps.append(DemoStep("people", "skipped: no contacts to show"))
+        return
+    tags, groups = list_tags(ctx.con), list_groups(ctx.con)
+    path = write_document(export_person(ctx.con, row[0], as_of=ctx.as_of), ctx.out_dir / "gdpr-export-example.json")
+    ctx.report.outputs.append(path)
+    ctx.report.steps.append(
+        DemoStep("people", f"{len(tags)} tags, {len(groups)} groups; one contact's GDPR export written")
+    )
 
 
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_stats, _stage_report]
+    return [_stage_people, _stage_stats, _stage_report]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:

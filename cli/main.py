@@ -20,10 +20,14 @@ import typer
 from typer.core import TyperGroup
 
 from cli import __version__
+from cli.commands import contacts as contacts_command
 from cli.commands import demo as demo_command
+from cli.commands import gdpr as gdpr_command
+from cli.commands import group as group_command
 from cli.commands import init as init_command
 from cli.commands import report as report_command
 from cli.commands import stats as stats_command
+from cli.commands import tag as tag_command
 from cli.commands.common import AppContext
 from cli.errors import CrmsegError, ExitCode, exit_code_for
 
@@ -164,6 +168,10 @@ app.command("init")(init_command.init)
 app.command("stats")(stats_command.stats)
 app.command("report")(report_command.report)
 app.command("demo")(demo_command.demo)
+app.add_typer(tag_command.app, name="tag")
+app.add_typer(group_command.app, name="group")
+app.add_typer(contacts_command.app, name="contacts")
+app.add_typer(gdpr_command.app, name="gdpr")
 
 
 def run() -> None:

@@ -37,5 +37,7 @@ def stats(ctx: typer.Context) -> None:
             console.print(table("Recent imports", ["id", "file", "kind", "read", "inserted", "rejected", "issues"],
                                 [[i["id"], i["file_name"], i["kind"], i["rows_read"], i["inserted"], i["rejected"],
                                   i["issues"]] for i in figures["recent_imports"]]))
+        for advice in figures["tag_advice"]:
+            console.print(f"Advice: {advice['advice']}")
 
     app.emit(figures, render)

@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from cli.reporting.tags import tag_advice
+
 _ENTITY_TABLES = {
     "contacts": "contacts",
     "events": "events",
@@ -117,4 +119,5 @@ def collect_stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "data_quality": data_quality(con),
         "segments": segment_sizes(con),
         "recent_imports": recent_imports(con),
+        "tag_advice": tag_advice(con),
     }

@@ -1,0 +1,84 @@
+"""``crmseg gdpr export|forget``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.commands.common import app_context
+from cli.erasure import checkpoint, rewrite_database_file
+from cli.gdpr import document_text, export_person, forget_person, write_document
+
+app = typer.Typer(help="The person's rights: access to their data, and erasure.", no_args_is_help=True)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The person's email."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON document to this file instead of stdout."),
+) -> None:
+    """Everything held on a person, as one JSON document (stdout, or --out FILE).
+
+    It covers the contact and records merged into it, custom values, tags,
+    events, groups, segment memberships, scores, merges, suppressions,
+    import rows and issues, cleaning records and audit lines that name them.
+
+    Example: crmseg gdpr export marie.dupont@example.org --out marie.json
+    """
+    app = app_context(ctx)
+    document = export_person(app.connect(), email, as_of=app.as_of)
+    if out is None:
+        sys.stdout.write(document_text(document))
+        return
+    path = write_document(document, out)
+    app.emit({"written": str(path), "contacts": len(document["contacts"]), "events": len(document["events"])},
+             lambda console: console.print(f"Wrote {path} ({len(document['contacts'])} contact records, "
+                                           f"{len(document['events'])} events)."))
+
+
+@app.command("forget")
+def forget(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., help="The person's email."),
+    compact: bool = typer.Option(
+        True, "--compact/--no-compact",
+        help="Rewrite the database file afterwards so erased values do not remain in freed blocks (default).",
+    ),
+) -> None:
+    """Erase a person everywhere, keeping only a keyed hash that stops a re-import.
+
+    Removes the contact, records merged into it, their events, memberships,
+    scores, merges, import rows and issues that name them, and redacts
+    audit details; logs the erasure without the email; then checkpoints and
+    rewrites the database file.
+
+    Example: crmseg gdpr forget marie.dupont@example.org
+    """
+    app = app_context(ctx)
+    con = app.connect()
+    result = forget_person(con, email)
+    checkpoint(con)
+    if compact and result.contacts_erased + result.rows_removed:
+        app.close()
+        rewrite_database_file(app.db_path, wait=app.wait)
+    data = {
+        "erased": result.contacts_erased,
+        "rows_removed": result.rows_removed,
+        "suppression_keys_added": result.suppression_keys_added,
+        "already_forgotten": result.already_forgotten,
+    }
+
+    def render(console) -> None:
+        if result.already_forgotten:
+            console.print("This person was already forgotten; nothing is held but the suppression hash.")
+            return
+        console.print(
+            f"Forgotten: {result.contacts_erased} contact records and {result.rows_removed} other rows erased; "
+            "a keyed hash of the address stops any re-import."
+        )
+
+    app.emit(data, render)

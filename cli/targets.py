@@ -1,0 +1,237 @@
+"""Which contacts a command acts on: by email, by a file of emails, or by segment.
+
+``tag add|remove`` and ``group add|remove`` share this. Emails are
+normalised one by one (the same rules as import), then looked up set-wise in
+DuckDB. An email that matches no contact is an error that names where it
+came from (``--email`` or the file and line), so a typo never silently
+shrinks a list; ``skip_unknown`` turns those into a count instead.
+
+Only live contacts (status ``active`` or ``suppressed``) are targets. An
+email that belongs to a record merged away resolves to the contact that
+absorbed it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from cli.errors import InputError, NotFoundError
+from cli.normalise import normalise_email
+from cli.settings import Settings
+from cli.yamlfile import did_you_mean, load_yaml
+
+LIVE_STATUSES = ("active", "suppressed")
+
+# Header names (accents, case, spaces, - and _ removed) that hold an email.
+_EMAIL_HEADERS = frozenset(
+    {
+        "email", "mail", "emailaddress", "courriel", "adresseemail", "adressemail", "adressecourriel",
+        "emailadres", "emailadresse", "emailadress",
+    }
+)
+_DELIMITERS = ",;\t|"
+_SHOWN_UNKNOWN = 5
+
+
+@dataclass(frozen=True)
+class EmailRef:
+    """One email a user gave, with where it came from (for messages)."""
+
+    email: str
+    where: str
+
+
+@dataclass
+class Targets:
+    """The resolved contacts, and what could not be resolved."""
+
+    contact_ids: list[int] = field(default_factory=list)
+    requested: int = 0
+    unknown: list[EmailRef] = field(default_factory=list)
+
+    @property
+    def unknown_count(self) -> int:
+        return len(self.unknown)
+
+
+def _header_key(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\s_\-.]", "", plain.strip().lower())
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as e:
+        raise InputError(f"{path}: no such file. Check the path given to --file.") from e
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the file ({e.strerror}).") from e
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def read_email_file(path: Path) -> list[EmailRef]:
+    """The emails in ``path``: one per line, or a CSV/TSV whose header has an email column.
+
+    Blank lines and lines starting with ``#`` are skipped; a lone ``email``
+    header line is allowed.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    lines = text.splitlines()
+    first_index = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
+    if first_index is None:
+        raise InputError(f"{path}: the file holds no email. Give one email per line, or a CSV with an email column.")
+    first = lines[first_index]
+    delimiter = next((d for d in _DELIMITERS if d in first), None)
+    refs: list[EmailRef] = []
+    if delimiter is None:
+        start = first_index + 1 if _header_key(first) in _EMAIL_HEADERS else first_index
+        for number, line in enumerate(lines[start:], start=start + 1):
+            value = line.strip()
+            if value and not value.startswith("#"):
+                refs.append(EmailRef(value, f"{path.name}, line {number}"))
+    else:
+        reader = csv.reader(io.StringIO("\n".join(lines[first_index:])), delimiter=delimiter)
+        header = next(reader)
+        positions = [i for i, name in enumerate(header) if _header_key(name) in _EMAIL_HEADERS]
+        if not positions:
+            raise InputError(
+                f"{path}, line {first_index + 1}: no email column in the header "
+                f"({', '.join(h.strip() for h in header)}). Name the column `email`, or give one email per line."
+            )
+        column = positions[0]
+        for offset, row in enumerate(reader, start=first_index + 2):
+            value = row[column].strip() if column < len(row) else ""
+            if value:
+                refs.append(EmailRef(value, f"{path.name}, line {offset}"))
+    if not refs:
+        raise InputError(f"{path}: the file holds no email. Give one email per line, or a CSV with an email column.")
+    return refs
+
+
+def resolve_emails(con: duckdb.DuckDBPyConnection, refs: list[EmailRef]) -> tuple[list[int], list[EmailRef]]:
+    """Map emails to live contact ids, set-wise; return (ids, unknown refs)."""
+    if not refs:
+        return [], []
+    normalised = [normalise_email(r.email) or "" for r in refs]
+    rows = con.execute(
+        """
+        WITH given AS (SELECT DISTINCT unnest($emails::VARCHAR[]) AS email),
+        live AS (
+            SELECT email, min(id) AS id FROM contacts
+            WHERE email IS NOT NULL AND list_contains($live, status) GROUP BY email
+        ),
+        absorbed AS (
+            SELECT m.email, min(k.id) AS id
+            FROM contacts m JOIN contacts k ON k.id = m.merged_into
+            WHERE m.status = 'merged' AND m.email IS NOT NULL AND list_contains($live, k.status)
+            GROUP BY m.email
+        )
+        SELECT g.email, coalesce(l.id, a.id)
+        FROM given g LEFT JOIN live l ON l.email = g.email LEFT JOIN absorbed a ON a.email = g.email
+        """,
+        {"emails": normalised, "live": list(LIVE_STATUSES)},
+    ).fetchall()
+    found = {email: cid for email, cid in rows}
+    ids = sorted({cid for cid in found.values() if cid is not None})
+    unknown = [ref for ref, email in zip(refs, normalised) if found.get(email) is None]
+    return ids, unknown
+
+
+def _segment_file(settings: Settings, name: str) -> Path:
+    folder = settings.segments_path
+    for suffix in (".yaml", ".yml"):
+        candidate = folder / f"{name}{suffix}"
+        if candidate.is_file():
+            return candidate
+    if folder.is_dir():
+        for candidate in sorted(folder.glob("*.y*ml")):
+            document = load_yaml(candidate)
+            if isinstance(document.data, dict) and document.data.get("name") == name:
+                return candidate
+    stems = sorted(p.stem for p in folder.glob("*.y*ml")) if folder.is_dir() else []
+    raise NotFoundError(
+        f"no segment `{name}` in {folder}.{did_you_mean(name, stems)} `crmseg segment list` shows them."
+    )
+
+
+def segment_member_ids(
+    con: duckdb.DuckDBPyConnection, settings: Settings, name: str, as_of: date
+) -> list[int]:
+    """Live contacts that match segment ``name``'s ``where`` at ``as_of``.
+
+    Like ``in_segment`` in a segment, this uses the definition's ``where``,
+    not its purpose rules: tagging everyone in ``donors-2025`` includes
+    donors without consent.
+    """
+    try:
+        from cli.segmenting.compiler import compile_condition
+    except ImportError as e:
+        raise InputError(
+            "--segment needs the segment engine (cli.segmenting), which this build of crmseg lacks. "
+            "Use --email or --file instead."
+        ) from e
+    path = _segment_file(settings, name)
+    document = load_yaml(path)
+    data = document.data
+    if not isinstance(data, dict) or "where" not in data:
+        raise InputError(f"{path}: a segment needs a `where:` key. `crmseg segment validate {name}` says more.")
+    compiled = compile_condition(data["where"], settings=settings, as_of=as_of, con=con)
+    # The compiled SQL comes from the segment compiler (field names from the known
+    # schema, values bound in compiled.params), never from user text.
+    query = "SELECT DISTINCT m.contact_id FROM (" + compiled.sql + ") m JOIN contacts c ON c.id = m.contact_id"
+    query += " WHERE c.status IN ('active', 'suppressed') ORDER BY 1"
+    rows = con.execute(query, compiled.params).fetchall()
+    return [r[0] for r in rows]
+
+
+def select_contacts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: date,
+    *,
+    emails: list[str] | None = None,
+    files: list[Path] | None = None,
+    segment: str | None = None,
+    skip_unknown: bool = False,
+) -> Targets:
+    """Resolve ``--email``, ``--file`` and ``--segment`` (any mix) to live contact ids.
+
+    Raises ``InputError`` when nothing was given, and ``NotFoundError`` when an
+    email matches no contact (unless ``skip_unknown``).
+    """
+    emails = list(emails or [])
+    files = list(files or [])
+    if not emails and not files and not segment:
+        raise InputError("say which contacts: give --email EMAIL, --file FILE or --segment NAME.")
+    refs = [EmailRef(e, "--email") for e in emails]
+    for path in files:
+        refs.extend(read_email_file(path))
+    ids, unknown = resolve_emails(con, refs)
+    if unknown and not skip_unknown:
+        shown = "; ".join(f"{r.email.strip() or '(empty)'} ({r.where})" for r in unknown[:_SHOWN_UNKNOWN])
+        more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
+        raise NotFoundError(
+            f"no contact has the email {shown}{more}. Nothing was changed. Check the addresses "
+            "(`crmseg contacts find TEXT`), or pass --skip-unknown to act on the others."
+        )
+    requested = len(refs)
+    if segment:
+        members = segment_member_ids(con, settings, segment, as_of)
+        requested += len(members)
+        ids = sorted(set(ids) | set(members))
+    return Targets(contact_ids=ids, requested=requested, unknown=unknown)

@@ -1,0 +1,59 @@
+"""``crmseg group``: exit codes, stdout, stderr, then the database."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_create_add_show_list_remove_delete(invoke, people, query):
+    result = invoke("group", "create", "bureau", "--description", "Le bureau", "--field", "address=3 place X, Lyon")
+    assert result.exit_code == 0 and "Group `bureau` created." in result.stdout
+    result = invoke("group", "add", "bureau", "-e", "helene.martin@example.org", "-e", "paul.durand@example.org")
+    assert result.exit_code == 0 and "2 contacts added to `bureau`" in result.stdout
+
+    shown = invoke("--as-of", "2026-11-01", "group", "show", "bureau")
+    assert shown.exit_code == 0
+    assert "address: 3 place X, Lyon" in shown.stdout
+    assert "helene.martin@example.org" in shown.stdout and "email_open 2026-03-02" in shown.stdout
+    assert "2026-12-24" not in shown.stdout  # after --as-of
+
+    data = json.loads(invoke("--as-of", "2026-11-01", "group", "show", "bureau", "--json").stdout)
+    assert data["fields"] == {"address": "3 place X, Lyon"} and data["member_count"] == 2
+
+    listed = json.loads(invoke("group", "list", "--json").stdout)["groups"]
+    assert [(g["name"], g["members"]) for g in listed] == [("bureau", 2)]
+
+    assert invoke("group", "remove", "bureau", "-e", "paul.durand@example.org").exit_code == 0
+    assert query("SELECT contact_id FROM group_members") == [(people["helene"],)]
+
+    refused = invoke("group", "delete", "bureau")
+    assert refused.exit_code == 2 and "pass --force" in refused.stderr
+    assert invoke("group", "delete", "bureau", "--force").exit_code == 0
+    assert query("SELECT count(*) FROM groups") == [(0,)]
+
+
+def test_update_changes_fields(invoke, people):
+    invoke("group", "create", "bureau", "--field", "address=3 place X")
+    result = invoke("group", "update", "bureau", "--field", "address=", "--field", "notes=monthly", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["fields"] == {"notes": "monthly"}
+
+
+def test_unknown_group_exits_2_with_suggestion(invoke, people, query):
+    invoke("group", "create", "bureau")
+    for args in (["show", "burau"], ["add", "burau", "-e", "paul.durand@example.org"], ["delete", "burau"],
+                 ["remove", "burau", "-e", "paul.durand@example.org"]):
+        result = invoke("group", *args)
+        assert result.exit_code == 2, args
+        assert "no group `burau`. Did you mean `bureau`?" in result.stderr
+    assert query("SELECT count(*) FROM group_members") == [(0,)]
+
+
+def test_bad_input_exits_2(invoke, people):
+    assert "exists already" in invoke("group", "create", "x").stderr + invoke("group", "create", "x").stderr
+    result = invoke("group", "create", "y", "--field", "no-equals-sign")
+    assert result.exit_code == 2 and "key=value" in result.stderr
+    result = invoke("group", "create", " ")
+    assert result.exit_code == 2 and "group name is empty" in result.stderr
+    result = invoke("group", "add", "x", "-e", "nobody@example.org")
+    assert result.exit_code == 2 and "no contact has the email nobody@example.org" in result.stderr
