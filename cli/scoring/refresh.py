@@ -64,10 +64,13 @@ class ScoreRun:
 
 def _begin(con: duckdb.DuckDBPyConnection) -> bool:
     """Open a transaction unless the caller already has one; True when we opened it."""
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
+    # In autocommit mode each statement is its own transaction, with its own id;
+    # a failed BEGIN would abort the caller's transaction, so ask instead.
+    first = con.execute("SELECT txid_current()").fetchone()[0]
+    second = con.execute("SELECT txid_current()").fetchone()[0]
+    if first == second:
         return False
+    con.execute("BEGIN TRANSACTION")
     return True
 
 
