@@ -29,7 +29,18 @@ LIVE_STATUS_SQL = "c.status NOT IN ('merged', 'erased')"
 FACTS_SQL = (
     """
 CREATE OR REPLACE TEMP TABLE _score_facts AS
-WITH ev AS (
+WITH kinds AS (
+    -- The event types scoring reads; joining on this small table is faster than a
+    -- per-row list test over millions of events.
+    SELECT type, bool_or(is_purchase) AS is_purchase
+    FROM (
+        SELECT unnest($purchase_types) AS type, true AS is_purchase
+        UNION ALL
+        SELECT unnest(['unsubscribe', 'email_open', 'email_click']), false
+    )
+    GROUP BY type
+),
+ev AS (
     SELECT contact_id,
         min(occurred_at) FILTER (WHERE is_purchase) AS first_purchase_at,
         max(occurred_at) FILTER (WHERE is_purchase) AS last_purchase_at,
@@ -40,10 +51,9 @@ WITH ev AS (
     + ENGAGEMENT_SUM_SQL
     + """ AS engagement
     FROM (
-        SELECT contact_id, type, occurred_at, amount, list_contains($purchase_types, type) AS is_purchase
-        FROM events
-        WHERE occurred_at < $as_of + 1
-          AND (type IN ('unsubscribe', 'email_open', 'email_click') OR list_contains($purchase_types, type))
+        SELECT e.contact_id, e.type, e.occurred_at, e.amount, k.is_purchase
+        FROM events e JOIN kinds k ON k.type = e.type
+        WHERE e.occurred_at < $as_of + 1
     )
     GROUP BY contact_id
 ),
