@@ -44,3 +44,16 @@ def test_no_temporary_table_is_left_behind(base):
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_%' ESCAPE '\\'"
     ).fetchall()
     assert temp == []
+
+
+def test_an_older_database_gains_the_history_order(db_path):
+    from cli.store import MIGRATIONS, open_database
+
+    con = open_database(db_path, wait=0, migrations=MIGRATIONS[:1])
+    con.execute("INSERT INTO stage_history (contact_id, stage, changed_at) VALUES (1, 'prospect', '2026-01-01')")
+    con.close()
+    con = open_database(db_path, wait=0)
+    assert con.execute("SELECT seq FROM stage_history").fetchall() == [(1,)]
+    con.execute("INSERT INTO stage_history (contact_id, stage, changed_at) VALUES (1, 'lost', '2026-02-01')")
+    assert con.execute("SELECT stage FROM stage_history ORDER BY seq").fetchall() == [("prospect",), ("lost",)]
+    con.close()

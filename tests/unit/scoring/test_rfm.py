@@ -105,3 +105,20 @@ def test_merged_and_erased_contacts_are_not_scored(base):
     assert run.contacts == 2
     ids = {r[0] for r in base.con.execute("SELECT contact_id FROM contact_scores").fetchall()}
     assert ids == {kept, suppressed}
+
+
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=40))
+def test_quintile_scores_are_1_to_5_and_follow_the_values(values):
+    scores = quintile_scores(values)
+    assert all(1 <= s <= 5 for s in scores)
+    for v1, s1 in zip(values, scores):
+        for v2, s2 in zip(values, scores):
+            if v1 < v2:
+                assert s1 <= s2
+            if v1 == v2:
+                assert s1 == s2
+    assert min(scores) == 1
