@@ -72,6 +72,8 @@ def _stage_report(ctx: DemoContext) -> None:
     path = write_report(ctx.out_dir / "report.html", render_html(report_data(ctx.con, ctx.as_of)))
     ctx.report.outputs.append(path)
     ctx.report.steps.append(DemoStep("report", f"HTML report with charts: {path}"))
+
+
 def _stage_people(ctx: DemoContext) -> None:
     """Tags and groups in use, and one person's GDPR export as an example document."""
     from cli.gdpr import export_person, write_document
@@ -92,9 +94,40 @@ def _stage_people(ctx: DemoContext) -> None:
     )
 
 
+def _stage_score(ctx: DemoContext) -> None:
+    from cli.scoring import LeadEngineMissingError, lifecycle_distribution, refresh_scores, rfm_distribution
+
+    if not ctx.con.execute("SELECT count(*) FROM contacts").fetchone()[0]:
+        ctx.report.steps.append(DemoStep("score", "skipped: no contacts imported"))
+        return
+    note = ""
+    try:
+        run = refresh_scores(ctx.con, ctx.settings, ctx.as_of)
+    except LeadEngineMissingError:
+        without_rules = ctx.settings.model_copy(
+            update={"scoring": ctx.settings.scoring.model_copy(
+                update={"leads": ctx.settings.scoring.leads.model_copy(update={"rules": []})})}
+        )
+        run = refresh_scores(ctx.con, without_rules, ctx.as_of)
+        note = " (lead rules skipped: no segment engine)"
+    stages = lifecycle_distribution(ctx.con)["stages"]
+    rfm = rfm_distribution(ctx.con)
+    top = sorted(rfm["segments"], key=lambda s: -s["contacts"])[:3]
+    ctx.report.steps.append(
+        DemoStep(
+            "score",
+            f"{run.contacts} contacts scored; stages "
+            + ", ".join(f"{s['stage']} {s['contacts']}" for s in stages if s["contacts"])
+            + "; RFM "
+            + ", ".join(f"{s['segment']} {s['contacts']}" for s in top if s["contacts"])
+            + note,
+        )
+    )
+
+
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_people, _stage_stats, _stage_report]
+    return [_stage_score, _stage_people, _stage_stats, _stage_report]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:

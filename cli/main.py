@@ -26,6 +26,7 @@ from cli.commands import gdpr as gdpr_command
 from cli.commands import group as group_command
 from cli.commands import init as init_command
 from cli.commands import report as report_command
+from cli.commands import score as score_command
 from cli.commands import stats as stats_command
 from cli.commands import tag as tag_command
 from cli.commands.common import AppContext
@@ -172,6 +173,7 @@ app.add_typer(tag_command.app, name="tag")
 app.add_typer(group_command.app, name="group")
 app.add_typer(contacts_command.app, name="contacts")
 app.add_typer(gdpr_command.app, name="gdpr")
+app.add_typer(score_command.app, name="score")
 
 
 def run() -> None:

@@ -247,8 +247,16 @@ class Migration:
     apply: Callable[[duckdb.DuckDBPyConnection], None]
 
 
+def _migrate_to_6(con: duckdb.DuckDBPyConnection) -> None:
+    # Two stage changes of one contact may share a date (two runs on one day);
+    # ``seq`` keeps their order, so "the latest recorded stage" is never a guess.
+    con.execute("CREATE SEQUENCE stage_history_seq START 1")
+    con.execute("ALTER TABLE stage_history ADD COLUMN seq BIGINT DEFAULT nextval('stage_history_seq')")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _migrate_to_1),
+    Migration(6, "stage_history.seq: the order of stage changes", _migrate_to_6),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

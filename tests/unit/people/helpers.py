@@ -82,7 +82,7 @@ def rich_person(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute("INSERT INTO segment_members VALUES (1, ?), (1, ?)", [person, paul])
     con.execute("INSERT INTO contact_scores (contact_id, as_of, rfm_segment, lifecycle_stage) "
                 "VALUES (?, '2026-10-01', 'champions', 'active_customer')", [person])
-    con.execute("INSERT INTO stage_history VALUES (?, 'active_customer', 'prospect', '2026-02-01')", [person])
+    con.execute("INSERT INTO stage_history (contact_id, stage, previous_stage, changed_at) VALUES (?, 'active_customer', 'prospect', '2026-02-01')", [person])
     con.execute("INSERT INTO duplicate_pairs (contact_a, contact_b, score) VALUES (?, ?, 0.81)", [paul, person])
     con.execute(
         "INSERT INTO merges (kept_id, absorbed_id, score, rule, absorbed_record, kept_before) VALUES (?, ?, 0.97, 'fuzzy', ?, ?)",
