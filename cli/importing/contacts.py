@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from cli.errors import ImportFileError, InputError
-from cli.importing.headers import ColumnMapping, map_headers
+from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import (
     bool_sql,
@@ -78,13 +78,12 @@ def _custom_expr(name: str, spec, column: str, separator: str, date_format: str 
     items = list_sql(column, separator)
     if not options:
         return "nullif(" + items + ", [])", None
-    folded = "list_transform(" + items + ", lambda x: " + fold_sql("x") + ")"
-    keep = (
-        "nullif(list_distinct(list_filter(list_transform(" + items + ", lambda x: $opts_" + name + "[list_position($folds_" + name + ", "
-        + fold_sql("x") + ")]), lambda x: x IS NOT NULL)), [])"
+    # Kept in the options' own order, each once.
+    mapped = (
+        "list_transform(" + items + ", lambda x: $opts_" + name + "[list_position($folds_" + name + ", " + fold_sql("x") + ")])"
     )
+    keep = "nullif(list_filter($opts_" + name + ", lambda o: list_contains(" + mapped + ", o)), [])"
     bad = "list_filter(" + items + ", lambda x: NOT list_contains($folds_" + name + ", " + fold_sql("x") + "))"
-    del folded
     return keep, bad
 
 
@@ -499,6 +498,7 @@ def import_contacts(
     options = options or ImportOptions()
     if options.on_conflict not in ON_CONFLICT:
         raise InputError(f"--on-conflict {options.on_conflict}: choose fill, update or keep.")
+    check_map_targets(options.mapping, "contacts", settings)
     path = Path(path)
     state: dict[str, ColumnMapping] = {}
 

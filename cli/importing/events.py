@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from cli.errors import ImportFileError, InputError
-from cli.importing.headers import ColumnMapping, fold, map_headers
+from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import build_email_table, number_sql, timestamp_sql
 from cli.settings import Settings
@@ -244,6 +244,7 @@ def import_events(
             f"--type {options.event_type}: unknown event type; use one of {', '.join(settings.all_event_types)} "
             "or declare it under event_types in crmseg.yaml."
         )
+    check_map_targets(options.mapping, "events", settings)
     path = Path(path)
 
     def pipeline(ctx: PipelineContext) -> None:

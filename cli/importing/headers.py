@@ -232,6 +232,23 @@ def custom_field_headers(settings: Settings) -> dict[str, list[str]]:
     return result
 
 
+def mapping_targets(kind: str, settings: Settings) -> set[str]:
+    """The field names a ``contacts`` or ``events`` import can map a column to."""
+    builtin = CONTACT_SYNONYMS if kind == "contacts" else EVENT_SYNONYMS
+    return set(builtin) | set(settings.fields)
+
+
+def check_map_targets(explicit: dict[str, str], kind: str, settings: Settings) -> None:
+    """Refuse a ``--map`` target that is no field (before any file is read)."""
+    targets = mapping_targets(kind, settings)
+    for column, target in explicit.items():
+        if target and target not in targets:
+            raise InputError(
+                f"--map {column}={target}: `{target}` is not a field of a {kind} import."
+                f"{did_you_mean(target, sorted(targets))}"
+            )
+
+
 def map_headers(
     headers: list[str],
     *,
@@ -247,9 +264,7 @@ def map_headers(
     map to the same field is listed as unmapped.
     """
     builtin = CONTACT_SYNONYMS if kind == "contacts" else EVENT_SYNONYMS
-    targets: set[str] = set(builtin) | set(settings.fields)
-    if kind == "contacts":
-        targets |= {"kind"}
+    targets = mapping_targets(kind, settings)
     if preset is not None and preset not in PRESETS:
         raise InputError(f"--preset {preset}: unknown preset; choose one of {', '.join(PRESETS)}.")
 
