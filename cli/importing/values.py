@@ -58,7 +58,7 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
         "CREATE OR REPLACE TEMP TABLE " + table + " AS "
         "SELECT raw, c AS cleaned, "
         "CASE WHEN strpos(c, '@') > 0 THEN regexp_extract(c, '^(.*)@([^@]*)$', 1) END AS local, "
-        "CASE WHEN strpos(c, '@') > 0 THEN regexp_extract(c, '^(.*)@([^@]*)$', 2) END AS domain "
+        "CASE WHEN strpos(c, '@') > 0 THEN rtrim(regexp_extract(c, '^(.*)@([^@]*)$', 2), '.') END AS domain "
         "FROM (SELECT DISTINCT raw, " + clean + " AS c FROM (" + source_sql + ") WHERE raw IS NOT NULL)"
     )
     con.execute(build)
@@ -101,7 +101,6 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
         "  WHEN l.local IS NOT NULL THEN l.reason "
         "  WHEN NOT regexp_full_match(e.local, " + sql_literal(DOT_ATOM) + ") "
         "    THEN 'not an email address (the part before the @ holds characters or dots an address cannot have)' "
-        "  WHEN strlen(e.local) > " + str(LOCAL_MAX) + " THEN 'not an email address (the part before the @ is too long)' "
         "  WHEN strlen(e.local) + 1 + strlen(d.ascii) > " + str(EMAIL_MAX) + " THEN 'not an email address (too long)' "
         "END AS reason) r"
     )
