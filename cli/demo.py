@@ -125,9 +125,31 @@ def _stage_score(ctx: DemoContext) -> None:
     )
 
 
+def _stage_import(ctx: DemoContext) -> None:
+    """Import the sample association's CRM export, its gifts, memberships and emailing activity."""
+    from cli.importing import ImportOptions, import_contacts, import_events
+
+    files = [
+        ("contacts_crm.csv", "contacts", ImportOptions()),
+        ("dons_adhesions.xlsx", "events", ImportOptions(sheet="Dons", event_type="donation")),
+        ("dons_adhesions.xlsx", "events", ImportOptions(sheet="Adhésions", event_type="membership")),
+        ("emailing_activity.csv", "events", ImportOptions()),
+    ]
+    parts = []
+    for name, kind, options in files:
+        path = ctx.sample_dir / name
+        if not path.exists():
+            continue
+        function = import_contacts if kind == "contacts" else import_events
+        summary = function(ctx.con, path, settings=ctx.settings, options=options)
+        label = name + (f" [{summary.sheet}]" if summary.sheet else "")
+        parts.append(f"{label}: {summary.inserted} in, {summary.rejected} rejected, {summary.issues} issues")
+    ctx.report.steps.append(DemoStep("import", "; ".join(parts) if parts else "no sample files found"))
+
+
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_score, _stage_people, _stage_stats, _stage_report]
+    return [_stage_import, _stage_score, _stage_people, _stage_stats, _stage_report]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:

@@ -24,6 +24,7 @@ from cli.commands import contacts as contacts_command
 from cli.commands import demo as demo_command
 from cli.commands import gdpr as gdpr_command
 from cli.commands import group as group_command
+from cli.commands import importing as importing_command
 from cli.commands import init as init_command
 from cli.commands import report as report_command
 from cli.commands import score as score_command
@@ -169,6 +170,7 @@ app.command("init")(init_command.init)
 app.command("stats")(stats_command.stats)
 app.command("report")(report_command.report)
 app.command("demo")(demo_command.demo)
+app.add_typer(importing_command.app, name="import")
 app.add_typer(tag_command.app, name="tag")
 app.add_typer(group_command.app, name="group")
 app.add_typer(contacts_command.app, name="contacts")

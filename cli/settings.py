@@ -60,6 +60,9 @@ class FieldDefinition(StrictModel):
     external_id: bool = False
     description: str | None = None
     label: str | None = None
+    # Column headers that mean this field on import, beside its name and label
+    # (e.g. ["Centres d'intérêt", "Interessen"]); compared without case or accents.
+    aliases: list[str] = []
 
     @model_validator(mode="after")
     def _options_only_for_selects(self) -> "FieldDefinition":

@@ -1,0 +1,119 @@
+"""Benchmark ``crmseg import``: 1,000,000 contacts and 10,000,000 events.
+
+Run by hand: ``python bench/import.py [--contacts N] [--events N]``. The data
+is generated with DuckDB under bench/data/ (git-ignored). Each import runs in
+a child process (``crmseg import ...``) so its peak memory is the child's
+``ru_maxrss``; DuckDB's own ``read_csv`` of the same file, into a table, is
+timed in the same run for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "bench" / "data"
+
+
+def generate(contacts: int, events: int) -> tuple[Path, Path]:
+    DATA.mkdir(parents=True, exist_ok=True)
+    contacts_csv = DATA / f"contacts_{contacts}.csv"
+    events_csv = DATA / f"events_{events}.csv"
+    con = duckdb.connect()
+    if not contacts_csv.exists():
+        con.execute(
+            f"""
+            COPY (
+              SELECT 'person' || i || '@' || (['gmail.com','orange.fr','free.fr','laposte.net','example.org'])[1 + i % 5] AS "Adresse e-mail",
+                     (['Marie','Jean','Léa','Hugo','Zoé'])[1 + i % 5] AS "Prénom",
+                     'Nom' || (i % 5000) AS "Nom",
+                     CASE WHEN i % 3 = 0 THEN '06 ' || lpad(CAST(i % 100000000 AS VARCHAR), 8, '0') END AS "Téléphone",
+                     (i % 200) || ' rue de la Paix' AS "Adresse",
+                     lpad(CAST(1000 + i % 95000 AS VARCHAR), 5, '0') AS "Code postal",
+                     'Ville' || (i % 3000) AS "Ville",
+                     strftime(DATE '1940-01-01' + CAST(i % 25000 AS INTEGER), '%d/%m/%Y') AS "Date de naissance",
+                     (['animaux','environnement','animaux|education'])[1 + i % 3] AS "Centres d'intérêt",
+                     'ADH-' || i AS "N° adhérent",
+                     CASE WHEN i % 2 = 0 THEN 'Oui' ELSE 'Non' END AS "Opt-in email"
+              FROM range({contacts}) t(i)
+            ) TO '{contacts_csv}' (HEADER, DELIMITER ';')
+            """
+        )
+    if not events_csv.exists():
+        con.execute(
+            f"""
+            COPY (
+              SELECT 'person' || (i % {contacts}) || '@' || (['gmail.com','orange.fr','free.fr','laposte.net','example.org'])[1 + (i % {contacts}) % 5] AS "Email",
+                     (['sent','opened','clicked','sent','opened','soft_bounce'])[1 + i % 6] AS "Event",
+                     strftime(TIMESTAMP '2024-01-01' + to_seconds(i % 60000000), '%Y-%m-%d %H:%M:%S') AS "Date",
+                     'Campagne ' || (i % 50) AS "Campaign"
+              FROM range({events}) t(i)
+            ) TO '{events_csv}' (HEADER, DELIMITER ',')
+            """
+        )
+    con.close()
+    return contacts_csv, events_csv
+
+
+def raw_load(path: Path, delimiter: str) -> float:
+    db = DATA / "raw.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    started = time.perf_counter()
+    con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, delim = ?, header = true)", [str(path), delimiter])
+    elapsed = time.perf_counter() - started
+    con.close()
+    db.unlink(missing_ok=True)
+    return elapsed
+
+
+def crmseg(db: Path, *args: str) -> tuple[float, float]:
+    """Run ``crmseg`` in a child; (seconds, peak RSS in MiB of the child)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "cli", "--db", str(db), "--quiet", *args], env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"crmseg {' '.join(args)} failed with status {status}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    args = parser.parse_args()
+    contacts_csv, events_csv = generate(args.contacts, args.events)
+    folder = DATA / "base"
+    folder.mkdir(exist_ok=True)
+    (folder / "crmseg.yaml").write_text(
+        "fields:\n  interests: {type: multiselect, options: [animaux, environnement, education]}\n"
+        "  member_number: {type: text, external_id: true}\n", encoding="utf-8")
+    db = folder / "crmseg.duckdb"
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    rows = []
+    for label, path, delim, cmd in [
+        ("contacts", contacts_csv, ";", ["import", "contacts", str(contacts_csv)]),
+        ("events", events_csv, ",", ["import", "events", str(events_csv)]),
+    ]:
+        raw = raw_load(path, delim)
+        took, peak = crmseg(db, *cmd)
+        rows.append((label, path.stat().st_size / 2**20, raw, took, took / raw, peak))
+    print(f"{'file':10} {'MiB':>8} {'read_csv s':>11} {'import s':>9} {'ratio':>6} {'peak MiB':>9}")
+    for label, size, raw, took, ratio, peak in rows:
+        print(f"{label:10} {size:8.0f} {raw:11.2f} {took:9.2f} {ratio:6.2f} {peak:9.0f}")
+    print("targets: ratio <= 3, peak <= 4096 MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""``crmseg import contacts|events|history|rejects``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from cli.commands.common import AppContext, app_context, table
+from cli.importing import ImportOptions, import_contacts, import_events, import_history, import_problems, parse_map_option
+
+app = typer.Typer(help="Import contacts and events from CSV/TSV/TXT or Excel exports.", no_args_is_help=True)
+
+# Files above this size get a progress bar (a few thousand rows).
+_PROGRESS_BYTES = 512 * 1024
+_SUMMARY_FIELDS = ["read", "inserted", "updated", "unchanged", "rejected", "issues", "skipped"]
+
+
+def _options(
+    sheet, encoding, delimiter, date_format, preset, mapping, tags, source, on_conflict, strict, dry_run,
+    event_type=None, create_missing=False,
+) -> ImportOptions:
+    return ImportOptions(
+        sheet=sheet, encoding=encoding, delimiter=delimiter, date_format=date_format, preset=preset,
+        mapping=parse_map_option(mapping), tags=list(tags or []), source=source, on_conflict=on_conflict,
+        strict=strict, dry_run=dry_run, event_type=event_type, create_missing=create_missing,
+    )
+
+
+def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) -> None:
+    con = app.connect()
+    function = import_contacts if kind == "contacts" else import_events
+    summaries = []
+    show_bar = not app.quiet and not app.json_output
+    for path in files:
+        big = path.exists() and path.is_file() and path.stat().st_size > _PROGRESS_BYTES
+        if show_bar and big:
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                console=app.err_console, transient=True,
+            ) as bar:
+                task = bar.add_task(f"{path.name}: reading", total=4)
+                steps = {"read": 0, "normalise": 1, "match": 2, "write": 3, "commit": 4}
+
+                def progress(phase: str, done: int, total: int) -> None:
+                    bar.update(task, completed=steps.get(phase, 0), description=f"{path.name}: {phase}")
+
+                summary = function(con, path, settings=app.settings, options=options, progress=progress)
+        else:
+            summary = function(con, path, settings=app.settings, options=options)
+        summaries.append(summary)
+    data = {"kind": kind, "dry_run": options.dry_run, "imports": [s.as_dict() for s in summaries]}
+
+    def render(console) -> None:
+        rows = []
+        for s in summaries:
+            note = f"already imported (#{s.already_imported}), nothing changed" if s.already_imported else ""
+            rows.append([Path(s.file).name + (f" [{s.sheet}]" if s.sheet else "")] + [getattr(s, f) for f in _SUMMARY_FIELDS]
+                        + [", ".join(s.unmapped_columns) or "-", note or (f"import #{s.import_id}" if not s.dry_run else "dry run: nothing saved")])
+        title = f"Import {kind}" + (" (dry run)" if options.dry_run else "")
+        console.print(table(title, ["file"] + _SUMMARY_FIELDS + ["unmapped columns", "note"], rows))
+        for s in summaries:
+            if s.created_contacts:
+                console.print(f"{Path(s.file).name}: {s.created_contacts} prospect(s) created for unknown people.")
+            if (s.rejected or s.issues) and s.import_id and not s.dry_run:
+                console.print(f"{Path(s.file).name}: see the rejected rows and issues with `crmseg import rejects {s.import_id}`.")
+
+    app.emit(data, render)
+
+
+_SHEET = typer.Option(None, "--sheet", help="Workbook sheet, by name or number (default: the first with data).")
+_ENCODING = typer.Option(None, "--encoding", help="Text encoding (default: detected: utf-8, utf-16, cp1252, latin-1).")
+_DELIMITER = typer.Option(None, "--delimiter", help="Cell delimiter (default: sniffed among ; , tab |).")
+_DATE_FORMAT = typer.Option(None, "--date-format", help="strptime format tried first, e.g. %m/%d/%Y.")
+_PRESET = typer.Option(None, "--preset", help="Column names of an export: mailchimp, brevo, hubspot.")
+_MAP = typer.Option(None, "--map", help="COLUMN=field, or a YAML file of COLUMN: field (repeatable).")
+_STRICT = typer.Option(False, "--strict", help="Any rejected row or left-out value aborts the import (exit 2).")
+_DRY_RUN = typer.Option(False, "--dry-run", help="Do everything but save nothing; print what would happen.")
+_SOURCE = typer.Option(None, "--source", help="Source recorded for rows that name none.")
+
+
+@app.command("contacts")
+def contacts(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="CSV/TSV/TXT or Excel files."),
+    sheet: Optional[str] = _SHEET,
+    encoding: Optional[str] = _ENCODING,
+    delimiter: Optional[str] = _DELIMITER,
+    date_format: Optional[str] = _DATE_FORMAT,
+    preset: Optional[str] = _PRESET,
+    mapping: Optional[list[str]] = _MAP,
+    tag: Optional[list[str]] = typer.Option(None, "--tag", help="Tag every imported contact (repeatable)."),
+    source: Optional[str] = _SOURCE,
+    on_conflict: str = typer.Option("fill", "--on-conflict", help="fill (default): existing contacts gain only missing values; update: file values win; keep: existing contacts untouched."),
+    strict: bool = _STRICT,
+    dry_run: bool = _DRY_RUN,
+) -> None:
+    """Import contacts: match on email, else external id, else phone; merge per --on-conflict.
+
+    Example: crmseg import contacts export.csv --tag salon-2026 --source "Salon Animal Expo"
+    """
+    app = app_context(ctx)
+    options = _options(sheet, encoding, delimiter, date_format, preset, mapping, tag, source, on_conflict, strict, dry_run)
+    _run(app, files, "contacts", options)
+
+
+@app.command("events")
+def events(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="CSV/TSV/TXT or Excel files."),
+    event_type: Optional[str] = typer.Option(None, "--type", help="Type of every event of the file (donation, membership, email_open, ...)."),
+    create_missing: bool = typer.Option(False, "--create-missing", help="Create a prospect for an unknown email or external id instead of rejecting the row."),
+    sheet: Optional[str] = _SHEET,
+    encoding: Optional[str] = _ENCODING,
+    delimiter: Optional[str] = _DELIMITER,
+    date_format: Optional[str] = _DATE_FORMAT,
+    preset: Optional[str] = _PRESET,
+    mapping: Optional[list[str]] = _MAP,
+    source: Optional[str] = _SOURCE,
+    strict: bool = _STRICT,
+    dry_run: bool = _DRY_RUN,
+) -> None:
+    """Import events (gifts, memberships, email activity...) linked by email or external id.
+
+    Example: crmseg import events dons.xlsx --sheet Dons --type donation
+    """
+    app = app_context(ctx)
+    options = _options(sheet, encoding, delimiter, date_format, preset, mapping, None, source, "fill", strict, dry_run,
+                       event_type, create_missing)
+    _run(app, files, "events", options)
+
+
+@app.command("history")
+def history(
+    ctx: typer.Context,
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show only the newest N imports."),
+) -> None:
+    """List past imports, newest first, with their counts.
+
+    Example: crmseg import history --limit 10
+    """
+    app = app_context(ctx)
+    rows = import_history(app.connect(), limit)
+
+    def render(console) -> None:
+        console.print(table("Imports", ["#", "file", "sheet", "kind", "when", "read", "inserted", "updated", "unchanged", "rejected", "issues", "skipped"],
+                            [[r["id"], r["file_name"], r["sheet"], r["kind"], r["started_at"].strftime("%Y-%m-%d %H:%M"), r["rows_read"],
+                              r["inserted"], r["updated"], r["unchanged"], r["rejected"], r["issues"], r["skipped"]] for r in rows]))
+
+    app.emit({"imports": rows}, render)
+
+
+@app.command("rejects")
+def rejects(
+    ctx: typer.Context,
+    import_id: Optional[int] = typer.Argument(None, metavar="[IMPORT]", help="Import number (default: the latest)."),
+) -> None:
+    """List the rejected rows and the left-out values (issues) of an import.
+
+    Example: crmseg import rejects 3 --json
+    """
+    app = app_context(ctx)
+    data = import_problems(app.connect(), import_id)
+
+    def render(console) -> None:
+        console.print(f"Import #{data['import_id']}: {data['file']} ({data['kind']})")
+        console.print(table("Rejected rows", ["line", "reason", "row"],
+                            [[r["line"], r["reason"], _short(r["raw"])] for r in data["rejects"]]))
+        console.print(table("Issues (value left out, row imported)", ["line", "column", "value", "reason"],
+                            [[i["line"], i["column"], i["value"], i["reason"]] for i in data["issues"]]))
+
+    app.emit(data, render)
+
+
+def _short(raw) -> str:
+    if isinstance(raw, dict):
+        text = "; ".join(f"{k}={v}" for k, v in raw.items() if v not in (None, ""))
+    else:
+        text = str(raw)
+    return text if len(text) <= 100 else text[:97] + "..."

@@ -1,0 +1,518 @@
+"""``crmseg import contacts``: rows of a contact export into the base, set-wise.
+
+The steps, each one SQL statement (or a few) over the whole file:
+
+1. ``import_stg``: one row per data row, every mapped cell normalised
+   (emails and phones through per-distinct look-up tables, see ``values``).
+2. Forgotten people (a row whose email or phone key is in the ledger with
+   reason ``erased``) are dropped and counted; nothing of them is kept.
+3. Rows that identify no one (no email, phone, external id, or name with a
+   postal address) become rejects with the raw row.
+4. Cells that could not be used become issues (column, value, reason).
+5. Rows are grouped: within the file by email, else external id, else
+   phone; each group is matched against the base by email, else external
+   id, else phone (phone only for a row with neither), and rows matching the
+   same contact fold into one.
+6. New contacts are inserted; existing ones are filled (``fill``: only empty
+   fields gain a value), overwritten (``update``: a non-empty cell wins) or
+   left alone (``keep``); custom values and tags likewise.
+7. Keys are refreshed and the suppression ledger applied, so a re-imported
+   address that bounced or unsubscribed stays suppressed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from cli.errors import ImportFileError, InputError
+from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
+from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
+from cli.importing.values import (
+    bool_sql,
+    build_email_table,
+    build_phone_table,
+    country_region_sql,
+    date_sql,
+    fold_sql,
+    gender_sql,
+    list_sql,
+    number_sql,
+    timestamp_sql,
+)
+from cli.settings import Settings
+from cli.suppression import apply_suppressions, refresh_contact_keys
+
+TEXT_FIELDS = ["first_name", "last_name", "street", "postal_code", "city", "country", "organisation", "job_title", "source"]
+# Contact columns an import writes (besides id, status, stamps).
+WRITABLE = [
+    "email", "external_id", "first_name", "last_name", "phone", "street", "postal_code", "city", "country",
+    "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_basis", "consent_at",
+    "consent_method",
+]
+ON_CONFLICT = ("fill", "update", "keep")
+
+
+def _custom_expr(name: str, spec, column: str, separator: str, date_format: str | None) -> tuple[str, str | None]:
+    """SQL for a custom field's typed value, and for its rejected items (multiselect) if any."""
+    if spec.type in ("text",):
+        return column, None
+    if spec.type == "email":
+        return "em_" + name + ".email", None
+    if spec.type == "phone":
+        return "ph_" + name + ".phone", None
+    if spec.type == "number":
+        return number_sql(column), None
+    if spec.type == "date":
+        return date_sql(column, date_format), None
+    if spec.type == "boolean":
+        return bool_sql(column), None
+    options = spec.options or []
+    if spec.type == "select":
+        if not options:
+            return column, None
+        cases = " ".join("WHEN $o_" + name + "_" + str(i) + " THEN $v_" + name + "_" + str(i) for i in range(len(options)))
+        return "CASE " + fold_sql(column) + " " + cases + " END", None
+    # multiselect
+    items = list_sql(column, separator)
+    if not options:
+        return "nullif(" + items + ", [])", None
+    # Kept in the options' own order, each once.
+    mapped = (
+        "list_transform(" + items + ", lambda x: $opts_" + name + "[list_position($folds_" + name + ", " + fold_sql("x") + ")])"
+    )
+    keep = "nullif(list_filter($opts_" + name + ", lambda o: list_contains(" + mapped + ", o)), [])"
+    bad = "list_filter(" + items + ", lambda x: NOT list_contains($folds_" + name + ", " + fold_sql("x") + "))"
+    return keep, bad
+
+
+def _option_params(settings: Settings, mapping: ColumnMapping) -> dict[str, object]:
+    import unicodedata
+
+    def fold(text: str) -> str:
+        text = unicodedata.normalize("NFD", text.strip())
+        return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+    params: dict[str, object] = {}
+    for name, spec in settings.fields.items():
+        if name not in mapping.fields or not spec.options:
+            continue
+        if spec.type == "select":
+            for i, option in enumerate(spec.options):
+                params[f"o_{name}_{i}"] = fold(option)
+                params[f"v_{name}_{i}"] = option
+        elif spec.type == "multiselect":
+            params[f"opts_{name}"] = list(spec.options)
+            params[f"folds_{name}"] = [fold(o) for o in spec.options]
+    return params
+
+
+def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
+    """Create ``import_stg``; returns the bound parameters its SQL used."""
+    con, settings, options = ctx.con, ctx.settings, ctx.options
+    col = mapping.column
+    region = country_region_sql(col("country"), settings.default_region)
+    # Look-up tables of distinct emails and phones (the main ones and those of custom fields).
+    email_columns = {"": col("email")}
+    phone_columns = {"": col("phone")}
+    for name, spec in settings.fields.items():
+        if name in mapping.fields and spec.type == "email":
+            email_columns[name] = col(name)
+        if name in mapping.fields and spec.type == "phone":
+            phone_columns[name] = col(name)
+    sources_e = [c for c in email_columns.values() if c]
+    if sources_e:
+        union = " UNION ALL ".join("SELECT " + c + " AS raw FROM import_raw" for c in sources_e)
+        build_email_table(con, union, "import_emails")
+    sources_p = [c for c in phone_columns.values() if c]
+    if sources_p:
+        union = " UNION ALL ".join("SELECT " + c + " AS raw, " + region + " AS region FROM import_raw" for c in sources_p)
+        build_phone_table(con, union, "import_phones")
+    ctx.progress("normalise", 1, 3)
+
+    select = ["r.__row AS row_id", "r.__line AS line"]
+    joins = []
+    if col("email"):
+        select.append("em_.email AS email, em_.reason AS email_reason")
+        joins.append("LEFT JOIN import_emails em_ ON em_.raw = r." + col("email"))
+    else:
+        select.append("NULL::VARCHAR AS email, NULL::VARCHAR AS email_reason")
+    if col("phone"):
+        select.append("ph_.phone AS phone")
+        joins.append("LEFT JOIN import_phones ph_ ON ph_.raw = r." + col("phone") + " AND ph_.region = " + region)
+    else:
+        select.append("NULL::VARCHAR AS phone")
+    for name in TEXT_FIELDS:
+        select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
+    select.append((date_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::DATE") + " AS birth_date")
+    select.append((gender_sql("r." + col("gender")) if col("gender") else "NULL::VARCHAR") + " AS gender")
+    select.append((bool_sql("r." + col("consent_email")) if col("consent_email") else "NULL::BOOLEAN") + " AS consent_email")
+    for name in ("consent_at", "created_at"):
+        select.append(
+            (timestamp_sql("r." + col(name), options.date_format) if col(name) else "NULL::TIMESTAMP") + " AS " + name
+        )
+    select.append((list_sql("r." + col("tags"), settings.list_separator) if col("tags") else "NULL::VARCHAR[]") + " AS tags")
+    ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
+    ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
+    select.append(("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id")
+    for name, spec in settings.fields.items():
+        if name not in mapping.fields:
+            continue
+        # Custom field names are validated identifiers ([a-z][a-z0-9_]*) from crmseg.yaml.
+        if spec.type == "email":
+            joins.append("LEFT JOIN import_emails em_" + name + " ON em_" + name + ".raw = r." + col(name))
+        if spec.type == "phone":
+            joins.append(
+                "LEFT JOIN import_phones ph_" + name + " ON ph_" + name + ".raw = r." + col(name) + " AND ph_" + name
+                + ".region = " + region
+            )
+        value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, options.date_format)
+        select.append(value + " AS x_" + name)
+        if bad:
+            select.append(bad + " AS xbad_" + name)
+    sql = "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT " + ", ".join(select) + " FROM import_raw r " + " ".join(joins)
+    params = _option_params(settings, mapping)
+    used = {k: v for k, v in params.items() if "$" + k in sql}
+    con.execute(sql, used)
+    return used
+
+
+def _drop_forgotten(ctx: PipelineContext) -> None:
+    con = ctx.con
+    erased = con.execute("SELECT count(*) FROM suppressions WHERE reason = 'erased'").fetchall()[0][0]
+    if not erased:
+        return
+    dropped = con.execute(
+        """
+        DELETE FROM import_stg WHERE row_id IN (
+            SELECT s.row_id FROM import_stg s JOIN suppressions x
+              ON x.reason = 'erased' AND (x.key = crmseg_key(s.email) OR x.key = crmseg_key(s.phone))
+        ) RETURNING row_id
+        """
+    ).fetchall()
+    ctx.summary.skipped += len(dropped)
+
+
+def _reject_unidentified(ctx: PipelineContext) -> None:
+    con = ctx.con
+    raw_json, params = raw_row_json(ctx.source)
+    params["id"] = ctx.import_id
+    condition = (
+        "s.email IS NULL AND s.phone IS NULL AND s.external_id IS NULL AND NOT ("
+        "coalesce(s.last_name, s.first_name, s.organisation) IS NOT NULL AND s.street IS NOT NULL "
+        "AND coalesce(s.postal_code, s.city) IS NOT NULL)"
+    )
+    insert = (
+        "INSERT INTO import_rejects (import_id, row_number, reason, raw) "
+        "SELECT $id, s.line, CASE WHEN s.email_reason IS NOT NULL "
+        "THEN 'identifies no one: the email is unusable (' || s.email_reason || ') and there is no phone, external id, or name with a postal address' "
+        "ELSE 'identifies no one: no email, phone, external id, or name with a postal address' END, "
+        + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE " + condition + " RETURNING 1"
+    )
+    ctx.summary.rejected += len(con.execute(insert, params).fetchall())
+    con.execute("DELETE FROM import_stg s WHERE " + condition)
+
+
+def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
+    """One issue per cell that held something unusable."""
+    con, settings = ctx.con, ctx.settings
+    headers = ctx.source.headers
+    parts: list[str] = []
+    params: dict[str, object] = {"id": ctx.import_id}
+
+    def add(field: str, condition: str, reason_sql: str) -> None:
+        index = mapping.fields[field]
+        key = "c" + str(index)
+        params[key] = headers[index]
+        parts.append(
+            "SELECT s.line, $" + key + " AS column_name, r." + key + " AS value, " + reason_sql + " AS reason "
+            "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + key + " IS NOT NULL AND " + condition
+        )
+
+    simple = {
+        "email": ("s.email IS NULL", "s.email_reason"),
+        "phone": ("s.phone IS NULL", "'not a phone number that can be written in international form'"),
+        "birth_date": ("s.birth_date IS NULL", "'not a date (expected day/month/year or year-month-day)'"),
+        "gender": ("s.gender IS NULL", "'not a civility or gender crmseg knows (Mme, M., Mr, Mevrouw, Herr, female, ...)'"),
+        "consent_email": ("s.consent_email IS NULL", "'not a yes/no value (oui/non, yes/no, ja/nee, 1/0)'"),
+        "consent_at": ("s.consent_at IS NULL", "'not a date'"),
+        "created_at": ("s.created_at IS NULL", "'not a date'"),
+    }
+    for field, (condition, reason) in simple.items():
+        if field in mapping.fields:
+            add(field, condition, reason)
+    reasons = {
+        "email": "coalesce(em_x.reason, 'not an email address')",
+        "phone": "'not a phone number'",
+        "number": "'not a number'",
+        "date": "'not a date'",
+        "boolean": "'not a yes/no value'",
+        "select": "'not an option of this field'",
+    }
+    for name, spec in settings.fields.items():
+        if name not in mapping.fields:
+            continue
+        if spec.type == "multiselect":
+            if spec.options:
+                index = mapping.fields[name]
+                key = "c" + str(index)
+                params[key] = headers[index]
+                params["opts_list_" + name] = ", ".join(spec.options)
+                parts.append(
+                    "SELECT s.line, $" + key + ", unnest(s.xbad_" + name + "), "
+                    "'not an option of " + name + " (' || $opts_list_" + name + " || ')' FROM import_stg s "
+                    "WHERE len(s.xbad_" + name + ") > 0"
+                )
+            continue
+        if spec.type == "text" or (spec.type == "select" and not spec.options):
+            continue
+        reason = reasons[spec.type]
+        if spec.type == "email":
+            reason = "'not an email address'"
+        add(name, "s.x_" + name + " IS NULL", reason)
+    if not parts:
+        return
+    insert = (
+        "INSERT INTO import_issues (import_id, row_number, column_name, value, reason) "
+        "SELECT $id, * FROM (" + " UNION ALL ".join(parts) + ") RETURNING 1"
+    )
+    used = {k: v for k, v in params.items() if "$" + k in insert}
+    ctx.summary.issues += len(con.execute(insert, used).fetchall())
+
+
+def _group_and_match(ctx: PipelineContext) -> None:
+    """``import_stg.fk``: the final key each row folds into (a base contact or a new group)."""
+    con = ctx.con
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_groups AS
+        SELECT row_id, email, external_id, phone,
+          CASE WHEN email IS NOT NULL THEN 'e:' || email
+               WHEN external_id IS NOT NULL THEN coalesce('e:' || min(email) OVER (PARTITION BY external_id), 'x:' || external_id)
+               WHEN phone IS NOT NULL THEN coalesce('e:' || min(email) OVER (PARTITION BY phone),
+                                                    'x:' || min(external_id) OVER (PARTITION BY phone), 'p:' || phone)
+               ELSE 'r:' || row_id END AS gk
+        FROM import_stg
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_matches AS
+        WITH g AS (
+            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone FROM import_groups GROUP BY gk
+        ), live AS (
+            SELECT id, email, external_id, phone FROM contacts WHERE status IN ('active', 'suppressed')
+        ), by_email AS (
+            SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.email = g.email GROUP BY g.gk
+        ), by_ext AS (
+            SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.external_id = g.ext GROUP BY g.gk
+        ), by_phone AS (
+            SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.phone = g.phone
+            WHERE g.email IS NULL AND g.ext IS NULL GROUP BY g.gk
+        )
+        SELECT g.gk, coalesce(e.id, x.id, p.id) AS contact_id
+        FROM g LEFT JOIN by_email e USING (gk) LEFT JOIN by_ext x USING (gk) LEFT JOIN by_phone p USING (gk)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_stg AS
+        SELECT s.*, m.contact_id AS matched_id,
+               CASE WHEN m.contact_id IS NOT NULL THEN 'c:' || m.contact_id ELSE g.gk END AS fk
+        FROM import_stg s JOIN import_groups g USING (row_id) JOIN import_matches m USING (gk)
+        """
+    )
+
+
+def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
+    """``import_incoming``: one row per contact to insert or update. Returns the custom fields present."""
+    con, settings, options = ctx.con, ctx.settings, ctx.options
+    pick = "arg_max" if options.on_conflict == "update" else "arg_min"
+    scalar = [
+        "email", "external_id", "phone", "first_name", "last_name", "street", "postal_code", "city", "country",
+        "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at", "created_at",
+    ]
+    customs = [name for name in settings.fields if name in mapping.fields]
+    items = ["fk", "any_value(matched_id) AS id", "min(line) AS line", "matched_id IS NULL AS is_new"]
+    items += [pick + "(" + c + ", row_id) FILTER (WHERE " + c + " IS NOT NULL) AS " + c for c in scalar]
+    items += [pick + "(x_" + c + ", row_id) FILTER (WHERE x_" + c + " IS NOT NULL) AS x_" + c for c in customs]
+    items.append("list_distinct(flatten(list(tags) FILTER (WHERE tags IS NOT NULL))) AS tags")
+    # Column names: constants above and validated custom field names.
+    sql = "CREATE OR REPLACE TEMP TABLE import_incoming AS SELECT " + ", ".join(items) + " FROM import_stg GROUP BY fk, matched_id"
+    con.execute(sql)
+    con.execute("UPDATE import_incoming SET id = nextval('contact_id_seq') WHERE id IS NULL")
+    # Consent: an opt-in date without a flag (Mailchimp's OPTIN_TIME) means opted in.
+    con.execute(
+        "UPDATE import_incoming SET consent_email = true WHERE consent_email IS NULL AND consent_at IS NOT NULL"
+    )
+    return customs
+
+
+def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
+    con, options = ctx.con, ctx.options
+    method = "import: " + ctx.source.path.name
+    params = {"import_id": ctx.import_id, "source": options.source, "method": method}
+    inserted = con.execute(
+        """
+        INSERT INTO contacts (id, email, external_id, first_name, last_name, phone, street, postal_code, city, country,
+            birth_date, gender, organisation, job_title, kind, source, consent_email, consent_basis, consent_at,
+            consent_method, created_at, updated_at, import_id)
+        SELECT id, email, external_id, first_name, last_name, phone, street, postal_code, city, country, birth_date,
+            gender, organisation, job_title,
+            CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
+            coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
+            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id
+        FROM import_incoming WHERE is_new
+        RETURNING id
+        """,
+        params,
+    ).fetchall()
+    ctx.summary.inserted = len(inserted)
+    ctx.progress("write", 1, 3)
+    changed: set[int] = set()
+    mode = options.on_conflict
+    if mode in ("fill", "update"):
+        columns = [
+            "email", "external_id", "first_name", "last_name", "phone", "street", "postal_code", "city", "country",
+            "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at",
+        ]
+        if mode == "fill":
+            sets = ", ".join(c + " = coalesce(c." + c + ", i." + c + ")" for c in columns)
+            differs = " OR ".join("(c." + c + " IS NULL AND i." + c + " IS NOT NULL)" for c in columns)
+        else:
+            sets = ", ".join(c + " = coalesce(i." + c + ", c." + c + ")" for c in columns)
+            differs = " OR ".join("(i." + c + " IS NOT NULL AND i." + c + " IS DISTINCT FROM c." + c + ")" for c in columns)
+        # Column names are the constants above.
+        update = (
+            "UPDATE contacts c SET " + sets + ", "
+            "consent_basis = CASE WHEN coalesce(" + ("c.consent_email, i.consent_email" if mode == "fill" else "i.consent_email, c.consent_email")
+            + ") THEN coalesce(c.consent_basis, 'consent') ELSE c.consent_basis END, "
+            "consent_method = CASE WHEN c.consent_method IS NULL AND i.consent_email THEN $method ELSE c.consent_method END, "
+            "updated_at = current_timestamp "
+            "FROM import_incoming i WHERE c.id = i.id AND NOT i.is_new AND (" + differs + ") RETURNING c.id"
+        )
+        changed.update(r[0] for r in con.execute(update, {"method": method}).fetchall())
+        changed.update(_write_custom_values(ctx, customs, mode))
+        changed.update(_write_tags(ctx, existing=True))
+    _write_custom_values(ctx, customs, "new")
+    _write_tags(ctx, existing=False)
+    matched = con.execute("SELECT count(*) FROM import_incoming WHERE NOT is_new").fetchall()[0][0]
+    if changed:
+        con.execute(
+            "UPDATE contacts SET updated_at = current_timestamp WHERE list_contains($ids, id)", {"ids": sorted(changed)}
+        )
+    ctx.summary.updated = len(changed)
+    ctx.summary.unchanged = matched - len(changed)
+
+
+def _write_custom_values(ctx: PipelineContext, customs: list[str], mode: str) -> set[int]:
+    """Write custom values: ``new`` contacts, or existing ones by ``fill``/``update``. Returns changed ids."""
+    from cli.fields import CUSTOM_VALUE_COLUMN
+
+    con = ctx.con
+    changed: set[int] = set()
+    for name in customs:
+        spec = ctx.settings.fields[name]
+        column = CUSTOM_VALUE_COLUMN[spec.type]
+        # `column` comes from the constant table, `name` is a validated field name.
+        scope = "i.is_new" if mode == "new" else "NOT i.is_new"
+        if mode == "update":
+            deleted = con.execute(
+                "DELETE FROM custom_values v USING import_incoming i WHERE v.contact_id = i.id AND v.field = $f "
+                "AND NOT i.is_new AND i.x_" + name + " IS NOT NULL AND v." + column + " IS DISTINCT FROM i.x_" + name
+                + " RETURNING v.contact_id",
+                {"f": name},
+            ).fetchall()
+            changed.update(r[0] for r in deleted)
+        inserted = con.execute(
+            "INSERT INTO custom_values (contact_id, field, " + column + ") "
+            "SELECT i.id, $f, i.x_" + name + " FROM import_incoming i WHERE " + scope + " AND i.x_" + name + " IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM custom_values v WHERE v.contact_id = i.id AND v.field = $f) RETURNING contact_id",
+            {"f": name},
+        ).fetchall()
+        if mode != "new":
+            changed.update(r[0] for r in inserted)
+    return changed
+
+
+def _write_tags(ctx: PipelineContext, *, existing: bool) -> set[int]:
+    con = ctx.con
+    scope = "NOT i.is_new" if existing else "i.is_new"
+    rows = con.execute(
+        "INSERT INTO contact_tags (contact_id, tag, source) "
+        "SELECT DISTINCT i.id, t.tag, $source FROM import_incoming i, "
+        "LATERAL (SELECT unnest(list_distinct(coalesce(i.tags, []) || $extra)) AS tag) t "
+        "WHERE " + scope + " AND NOT EXISTS (SELECT 1 FROM contact_tags x WHERE x.contact_id = i.id AND x.tag = t.tag) "
+        "RETURNING contact_id",
+        {"source": "import:" + str(ctx.import_id), "extra": list(ctx.options.tags)},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _link_issues(ctx: PipelineContext) -> None:
+    ctx.con.execute(
+        "UPDATE import_issues i SET contact_id = s.id FROM ("
+        "SELECT st.line, inc.id FROM import_stg st JOIN import_incoming inc USING (fk)) s "
+        "WHERE i.import_id = $id AND i.row_number = s.line",
+        {"id": ctx.import_id},
+    )
+
+
+def contacts_pipeline(mapping: ColumnMapping):
+    """The contacts pipeline for ``run_import`` under ``mapping``."""
+
+    def pipeline(ctx: PipelineContext) -> None:
+        ctx.summary.unmapped_columns = list(mapping.unmapped)
+        ctx.summary.mapped_columns = {ctx.source.headers[i]: f for f, i in mapping.fields.items()}
+        if ctx.source.rows == 0:
+            return
+        _build_staging(ctx, mapping)
+        _drop_forgotten(ctx)
+        _reject_unidentified(ctx)
+        _record_issues(ctx, mapping)
+        _group_and_match(ctx)
+        ctx.progress("match", 2, 3)
+        customs = _aggregate(ctx, mapping)
+        _write_contacts(ctx, customs)
+        _link_issues(ctx)
+        refresh_contact_keys(ctx.con)
+        apply_suppressions(ctx.con)
+        ctx.progress("write", 3, 3)
+
+    return pipeline
+
+
+def import_contacts(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    *,
+    settings: Settings,
+    options: ImportOptions | None = None,
+    progress: Progress = no_progress,
+) -> ImportSummary:
+    """Import one contacts file; see the module docstring.
+
+    >>> # import_contacts(con, "export.csv", settings=load_settings(None))
+    """
+    options = options or ImportOptions()
+    if options.on_conflict not in ON_CONFLICT:
+        raise InputError(f"--on-conflict {options.on_conflict}: choose fill, update or keep.")
+    check_map_targets(options.mapping, "contacts", settings)
+    path = Path(path)
+    state: dict[str, ColumnMapping] = {}
+
+    def pipeline(ctx: PipelineContext) -> None:
+        mapping = map_headers(
+            ctx.source.headers, kind="contacts", settings=settings, preset=options.preset,
+            explicit=options.mapping, path=path,
+        )
+        if not mapping.fields:
+            raise ImportFileError(
+                f"{path}: none of its columns ({', '.join(ctx.source.headers)}) could be mapped to a contact field. "
+                "Name them with --map \"COLUMN=field\" or --preset mailchimp|brevo|hubspot."
+            )
+        state["mapping"] = mapping
+        contacts_pipeline(mapping)(ctx)
+
+    return run_import(con, path, kind="contacts", settings=settings, options=options, pipeline=pipeline, progress=progress)

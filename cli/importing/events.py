@@ -1,0 +1,267 @@
+"""``crmseg import events``: gifts, memberships, purchases and email activity, set-wise.
+
+Each row links to a contact by email, else by external id (the first
+``external_id`` custom field, kept in ``contacts.external_id``); a merged
+contact's events go to the contact that absorbed it. The type comes from
+``--type``, else a type column (whose words, such as Brevo's and
+Mailchimp's ``opened``, ``clicked``, ``hard_bounce``, ``unsubscribed``,
+``spam``, map to crmseg's types), else the headers (``Date du don`` says
+donation). A row for an unknown person is rejected, or creates a prospect
+with ``--create-missing``. An event already in the base (same contact,
+type, time, amount and campaign) is counted unchanged, not added again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from cli.errors import ImportFileError, InputError
+from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
+from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
+from cli.importing.values import build_email_table, number_sql, timestamp_sql
+from cli.settings import Settings
+from cli.suppression import apply_suppressions, refresh_contact_keys
+
+# Words found in type/status columns of exports -> event type.
+TYPE_WORDS: dict[str, list[str]] = {
+    "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "verzonden", "gesendet", "zugestellt"],
+    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "geopend", "geöffnet"],
+    "email_click": ["clicked", "click", "clicks", "cliqué", "clic", "geklikt", "geklickt"],
+    "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "bounce hard", "bounced", "invalid_email"],
+    "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "deferred", "blocked"],
+    "unsubscribe": ["unsubscribed", "unsubscribe", "unsub", "désinscrit", "désabonné", "désinscription", "uitgeschreven", "abgemeldet"],
+    "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "plainte", "klacht", "beschwerde"],
+    "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende"],
+    "membership": ["adhésion", "cotisation", "membership", "member", "lidmaatschap", "contributie", "mitgliedschaft", "beitrag"],
+    "purchase": ["achat", "commande", "purchase", "order", "aankoop", "bestelling", "kauf", "bestellung"],
+    "event_attendance": ["participation", "présence", "attendance", "attended", "aanwezig", "teilnahme"],
+    "meeting": ["rendez-vous", "rdv", "réunion", "meeting", "afspraak", "treffen"],
+    "web_visit": ["visite", "visit", "page view", "pageview", "bezoek", "besuch"],
+}
+
+
+def type_words(settings: Settings) -> dict[str, str]:
+    """Folded word -> event type, built-in words first, then every known type as itself."""
+    words = {fold(w): t for t, ws in TYPE_WORDS.items() for w in ws}
+    for event_type in settings.all_event_types:
+        words[fold(event_type)] = event_type
+    return words
+
+
+def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
+    """SQL for the row's event type (NULL when unknown)."""
+    con, settings = ctx.con, ctx.settings
+    if ctx.options.event_type:
+        return "$fixed_type"
+    if mapping.column("type"):
+        con.execute("CREATE OR REPLACE TEMP TABLE import_type_words (word VARCHAR, type VARCHAR)")
+        con.executemany("INSERT INTO import_type_words VALUES (?, ?)", list(type_words(settings).items()))
+        return "tw.type"
+    if mapping.implied_type:
+        return "$fixed_type"
+    raise ImportFileError(
+        f"{ctx.source.path}: which kind of events does this file hold? It has no type column; give --type "
+        f"({', '.join(settings.all_event_types)})."
+    )
+
+
+def events_pipeline(mapping: ColumnMapping):
+    """The events pipeline for ``run_import`` under ``mapping``."""
+
+    def pipeline(ctx: PipelineContext) -> None:
+        con, settings, options, summary = ctx.con, ctx.settings, ctx.options, ctx.summary
+        summary.unmapped_columns = list(mapping.unmapped)
+        summary.mapped_columns = {ctx.source.headers[i]: f for f, i in mapping.fields.items()}
+        if ctx.source.rows == 0:
+            return
+        col = mapping.column
+        type_sql = _resolve_type(ctx, mapping)
+        params: dict[str, object] = {}
+        if type_sql == "$fixed_type":
+            params["fixed_type"] = options.event_type or mapping.implied_type
+        if col("email"):
+            build_email_table(con, "SELECT " + col("email") + " AS raw FROM import_raw", "import_emails")
+        ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
+        ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
+        select = [
+            "r.__row AS row_id", "r.__line AS line",
+            ("em.email" if col("email") else "NULL::VARCHAR") + " AS email",
+            ("em.reason" if col("email") else "NULL::VARCHAR") + " AS email_reason",
+            ("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id",
+            type_sql + " AS type",
+            ("r." + col("type") if col("type") else "NULL::VARCHAR") + " AS type_raw",
+            (timestamp_sql("r." + col("occurred_at"), options.date_format) if col("occurred_at") else "NULL::TIMESTAMP")
+            + " AS occurred_at",
+            ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
+            + " AS amount",
+            ("upper(r." + col("currency") + ")" if col("currency") else "NULL::VARCHAR") + " AS currency",
+        ]
+        for name in ("campaign", "channel", "payment_method", "details"):
+            select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
+        joins = []
+        if col("email"):
+            joins.append("LEFT JOIN import_emails em ON em.raw = r." + col("email"))
+        if type_sql == "tw.type":
+            joins.append(
+                "LEFT JOIN import_type_words tw ON tw.word = regexp_replace(lower(strip_accents(r." + col("type")
+                + ")), '[^a-z0-9]', '', 'g')"
+            )
+        # Only generated column names (cN) and constants are formatted in.
+        con.execute("CREATE OR REPLACE TEMP TABLE import_stg AS SELECT " + ", ".join(select) + " FROM import_raw r " + " ".join(joins), params)
+        ctx.progress("normalise", 1, 3)
+
+        erased = con.execute("SELECT count(*) FROM suppressions WHERE reason = 'erased'").fetchall()[0][0]
+        if erased:
+            dropped = con.execute(
+                "DELETE FROM import_stg WHERE row_id IN (SELECT s.row_id FROM import_stg s JOIN suppressions x "
+                "ON x.reason = 'erased' AND x.key = crmseg_key(s.email)) RETURNING row_id"
+            ).fetchall()
+            summary.skipped += len(dropped)
+
+        # Link to contacts: by email, else by external id; a merged contact leads to its keeper.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE import_stg AS
+            WITH live AS (
+                SELECT id, email, external_id, CASE WHEN status = 'merged' THEN merged_into ELSE id END AS target,
+                       status = 'merged' AS merged
+                FROM contacts WHERE status IN ('active', 'suppressed', 'merged')
+            ), by_email AS (
+                SELECT e.email, arg_min(l.target, (l.merged, l.id)) AS id
+                FROM (SELECT DISTINCT email FROM import_stg WHERE email IS NOT NULL) e JOIN live l USING (email) GROUP BY e.email
+            ), by_ext AS (
+                SELECT e.external_id, arg_min(l.target, (l.merged, l.id)) AS id
+                FROM (SELECT DISTINCT external_id FROM import_stg WHERE external_id IS NOT NULL) e
+                JOIN live l USING (external_id) GROUP BY e.external_id
+            )
+            SELECT s.*, coalesce(be.id, bx.id) AS contact_id
+            FROM import_stg s LEFT JOIN by_email be USING (email) LEFT JOIN by_ext bx USING (external_id)
+            """
+        )
+        if options.create_missing:
+            created = con.execute(
+                """
+                INSERT INTO contacts (id, email, external_id, source, import_id)
+                SELECT nextval('contact_id_seq'), email, external_id, $source, $import_id FROM (
+                    SELECT coalesce(email, min(email) OVER (PARTITION BY external_id)) AS email,
+                           coalesce(external_id, min(external_id) OVER (PARTITION BY email)) AS external_id
+                    FROM import_stg
+                    WHERE contact_id IS NULL AND (email IS NOT NULL OR external_id IS NOT NULL)
+                      AND type IS NOT NULL AND occurred_at IS NOT NULL
+                ) GROUP BY email, external_id
+                RETURNING id
+                """,
+                {"source": options.source or ctx.source.path.name, "import_id": ctx.import_id},
+            ).fetchall()
+            summary.created_contacts = len(created)
+            con.execute(
+                "UPDATE import_stg s SET contact_id = c.id FROM contacts c WHERE s.contact_id IS NULL AND c.import_id = $id "
+                "AND ((s.email IS NOT NULL AND c.email = s.email) OR (s.email IS NULL AND c.external_id = s.external_id))",
+                {"id": ctx.import_id},
+            )
+        ctx.progress("match", 2, 3)
+
+        raw_json, raw_params = raw_row_json(ctx.source)
+        raw_params["id"] = ctx.import_id
+        reason = (
+            "CASE WHEN s.type IS NULL THEN 'unknown event type `' || coalesce(s.type_raw, '') || "
+            "'`; use a built-in type or declare it under event_types in crmseg.yaml' "
+            "WHEN s.occurred_at IS NULL THEN 'no usable date' "
+            "WHEN s.email IS NULL AND s.external_id IS NULL THEN "
+            "  CASE WHEN s.email_reason IS NOT NULL THEN 'the email is unusable (' || s.email_reason || ') and there is no external id' "
+            "  ELSE 'no email or external id to link the event to a contact' END "
+            "WHEN s.contact_id IS NULL THEN 'unknown person: no contact with this email or external id "
+            "(import the contacts first, or use --create-missing)' END"
+        )
+        rejected = con.execute(
+            "INSERT INTO import_rejects (import_id, row_number, reason, raw) SELECT $id, s.line, " + reason + ", "
+            + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
+            "WHERE s.type IS NULL OR s.occurred_at IS NULL OR s.contact_id IS NULL RETURNING 1",
+            raw_params,
+        ).fetchall()
+        summary.rejected += len(rejected)
+        con.execute("DELETE FROM import_stg WHERE type IS NULL OR occurred_at IS NULL OR contact_id IS NULL")
+
+        issue_parts = []
+        issue_params: dict[str, object] = {"id": ctx.import_id}
+        if col("amount"):
+            issue_params["amount_header"] = ctx.source.headers[mapping.fields["amount"]]
+            issue_parts.append(
+                "SELECT s.line, s.contact_id, $amount_header, r." + col("amount") + ", 'not an amount' "
+                "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + col("amount") + " IS NOT NULL AND s.amount IS NULL"
+            )
+        if col("email"):
+            issue_params["email_header"] = ctx.source.headers[mapping.fields["email"]]
+            issue_parts.append(
+                "SELECT s.line, s.contact_id, $email_header, r." + col("email") + ", s.email_reason "
+                "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + col("email") + " IS NOT NULL AND s.email IS NULL"
+            )
+        if issue_parts:
+            issues = con.execute(
+                "INSERT INTO import_issues (import_id, row_number, contact_id, column_name, value, reason) "
+                "SELECT $id, * FROM (" + " UNION ALL ".join(issue_parts) + ") RETURNING 1",
+                issue_params,
+            ).fetchall()
+            summary.issues += len(issues)
+
+        inserted = con.execute(
+            """
+            INSERT INTO events (contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method, details, import_id)
+            SELECT contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method, details, $id
+            FROM import_stg s
+            WHERE NOT EXISTS (
+                SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = s.type AND e.occurred_at = s.occurred_at
+                  AND e.amount IS NOT DISTINCT FROM s.amount AND e.campaign IS NOT DISTINCT FROM s.campaign)
+            RETURNING 1
+            """,
+            {"id": ctx.import_id},
+        ).fetchall()
+        summary.inserted = len(inserted)
+        kept = con.execute("SELECT count(*) FROM import_stg").fetchall()[0][0]
+        summary.unchanged = kept - summary.inserted
+        if summary.created_contacts:
+            refresh_contact_keys(con)
+            apply_suppressions(con)
+        ctx.progress("write", 3, 3)
+
+    return pipeline
+
+
+def import_events(
+    con: duckdb.DuckDBPyConnection,
+    path: Path | str,
+    *,
+    settings: Settings,
+    options: ImportOptions | None = None,
+    progress: Progress = no_progress,
+) -> ImportSummary:
+    """Import one events file; see the module docstring."""
+    options = options or ImportOptions()
+    if options.event_type and options.event_type not in settings.all_event_types:
+        raise InputError(
+            f"--type {options.event_type}: unknown event type; use one of {', '.join(settings.all_event_types)} "
+            "or declare it under event_types in crmseg.yaml."
+        )
+    check_map_targets(options.mapping, "events", settings)
+    path = Path(path)
+
+    def pipeline(ctx: PipelineContext) -> None:
+        mapping = map_headers(
+            ctx.source.headers, kind="events", settings=settings, preset=options.preset,
+            explicit=options.mapping, path=path,
+        )
+        ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
+        if "email" not in mapping.fields and "external_id" not in mapping.fields and not ext_fields:
+            raise ImportFileError(
+                f"{path}: no column links the events to contacts (an email or an external id). Its columns are: "
+                f"{', '.join(ctx.source.headers)}. Name one with --map \"COLUMN=email\"."
+            )
+        if "occurred_at" not in mapping.fields:
+            raise ImportFileError(
+                f"{path}: no date column found among {', '.join(ctx.source.headers)}. Name it with --map \"COLUMN=occurred_at\"."
+            )
+        events_pipeline(mapping)(ctx)
+
+    return run_import(con, path, kind="events", settings=settings, options=options, pipeline=pipeline, progress=progress)

@@ -1,0 +1,331 @@
+"""Mapping a file's column headers onto crmseg fields.
+
+A header is compared in a folded form (accents dropped, lower-cased, only
+letters and digits kept: ``Adresse e-mail`` -> ``adresseemail``), against
+synonyms in French, English, Dutch and German, the column names of the
+exports of Mailchimp, Brevo and HubSpot (``--preset`` puts a tool's names
+first), and, for custom fields, the field's name, its ``label``, its
+``aliases`` in ``crmseg.yaml`` and built-in synonyms of the usual custom
+fields (interests, member number, volunteering days). ``--map`` (a YAML
+file or ``COLUMN=field`` pairs) overrides everything. Columns left unmapped
+are reported and never stored (data minimisation).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cli.errors import ImportFileError, InputError
+from cli.settings import Settings
+from cli.yamlfile import did_you_mean, load_yaml
+
+
+def fold(text: str) -> str:
+    """The comparison form of a header.
+
+    >>> fold("Adresse e-mail")
+    'adresseemail'
+    >>> fold("N° adhérent")
+    'noadherent'
+    """
+    text = unicodedata.normalize("NFKD", str(text).replace("°", "o").replace("º", "o"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^a-z0-9]", "", text.replace("ß", "ss"))
+
+
+CONTACT_SYNONYMS: dict[str, list[str]] = {
+    "email": [
+        "email", "e-mail", "mail", "courriel", "adresse e-mail", "adresse email", "adresse mail",
+        "adresse électronique", "mél", "email address", "e-mail address", "mail address", "emailadres",
+        "e-mailadres", "mailadres", "e-mail-adresse", "emailadresse", "mailadresse", "email_address",
+    ],
+    "first_name": [
+        "prénom", "first name", "firstname", "given name", "forename", "fname", "voornaam", "roepnaam",
+        "vorname", "first_name",
+    ],
+    "last_name": [
+        "nom", "nom de famille", "last name", "lastname", "surname", "family name", "lname", "achternaam",
+        "familienaam", "nachname", "familienname", "last_name",
+    ],
+    "phone": [
+        "téléphone", "tél", "tel", "telephone", "téléphone mobile", "téléphone portable", "portable", "mobile",
+        "numéro de téléphone", "phone", "phone number", "mobile phone", "mobile number", "cell", "cell phone",
+        "telefoon", "telefoonnummer", "mobiel", "mobiel nummer", "gsm", "telefon", "telefonnummer", "handy",
+        "mobilnummer", "sms",
+    ],
+    "street": [
+        "adresse", "adresse postale", "rue", "adresse 1", "address", "street", "street address", "address line 1",
+        "address 1", "straat", "adres", "straat en huisnummer", "straße", "strasse", "anschrift", "straße und hausnummer",
+    ],
+    "postal_code": [
+        "code postal", "cp", "postal code", "zip", "zip code", "zipcode", "postcode", "post code", "postleitzahl", "plz",
+    ],
+    "city": [
+        "ville", "localité", "commune", "city", "town", "plaats", "woonplaats", "gemeente", "stad", "ort", "stadt",
+        "wohnort",
+    ],
+    "country": ["pays", "country", "country/region", "land", "staat", "country code"],
+    "birth_date": [
+        "date de naissance", "naissance", "né le", "née le", "birth date", "birthdate", "date of birth", "dob",
+        "birthday", "geboortedatum", "geburtsdatum", "geburtstag", "birth_date",
+    ],
+    "gender": [
+        "civilité", "genre", "sexe", "gender", "sex", "salutation", "title", "aanhef", "geslacht", "anrede",
+        "geschlecht", "civility",
+    ],
+    "organisation": [
+        "organisation", "organization", "société", "entreprise", "structure", "company", "company name",
+        "organisatie", "bedrijf", "firma", "unternehmen", "organisation name",
+    ],
+    "job_title": [
+        "profession", "métier", "fonction", "poste", "job title", "job", "occupation", "position", "functie",
+        "beroep", "beruf", "funktion", "job_title",
+    ],
+    "source": ["source", "origine", "provenance", "origin", "lead source", "herkomst", "bron", "quelle", "herkunft"],
+    "consent_email": [
+        "opt-in email", "opt-in", "optin", "opt in", "optin email", "consentement", "consentement email",
+        "accord email", "email opt-in", "email consent", "marketing consent", "newsletter opt-in", "double_opt-in",
+        "opt_in", "toestemming", "toestemming e-mail", "einwilligung", "einwilligung e-mail",
+    ],
+    "consent_at": [
+        "date opt-in", "date d'opt-in", "date optin", "date du consentement", "date consentement", "optin_time",
+        "optin time", "opt-in date", "consent date", "datum toestemming", "datum opt-in", "einwilligungsdatum",
+        "datum der einwilligung",
+    ],
+    "created_at": [
+        "date de création", "date création", "date d'inscription", "créé le", "created", "created at", "date created",
+        "creation date", "create date", "signup date", "aanmaakdatum", "datum aangemaakt", "inschrijfdatum",
+        "erstellt am", "erstellungsdatum", "anmeldedatum",
+    ],
+    "tags": ["tags", "tag", "étiquettes", "étiquette", "labels", "label", "trefwoorden", "schlagwörter", "schlagworte"],
+    "external_id": [
+        "external id", "ext_id", "ext id", "id externe", "identifiant externe", "externe id", "extern id",
+        "externe kennung", "external_id",
+    ],
+}
+
+EVENT_SYNONYMS: dict[str, list[str]] = {
+    "email": CONTACT_SYNONYMS["email"] + ["recipient", "destinataire", "ontvanger", "empfänger", "subscriber"],
+    "external_id": CONTACT_SYNONYMS["external_id"],
+    "type": [
+        "type", "event", "event type", "activity", "action", "statut", "status", "type d'événement", "événement",
+        "type d'action", "gebeurtenis", "actie", "ereignis", "aktion", "aktivität",
+    ],
+    "occurred_at": [
+        "date", "date et heure", "horodatage", "date de l'événement", "date du don", "date d'adhésion",
+        "date du paiement", "date de paiement", "date de l'action", "date d'envoi", "date de la cotisation",
+        "event date", "timestamp", "time", "datetime", "occurred at", "donation date", "gift date", "payment date",
+        "date of gift", "datum", "datum gift", "giftdatum", "schenkingsdatum", "betaaldatum", "spendendatum",
+        "datum der spende", "zahlungsdatum", "beitrittsdatum", "lidmaatschapsdatum",
+    ],
+    "amount": [
+        "montant", "montant du don", "montant cotisation", "cotisation", "somme", "amount", "gift amount",
+        "donation amount", "total", "value", "bedrag", "giftbedrag", "betrag", "spendenbetrag", "beitrag",
+    ],
+    "currency": ["devise", "monnaie", "currency", "valuta", "munteenheid", "währung"],
+    "campaign": [
+        "campagne", "nom de la campagne", "appel", "opération", "campaign", "campaign name", "campagnenaam",
+        "kampagne", "aktion name",
+    ],
+    "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
+    "payment_method": [
+        "moyen de paiement", "mode de paiement", "mode de règlement", "payment method", "payment type",
+        "betaalmethode", "betaalwijze", "zahlungsart", "zahlungsmethode", "zahlweise",
+    ],
+    "details": ["détails", "details", "commentaire", "note", "notes", "description", "opmerking", "bemerkung", "url", "link"],
+}
+
+# Headers that say what kind of event a file holds when no type column or --type does.
+IMPLIED_EVENT_TYPES: dict[str, str] = {
+    fold(h): t
+    for t, headers in {
+        "donation": ["date du don", "montant du don", "donation date", "gift date", "date of gift", "donation amount",
+                     "gift amount", "giftdatum", "schenkingsdatum", "giftbedrag", "spendendatum", "datum der spende",
+                     "spendenbetrag"],
+        "membership": ["date d'adhésion", "montant cotisation", "cotisation", "date de la cotisation",
+                       "lidmaatschapsdatum", "beitrittsdatum", "beitrag"],
+    }.items()
+    for h in headers
+}
+
+# Built-in synonyms for custom fields under their usual names: they apply
+# only when crmseg.yaml declares a field of that name.
+CUSTOM_FIELD_SYNONYMS: dict[str, list[str]] = {
+    "interests": ["centres d'intérêt", "centre d'intérêt", "intérêts", "interests", "interest", "interesses",
+                  "interessegebieden", "interessen"],
+    "member_number": ["n° adhérent", "numéro d'adhérent", "numéro adhérent", "no adhérent", "n° de membre",
+                      "numéro de membre", "member number", "membership number", "member id", "lidnummer",
+                      "lidmaatschapsnummer", "mitgliedsnummer", "mitgliedernummer"],
+    "volunteer_days": ["disponibilités bénévole", "disponibilités", "jours de bénévolat", "volunteer days",
+                       "availability", "beschikbaarheid", "vrijwilligersdagen", "verfügbarkeit"],
+    "newsletter_theme": ["thème newsletter", "newsletter theme", "nieuwsbriefthema", "newsletter-thema"],
+}
+
+PRESETS: dict[str, dict[str, str]] = {
+    "mailchimp": {
+        "Email Address": "email", "First Name": "first_name", "Last Name": "last_name", "Address": "street",
+        "Phone Number": "phone", "Birthday": "birth_date", "OPTIN_TIME": "consent_at", "TAGS": "tags",
+        "Company": "organisation",
+    },
+    "brevo": {
+        "EMAIL": "email", "FIRSTNAME": "first_name", "PRENOM": "first_name", "LASTNAME": "last_name",
+        "NOM": "last_name", "SMS": "phone", "EXT_ID": "external_id", "DOUBLE_OPT-IN": "consent_email",
+        "OPT_IN": "consent_email", "ADDED_TIME": "created_at", "CIVILITE": "gender",
+    },
+    "hubspot": {
+        "Email": "email", "First Name": "first_name", "Last Name": "last_name", "Phone Number": "phone",
+        "Mobile Phone Number": "phone", "Street Address": "street", "City": "city", "Postal Code": "postal_code",
+        "Country/Region": "country", "Company Name": "organisation", "Job Title": "job_title",
+        "Record ID": "external_id", "Create Date": "created_at", "Original Source": "source",
+    },
+}
+
+
+@dataclass
+class ColumnMapping:
+    """Which file column (by index) feeds which field, and what was left out."""
+
+    fields: dict[str, int] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
+    implied_type: str | None = None
+
+    def column(self, name: str) -> str | None:
+        """The raw table's column (``cN``) for ``name``, or None."""
+        index = self.fields.get(name)
+        return None if index is None else f"c{index}"
+
+
+def parse_map_option(values: list[str] | None) -> dict[str, str]:
+    """``--map`` values: ``COLUMN=field`` pairs, or the path of a YAML mapping ``COLUMN: field``."""
+    mapping: dict[str, str] = {}
+    for value in values or []:
+        if "=" in value and not Path(value).exists():
+            column, _, target = value.rpartition("=")
+            if not column.strip() or not target.strip():
+                raise InputError(f"--map {value}: write COLUMN=field, e.g. --map \"Courriel=email\".")
+            mapping[column.strip()] = target.strip()
+            continue
+        path = Path(value)
+        if not path.exists():
+            raise InputError(f"--map {value}: neither COLUMN=field nor an existing YAML file.")
+        document = load_yaml(path)
+        if not isinstance(document.data, dict):
+            raise InputError(f"{path}: a --map file must be a mapping of column header to field name.")
+        for column, target in document.data.items():
+            mapping[str(column)] = "" if target is None else str(target)
+    return mapping
+
+
+def custom_field_headers(settings: Settings) -> dict[str, list[str]]:
+    """Header synonyms of each declared custom field."""
+    result: dict[str, list[str]] = {}
+    for name, spec in settings.fields.items():
+        headers = [name, name.replace("_", " ")]
+        if spec.label:
+            headers.append(spec.label)
+        headers.extend(spec.aliases)
+        headers.extend(CUSTOM_FIELD_SYNONYMS.get(name, []))
+        result[name] = headers
+    return result
+
+
+def mapping_targets(kind: str, settings: Settings) -> set[str]:
+    """The field names a ``contacts`` or ``events`` import can map a column to."""
+    builtin = CONTACT_SYNONYMS if kind == "contacts" else EVENT_SYNONYMS
+    return set(builtin) | set(settings.fields)
+
+
+def check_map_targets(explicit: dict[str, str], kind: str, settings: Settings) -> None:
+    """Refuse a ``--map`` target that is no field (before any file is read)."""
+    targets = mapping_targets(kind, settings)
+    for column, target in explicit.items():
+        if target and target not in targets:
+            raise InputError(
+                f"--map {column}={target}: `{target}` is not a field of a {kind} import."
+                f"{did_you_mean(target, sorted(targets))}"
+            )
+
+
+def map_headers(
+    headers: list[str],
+    *,
+    kind: str,
+    settings: Settings,
+    preset: str | None = None,
+    explicit: dict[str, str] | None = None,
+    path: Path | None = None,
+) -> ColumnMapping:
+    """Map ``headers`` (in file order) for a ``contacts`` or ``events`` import.
+
+    The first column that maps to a field feeds it; a later column that would
+    map to the same field is listed as unmapped.
+    """
+    builtin = CONTACT_SYNONYMS if kind == "contacts" else EVENT_SYNONYMS
+    targets = mapping_targets(kind, settings)
+    if preset is not None and preset not in PRESETS:
+        raise InputError(f"--preset {preset}: unknown preset; choose one of {', '.join(PRESETS)}.")
+
+    by_fold: dict[str, str] = {}
+    # Lowest priority first; later assignments win.
+    for name, synonyms in builtin.items():
+        for synonym in synonyms:
+            by_fold.setdefault(fold(synonym), name)
+    for name, synonyms in custom_field_headers(settings).items():
+        for synonym in synonyms:
+            by_fold[fold(synonym)] = name
+    for preset_name, columns in PRESETS.items():
+        for header, name in columns.items():
+            if name in builtin or name in settings.fields:
+                by_fold.setdefault(fold(header), name)
+    if preset is not None:
+        for header, name in PRESETS[preset].items():
+            if name in builtin or name in settings.fields:
+                by_fold[fold(header)] = name
+
+    explicit = explicit or {}
+    folded_headers = {fold(h): h for h in headers}
+    for column, target in explicit.items():
+        if column not in headers and fold(column) not in folded_headers:
+            where = f"{path}: " if path else ""
+            raise InputError(
+                f"{where}--map names the column `{column}`, which the file does not have. "
+                f"Its columns are: {', '.join(headers)}."
+            )
+        if target and target not in targets:
+            raise InputError(
+                f"--map {column}={target}: `{target}` is not a field of a {kind} import."
+                f"{did_you_mean(target, sorted(targets))}"
+            )
+
+    mapping = ColumnMapping()
+    for index, header in enumerate(headers):
+        if header in explicit or fold(header) in {fold(c) for c in explicit}:
+            target = explicit.get(header)
+            if target is None:
+                target = next(t for c, t in explicit.items() if fold(c) == fold(header))
+        else:
+            target = by_fold.get(fold(header))
+        if kind == "events" and mapping.implied_type is None:
+            mapping.implied_type = IMPLIED_EVENT_TYPES.get(fold(header))
+        if not target or target in mapping.fields:
+            mapping.unmapped.append(header)
+            continue
+        mapping.fields[target] = index
+    if kind == "contacts" and "external_id" in mapping.fields and settings.external_id_fields:
+        # A generic "external id" column feeds the declared match-key field.
+        first = settings.external_id_fields[0]
+        if first not in mapping.fields:
+            mapping.fields[first] = mapping.fields.pop("external_id")
+    return mapping
+
+
+def require_any(mapping: ColumnMapping, wanted: list[str], path: Path, headers: list[str], what: str) -> None:
+    """Raise when none of ``wanted`` is mapped."""
+    if not any(name in mapping.fields for name in wanted):
+        raise ImportFileError(
+            f"{path}: no column could be mapped to {what}. Its columns are: {', '.join(headers)}. "
+            "Name them with --map \"COLUMN=field\" (or --preset mailchimp|brevo|hubspot)."
+        )

@@ -1,0 +1,266 @@
+"""One import run: the file's hash, the ``imports`` record, rejects and issues, the transaction.
+
+``run_import`` owns what every kind of import shares: it refuses a file
+already imported (same content hash, kind and sheet), reads the file into a
+temporary table, opens one transaction, lets the kind-specific pipeline
+write, records the counts, and then commits, or rolls back for
+``--dry-run`` and for ``--strict`` when a row was rejected or a value
+left out. Progress is reported through a callback so that the library
+never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from cli.errors import NotFoundError, StrictImportError
+from cli.importing.headers import ColumnMapping
+from cli.importing.sources import SourceTable, cleanup, file_hash, read_source
+from cli.settings import Settings
+from cli.store import log_action
+
+Progress = Callable[[str, int, int], None]
+
+
+def no_progress(phase: str, done: int, total: int) -> None:
+    """The default progress callback: nothing."""
+
+
+@dataclass
+class ImportOptions:
+    """Everything ``crmseg import contacts|events`` accepts beside the files."""
+
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    date_format: str | None = None
+    preset: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    source: str | None = None
+    on_conflict: str = "fill"
+    strict: bool = False
+    dry_run: bool = False
+    event_type: str | None = None
+    create_missing: bool = False
+
+    def recorded(self) -> dict[str, Any]:
+        """The options worth keeping in the ``imports`` record."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, [], {}, False)}
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (the summary table and the ``--json`` document)."""
+
+    file: str
+    kind: str
+    import_id: int | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    issues: int = 0
+    skipped: int = 0
+    created_contacts: int = 0
+    unmapped_columns: list[str] = field(default_factory=list)
+    mapped_columns: dict[str, str] = field(default_factory=dict)
+    already_imported: int | None = None
+    dry_run: bool = False
+    duration_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PipelineContext:
+    """What a kind-specific pipeline gets from ``run_import``."""
+
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    options: ImportOptions
+    source: SourceTable
+    import_id: int
+    summary: ImportSummary
+    progress: Progress
+
+
+Pipeline = Callable[[PipelineContext], None]
+Mapper = Callable[[SourceTable], ColumnMapping]
+
+
+def record_reader_rejects(ctx: PipelineContext) -> None:
+    """Store the rows the reader refused (ragged rows), except those naming a forgotten person."""
+    rows = [(r.line, r.reason, json.dumps({"line": r.raw}, ensure_ascii=False)) for r in ctx.source.rejected]
+    if not rows:
+        return
+    con = ctx.con
+    con.execute("CREATE OR REPLACE TEMP TABLE import_reader_rejects (line BIGINT, reason VARCHAR, raw VARCHAR)")
+    con.executemany("INSERT INTO import_reader_rejects VALUES (?, ?, ?)", rows)
+    forgotten = con.execute(
+        """
+        DELETE FROM import_reader_rejects r WHERE EXISTS (
+            SELECT 1 FROM (SELECT unnest(regexp_extract_all(lower(r.raw), '[^\\s;,|"<>]+@[^\\s;,|"<>]+')) AS e) x
+            JOIN suppressions s ON s.key = crmseg_key(x.e) AND s.reason = 'erased')
+        RETURNING line
+        """
+    ).fetchall()
+    ctx.summary.skipped += len(forgotten)
+    inserted = con.execute(
+        "INSERT INTO import_rejects (import_id, row_number, reason, raw) "
+        "SELECT ?, line, reason, raw::JSON FROM import_reader_rejects RETURNING 1",
+        [ctx.import_id],
+    ).fetchall()
+    ctx.summary.rejected += len(inserted)
+
+
+def raw_row_json(source: SourceTable, alias: str = "r") -> tuple[str, dict[str, str]]:
+    """SQL building a JSON object header -> cell of a raw row, and its bound header names."""
+    params = {f"h{i}": header for i, header in enumerate(source.headers)}
+    parts = ", ".join(f"$h{i}, {alias}.c{i}" for i in range(len(source.headers)))
+    return "json_object(" + parts + ")", params
+
+
+def _already_imported(con: duckdb.DuckDBPyConnection, digest: str, kind: str, sheet: str | None) -> int | None:
+    rows = con.execute(
+        "SELECT id FROM imports WHERE content_hash = ? AND kind = ? AND finished_at IS NOT NULL "
+        "AND (options->>'sheet') IS NOT DISTINCT FROM ? ORDER BY id LIMIT 1",
+        [digest, kind, sheet],
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _strict_message(con: duckdb.DuckDBPyConnection, import_id: int, path: Path, summary: ImportSummary) -> str:
+    problems = con.execute(
+        "SELECT row_number, reason, NULL FROM import_rejects WHERE import_id = $id "
+        "UNION ALL SELECT row_number, reason, column_name FROM import_issues WHERE import_id = $id "
+        "ORDER BY 1 LIMIT 5",
+        {"id": import_id},
+    ).fetchall()
+    listed = "; ".join(
+        f"line {line}: " + (f"column `{column}`: " if column else "") + reason for line, reason, column in problems
+    )
+    return (
+        f"{path}: --strict: {summary.rejected} row(s) rejected and {summary.issues} value(s) left out, "
+        f"so nothing was imported. {listed}. Fix the file (or run without --strict to import the rest "
+        "and list the problems with `crmseg import rejects`)."
+    )
+
+
+def run_import(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    kind: str,
+    settings: Settings,
+    options: ImportOptions,
+    pipeline: Pipeline,
+    progress: Progress = no_progress,
+) -> ImportSummary:
+    """Import one file (see the module docstring); returns its summary."""
+    started = time.monotonic()
+    path = Path(path)
+    summary = ImportSummary(file=str(path), kind=kind, dry_run=options.dry_run)
+    progress("read", 0, 0)
+    try:
+        source = read_source(con, path, sheet=options.sheet, encoding=options.encoding, delimiter=options.delimiter)
+        summary.sheet, summary.encoding, summary.delimiter = source.sheet, source.encoding, source.delimiter
+        digest = file_hash(path)
+        previous = _already_imported(con, digest, kind, source.sheet)
+        if previous is not None:
+            summary.already_imported = previous
+            summary.read = source.rows + len(source.rejected)
+            summary.unchanged = 0
+            return summary
+        recorded = options.recorded()
+        recorded["sheet"] = source.sheet
+        con.execute("BEGIN TRANSACTION")
+        try:
+            import_id = con.execute(
+                "INSERT INTO imports (file_name, content_hash, kind, options, started_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [path.name, digest, kind, json.dumps(recorded, ensure_ascii=False, default=str), datetime.now()],
+            ).fetchall()[0][0]
+            summary.import_id = import_id
+            summary.read = source.rows + len(source.rejected)
+            ctx = PipelineContext(con, settings, options, source, import_id, summary, progress)
+            record_reader_rejects(ctx)
+            pipeline(ctx)
+            summary.duration_ms = int((time.monotonic() - started) * 1000)
+            con.execute(
+                "UPDATE imports SET finished_at = ?, duration_ms = ?, rows_read = ?, inserted = ?, updated = ?, "
+                "unchanged = ?, rejected = ?, issues = ?, skipped = ?, unmapped_columns = ? WHERE id = ?",
+                [datetime.now(), summary.duration_ms, summary.read, summary.inserted, summary.updated,
+                 summary.unchanged, summary.rejected, summary.issues, summary.skipped, summary.unmapped_columns,
+                 import_id],
+            )
+            if options.strict and (summary.rejected or summary.issues):
+                raise StrictImportError(_strict_message(con, import_id, path, summary))
+            log_action(con, "import", kind, {"import_id": import_id, "file": path.name, "read": summary.read,
+                                             "inserted": summary.inserted, "updated": summary.updated})
+            progress("commit", 1, 1)
+            if options.dry_run:
+                con.execute("ROLLBACK")
+            else:
+                con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return summary
+    finally:
+        cleanup(con)
+
+
+def import_history(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> list[dict[str, Any]]:
+    """Every import, newest first."""
+    cursor = con.execute(
+        "SELECT id, file_name, kind, started_at, duration_ms, rows_read, inserted, updated, unchanged, rejected, "
+        "issues, skipped, unmapped_columns, options->>'sheet' AS sheet FROM imports "
+        "WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+        [limit if limit is not None else 1_000_000_000],
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def import_problems(con: duckdb.DuckDBPyConnection, import_id: int | None = None) -> dict[str, Any]:
+    """Rejected rows and issues of one import (the latest when ``import_id`` is None)."""
+    if import_id is None:
+        rows = con.execute("SELECT max(id) FROM imports WHERE finished_at IS NOT NULL").fetchall()
+        import_id = rows[0][0]
+        if import_id is None:
+            raise NotFoundError("no import yet. Run `crmseg import contacts FILE` first.")
+    found = con.execute("SELECT id, file_name, kind FROM imports WHERE id = ?", [import_id]).fetchall()
+    if not found:
+        raise NotFoundError(f"no import #{import_id}. `crmseg import history` lists them.")
+    rejects = con.execute(
+        "SELECT row_number AS line, reason, raw FROM import_rejects WHERE import_id = ? ORDER BY row_number",
+        [import_id],
+    ).fetchall()
+    issues = con.execute(
+        "SELECT row_number AS line, column_name, value, reason, contact_id FROM import_issues WHERE import_id = ? "
+        "ORDER BY row_number, column_name",
+        [import_id],
+    ).fetchall()
+    return {
+        "import_id": found[0][0],
+        "file": found[0][1],
+        "kind": found[0][2],
+        "rejects": [{"line": r[0], "reason": r[1], "raw": json.loads(r[2]) if r[2] else None} for r in rejects],
+        "issues": [
+            {"line": i[0], "column": i[1], "value": i[2], "reason": i[3], "contact_id": i[4]} for i in issues
+        ],
+    }

@@ -1,0 +1,504 @@
+"""Reading an import file into a DuckDB table of text cells with line numbers.
+
+Every reader yields the same thing: a temporary table whose columns are
+``__row`` (ordinal of the data row), ``__line`` (the physical line of a CSV
+record, or the spreadsheet row number) and ``c0 .. cN`` (the cells as text,
+trimmed, an empty cell being NULL), plus the original headers and the rows
+the reader itself had to refuse (ragged rows).
+
+CSV files are parsed by DuckDB (fast, set-wise), which reads UTF-8 only
+without downloads; any other encoding (UTF-8 with a BOM, UTF-16,
+Windows-1252, Latin-1) is transcoded to a temporary UTF-8 file in chunks
+first. DuckDB's rejected-row line numbers count records rather than physical
+lines, so a second, cheap DuckDB pass reads the file as raw lines and finds
+where each record starts (quote parity); when that alignment does not
+account for every row, a streaming ``csv`` pass in Python gives the same
+map. Excel workbooks (``.xlsx``, ``.xls``, ``.ods``) go through fastexcel.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import tempfile
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from cli.errors import ImportFileError
+
+RAW_TABLE = "import_raw"
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
+DELIMITERS = (";", ",", "\t", "|")
+_CHUNK = 1 << 20
+_SAMPLE = 1 << 16
+# Bytes that Windows-1252 leaves undefined: a file holding them is Latin-1.
+_CP1252_HOLES = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class RawRejectedRow:
+    """A record the reader could not split into the header's cells."""
+
+    line: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class SourceTable:
+    """What a reader produced: the raw table's headers and what it refused."""
+
+    path: Path
+    headers: list[str]
+    rows: int
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    rejected: list[RawRejectedRow] = field(default_factory=list)
+    blank_rows: int = 0
+
+    @property
+    def columns(self) -> list[str]:
+        """The internal column names, ``c0`` .. ``cN``, in header order."""
+        return [f"c{i}" for i in range(len(self.headers))]
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_readable(path: Path) -> None:
+    """Raise ``ImportFileError`` when ``path`` is missing, a folder, or empty."""
+    if not path.exists():
+        raise ImportFileError(f"{path}: no such file. Check the path and run the command again.")
+    if path.is_dir():
+        raise ImportFileError(f"{path}: is a folder; give the file to import.")
+    if path.stat().st_size == 0:
+        raise ImportFileError(f"{path}: the file is empty (0 bytes); nothing to import.")
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+    return controls > max(2, len(sample) // 100)
+
+
+def detect_encoding(path: Path, sample: bytes) -> str:
+    """The encoding of a text file: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` or ``latin-1``."""
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+    if len(sample) >= 4:
+        even_nuls = sample[0::2].count(0)
+        odd_nuls = sample[1::2].count(0)
+        half = len(sample) // 2
+        if odd_nuls > half * 0.4 and even_nuls < half * 0.05:
+            return "utf-16-le"
+        if even_nuls > half * 0.4 and odd_nuls < half * 0.05:
+            return "utf-16-be"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    holes = False
+    with open(path, "rb") as handle:
+        try:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8"
+        except UnicodeDecodeError:
+            pass
+        handle.seek(0)
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            if any(b in chunk for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+                holes = True
+                break
+    return "latin-1" if holes else "cp1252"
+
+
+def _transcode(path: Path, encoding: str, folder: Path) -> Path:
+    """Write ``path`` decoded from ``encoding`` as UTF-8 into ``folder``; newlines untouched."""
+    target = folder / "source.csv"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with open(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as out:
+            for chunk in iter(lambda: src.read(_CHUNK), b""):
+                out.write(decoder.decode(chunk))
+            out.write(decoder.decode(b"", final=True))
+    except UnicodeDecodeError as e:
+        raise ImportFileError(
+            f"{path}: cannot be read as {encoding} (byte {e.start} of a chunk is invalid). "
+            "Give the right encoding with --encoding (utf-8, utf-16, cp1252, latin-1)."
+        ) from e
+    return target
+
+
+def sniff_delimiter(text: str, suffix: str) -> str | None:
+    """The delimiter that splits the header and the next records alike; None for one column."""
+    if suffix in (".tsv", ".tab"):
+        return "\t"
+    lines = text.splitlines()[:200]
+    if lines and len(text) >= _SAMPLE:
+        lines = lines[:-1]  # the last line of the sample may be cut
+    sample = "\n".join(lines)
+    best: tuple[float, int, int] | None = None
+    choice = None
+    for order, delimiter in enumerate(DELIMITERS):
+        try:
+            records = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        except csv.Error:
+            continue
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        same = sum(1 for r in records if len(r) == width) / len(records)
+        score = (same, width, -order)
+        if best is None or score > best:
+            best, choice = score, delimiter
+    return choice
+
+
+def parse_header(text: str, delimiter: str | None) -> list[str]:
+    """The first record of ``text`` split by ``delimiter``."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter or "\x1f")
+    for record in reader:
+        if record and any(cell.strip() for cell in record):
+            return [cell.strip() for cell in record]
+    return []
+
+
+def _free_delimiter(text: str) -> str:
+    for candidate in (",", ";", "\t", "|", "\x1f", "\x1e"):
+        if candidate not in text:
+            return candidate
+    return "\x1f"
+
+
+def _record_starts_duckdb(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[int], set[int]]:
+    """Physical start line of each record (1-based, in order) and which records are blank.
+
+    Reads the file as raw lines (no quoting) and marks a line as a record
+    start when the quotes before it are balanced.
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_lines AS "
+        "SELECT row_number() OVER () AS n, t FROM read_csv(?, columns = {'t': 'VARCHAR'}, delim = '\x01', "
+        "quote = '', escape = '', header = false, auto_detect = false, null_padding = true, "
+        "strict_mode = false, ignore_errors = true)",
+        [str(path)],
+    )
+    rows = con.execute(
+        """
+        WITH q AS (
+            SELECT n, t, coalesce(strlen(t) - strlen(replace(t, '"', '')), 0) AS quotes FROM import_lines
+        ), p AS (
+            SELECT n, t, coalesce(sum(quotes) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+            FROM q
+        )
+        SELECT n, t IS NULL FROM p WHERE before % 2 = 0 ORDER BY n
+        """
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS import_lines")
+    starts = [r[0] for r in rows]
+    blanks = {i + 1 for i, r in enumerate(rows) if r[1]}
+    return starts, blanks
+
+
+def _record_starts_python(path: Path, delimiter: str) -> tuple[array, set[int]]:
+    """The same map as ``_record_starts_duckdb``, from Python's csv module (slower, exact)."""
+    starts: array = array("q")
+    blanks: set[int] = set()
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, strict=False)
+        previous_end = 0
+        for record in reader:
+            starts.append(previous_end + 1)
+            if not record:
+                blanks.add(len(starts))
+            previous_end = reader.line_num
+    return starts, blanks
+
+
+def read_text_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    force_python_lines: bool = False,
+) -> SourceTable:
+    """Load a CSV/TSV/TXT file into ``import_raw`` (see the module docstring)."""
+    with open(path, "rb") as handle:
+        sample = handle.read(_SAMPLE)
+    if sample.startswith(_ZIP_MAGIC) or sample.startswith(_OLE_MAGIC):
+        return read_excel_file(con, path, sheet=None, announced_as_text=True)
+    if encoding is None:
+        encoding = detect_encoding(path, sample)
+    else:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError as e:
+            raise ImportFileError(f"--encoding {encoding}: unknown encoding; use utf-8, utf-16, cp1252 or latin-1.") from e
+    if not encoding.startswith("utf-16") and _looks_binary(sample):
+        raise ImportFileError(
+            f"{path}: this is not a text file (it holds binary data). Give a CSV, TSV or TXT export, "
+            "or an Excel workbook (.xlsx, .xls, .ods)."
+        )
+    with tempfile.TemporaryDirectory(prefix="crmseg-import-") as folder:
+        source = path
+        if encoding not in ("utf-8",):
+            source = _transcode(path, encoding, Path(folder))
+        with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+            text = handle.read(_SAMPLE)
+        if _looks_binary(text.encode("utf-8", errors="replace")[:_SAMPLE]):
+            raise ImportFileError(f"{path}: this is not a text file (it holds binary data).")
+        if delimiter is None:
+            delimiter = sniff_delimiter(text, path.suffix.lower())
+        elif delimiter in ("tab", "\\t"):
+            delimiter = "\t"
+        headers = parse_header(text, delimiter)
+        if not headers:
+            raise ImportFileError(f"{path}: no header line found; the first line must name the columns.")
+        one_column = delimiter is None
+        read_delim = delimiter if delimiter else _free_delimiter(text)
+        return _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines)
+
+
+def _load_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: Path,
+    headers: list[str],
+    delimiter: str,
+    one_column: bool,
+    encoding: str,
+    force_python_lines: bool,
+) -> SourceTable:
+    columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
+    try:
+        con.execute("DROP TABLE IF EXISTS reject_errors")
+        con.execute("DROP TABLE IF EXISTS reject_scans")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_parsed AS "
+            "SELECT row_number() OVER () AS __ord, * FROM read_csv($path, columns = $columns, delim = $delim, "
+            "quote = '\"', escape = '\"', header = true, auto_detect = false, null_padding = false, "
+            "store_rejects = true, max_line_size = 10000000, strict_mode = true)",
+            {"path": str(source), "columns": columns, "delim": delimiter},
+        )
+        rejects = con.execute(
+            "SELECT line, arg_min(error_type, column_idx), arg_min(csv_line, column_idx) "
+            "FROM reject_errors GROUP BY line ORDER BY line"
+        ).fetchall()
+    except duckdb.Error as e:
+        raise ImportFileError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]}).") from e
+    rejected_ordinals = {r[0] for r in rejects}
+    parsed = con.execute("SELECT count(*) FROM import_parsed").fetchall()[0][0]
+
+    def aligned(starts: Any, blanks: set[int]) -> list[int] | None:
+        # Ordinal k (1-based, blanks included, header = 1) -> start line; keep the data records.
+        lines = [
+            starts[k - 1]
+            for k in range(2, len(starts) + 1)
+            if k not in rejected_ordinals and (one_column or k not in blanks)
+        ]
+        return lines if len(lines) == parsed else None
+
+    lines = None
+    starts: Any = []
+    blanks: set[int] = set()
+    if not force_python_lines:
+        starts, blanks = _record_starts_duckdb(con, source)
+        lines = aligned(starts, blanks)
+    if lines is None:
+        starts, blanks = _record_starts_python(source, delimiter)
+        lines = aligned(starts, blanks)
+    if lines is None:  # should not happen; keep going with record ordinals rather than fail
+        lines = list(range(2, parsed + 2))
+    rejected = []
+    for ordinal, error_type, raw in rejects:
+        line = starts[ordinal - 1] if 0 < ordinal <= len(starts) else ordinal
+        reason = {
+            "MISSING COLUMNS": f"too few cells (the header has {len(headers)})",
+            "TOO MANY COLUMNS": f"too many cells (the header has {len(headers)})",
+            "UNQUOTED VALUE": "a quote inside an unquoted cell",
+            "UNTERMINATED QUOTE": "a quoted cell is never closed",
+        }.get(error_type, str(error_type).lower())
+        rejected.append(RawRejectedRow(line=line, reason=reason, raw=(raw or "").strip("\r\n")))
+    line_frame = pl.DataFrame({"__ord": pl.arange(1, parsed + 1, eager=True), "__line": pl.Series(lines, dtype=pl.Int64)})
+    con.register("import_line_map", line_frame)
+    cells = ", ".join(f"nullif(trim(c{i}, ' \t\r\n\u00a0'), '') AS c{i}" for i in range(len(headers)))
+    all_null = " AND ".join(f"c{i} IS NULL" for i in range(len(headers)))
+    # Column names are generated above (c0..cN), never user text.
+    build = (
+        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
+        f"SELECT p.__ord, m.__line, {cells} FROM import_parsed p JOIN import_line_map m USING (__ord)"
+    )
+    con.execute(build)
+    con.unregister("import_line_map")
+    con.execute("DROP TABLE IF EXISTS import_parsed")
+    blank_sql = f"DELETE FROM {RAW_TABLE} WHERE {all_null}"  # generated names only
+    blank_rows = len(con.execute(blank_sql + " RETURNING __ord").fetchall())
+    renumber = (
+        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
+        f"SELECT row_number() OVER (ORDER BY __ord) AS __row, * EXCLUDE (__ord) FROM {RAW_TABLE}"
+    )
+    con.execute(renumber)
+    rows = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
+    return SourceTable(
+        path=path, headers=_unique_headers(headers), rows=rows, encoding=encoding,
+        delimiter=None if one_column else delimiter, rejected=rejected, blank_rows=blank_rows,
+    )
+
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for index, header in enumerate(headers):
+        name = header or f"column {index + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        result.append(name)
+    return result
+
+
+def _excel_cell_text(name: str, dtype: pl.DataType, series: pl.Series) -> pl.Expr:
+    """An Excel column as text: dates in ISO form, whole numbers without ``.0``."""
+    column = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        has_time = bool(
+            (series.dt.hour().fill_null(0) + series.dt.minute().fill_null(0) + series.dt.second().fill_null(0)).sum()
+        )
+        return column.dt.strftime("%Y-%m-%d %H:%M:%S" if has_time else "%Y-%m-%d")
+    if dtype == pl.Date:
+        return column.dt.strftime("%Y-%m-%d")
+    if dtype.is_float():
+        whole = column.is_not_null() & (column == column.floor()) & (column.abs() < 1e15)
+        return pl.when(whole).then(column.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(column.cast(pl.String))
+    return column.cast(pl.String)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook."""
+    import fastexcel
+
+    try:
+        return list(fastexcel.read_excel(str(path)).sheet_names)
+    except Exception as e:  # fastexcel raises its own exception types
+        raise ImportFileError(f"{path}: cannot be opened as a workbook ({_first_line(e)}).") from e
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def read_excel_file(
+    con: duckdb.DuckDBPyConnection, path: Path, *, sheet: str | None, announced_as_text: bool = False
+) -> SourceTable:
+    """Load one sheet of a workbook into ``import_raw``.
+
+    Without ``--sheet``, the first sheet that holds data is read (a workbook
+    whose first sheet is a cover page still imports).
+    """
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        names = list(reader.sheet_names)
+    except Exception as e:
+        what = "a workbook named as a text file" if announced_as_text else "a workbook"
+        raise ImportFileError(
+            f"{path}: cannot be opened as {what} ({_first_line(e)}). The file may be damaged or truncated: "
+            "export it again."
+        ) from e
+    if sheet is not None:
+        if sheet not in names:
+            index = int(sheet) - 1 if sheet.isdigit() and 0 < int(sheet) <= len(names) else None
+            if index is None:
+                raise ImportFileError(f"{path}: no sheet named `{sheet}`; its sheets are: {', '.join(names)}.")
+            sheet = names[index]
+        candidates = [sheet]
+    else:
+        candidates = names
+    frame = None
+    chosen = None
+    for name in candidates:
+        try:
+            loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce").to_polars()
+        except Exception as e:
+            raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
+        if loaded.width and (loaded.height or sheet is not None or name == candidates[-1]):
+            frame, chosen = loaded, name
+            if loaded.height:
+                break
+    if frame is None or frame.width == 0:
+        raise ImportFileError(f"{path}: the workbook holds no data (no header row found in any sheet).")
+    headers = _unique_headers([str(h).strip() for h in frame.columns])
+    data = frame.select(
+        [
+            _excel_cell_text(column, frame.schema[column], frame.get_column(column))
+            .str.strip_chars(" \t\r\n\u00a0")
+            .replace("", None)
+            .alias(f"c{index}")
+            for index, column in enumerate(frame.columns)
+        ]
+    )
+    # Spreadsheet row numbers: the header is row 1, data starts at row 2.
+    data = data.with_columns(pl.int_range(2, data.height + 2, dtype=pl.Int64).alias("__line"))
+    not_blank = pl.any_horizontal([pl.col(f"c{i}").is_not_null() for i in range(len(headers))])
+    blank_rows = data.height - data.filter(not_blank).height
+    data = data.filter(not_blank).with_row_index("__row", offset=1).with_columns(pl.col("__row").cast(pl.Int64))
+    con.register("import_excel_frame", data)
+    ordered = ", ".join(["__row", "__line"] + [f"c{i}" for i in range(len(headers))])
+    build = f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT {ordered} FROM import_excel_frame"  # generated names only
+    con.execute(build)
+    con.unregister("import_excel_frame")
+    return SourceTable(path=path, headers=headers, rows=data.height, sheet=chosen, blank_rows=blank_rows)
+
+
+def read_source(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> SourceTable:
+    """Load ``path`` (text or workbook, by its name) into the ``import_raw`` temp table."""
+    path = Path(path)
+    check_readable(path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        if encoding or delimiter:
+            pass  # meaningless for a workbook; ignored
+        return read_excel_file(con, path, sheet=sheet)
+    if sheet is not None:
+        raise ImportFileError(f"{path}: --sheet applies to workbooks (.xlsx, .xls, .ods), not to a text file.")
+    return read_text_file(con, path, encoding=encoding, delimiter=delimiter)
+
+
+def cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the reader's temporary tables."""
+    for name in (RAW_TABLE, "import_parsed", "import_lines", "reject_errors", "reject_scans"):
+        con.execute("DROP TABLE IF EXISTS " + name)  # constant names
+
+
+__all__ = ["RawRejectedRow", "SourceTable", "cleanup", "file_hash", "read_source", "sheet_names", "os"]

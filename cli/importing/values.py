@@ -1,0 +1,314 @@
+"""Set-wise normalising of imported cells: SQL expressions and per-distinct look-ups.
+
+Everything here works on whole columns: a function either returns a SQL
+expression over a raw-table column (dates, numbers, booleans, gender,
+lists), or builds a small look-up table from the column's *distinct*
+values (emails, phones), because the libraries that know the rules
+(email-validator, phonenumbers) cost tens of microseconds a call.
+
+- Emails: each distinct domain is checked once with email-validator
+  (``check_deliverability=False``); ASCII local parts are checked in SQL by
+  the same dot-atom rule email-validator applies; the rare non-ASCII local
+  part goes to email-validator whole. ``tests/unit/importing`` pins that the
+  verdicts are the same as calling email-validator on every address.
+- Phones: numbers written in the national form of a region, or with its
+  country code, are checked in SQL against phonenumbers' own metadata
+  patterns for that region (the same test ``is_valid_number`` makes); any
+  other spelling goes to phonenumbers itself, once per distinct value.
+
+Column names put into SQL here are generated (``cN``) or constants; user
+values only ever travel as data.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from cli.normalise import idna_domain, normalise_phone
+
+# email-validator's ATEXT, the characters of an unquoted local part.
+_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+DOT_ATOM = "[" + _ATEXT + "]+(\\.[" + _ATEXT + "]+)*"
+LOCAL_MAX = 64
+EMAIL_MAX = 254
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal for a constant known to the code (never user input)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def cell_email_clean(column: str) -> str:
+    """SQL: the cell trimmed, without ``mailto:`` or angle brackets, lower-cased."""
+    return (
+        "lower(trim(regexp_replace(trim(" + column + ", ' <>\t\u00a0'), '^(?i:mailto:)', ''), ' <>\t\u00a0'))"
+    )
+
+
+def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
+    """Create temp ``table(raw, email, reason)`` for the distinct raw emails of ``source_sql``.
+
+    ``source_sql`` is a query with one column ``raw``; ``email`` is the
+    normalised address or NULL, ``reason`` why it is not usable.
+    """
+    clean = cell_email_clean("raw")
+    build = (
+        "CREATE OR REPLACE TEMP TABLE " + table + " AS "
+        "SELECT raw, c AS cleaned, "
+        "CASE WHEN strpos(c, '@') > 0 THEN regexp_extract(c, '^(.*)@([^@]*)$', 1) END AS local, "
+        "CASE WHEN strpos(c, '@') > 0 THEN rtrim(regexp_extract(c, '^(.*)@([^@]*)$', 2), '.') END AS domain "
+        "FROM (SELECT DISTINCT raw, " + clean + " AS c FROM (" + source_sql + ") WHERE raw IS NOT NULL)"
+    )
+    con.execute(build)
+    domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM " + table + " WHERE domain IS NOT NULL").fetchall()]
+    checked = []
+    for domain in domains:
+        ascii_domain = idna_domain(domain)
+        try:
+            validate_email("a@" + domain, check_deliverability=False)
+            checked.append((domain, ascii_domain, None))
+        except EmailNotValidError as e:
+            checked.append((domain, ascii_domain, str(e)))
+    con.execute("CREATE OR REPLACE TEMP TABLE import_email_domains (domain VARCHAR, ascii VARCHAR, reason VARCHAR)")
+    if checked:
+        con.executemany("INSERT INTO import_email_domains VALUES (?, ?, ?)", checked)
+    non_ascii = con.execute(
+        "SELECT DISTINCT local, domain FROM " + table + " WHERE local IS NOT NULL AND local <> '' "
+        "AND NOT regexp_full_match(local, '[\\x00-\\x7f]*')"
+    ).fetchall()
+    local_checked = []
+    for local, domain in non_ascii:
+        try:
+            validate_email(local + "@" + domain, check_deliverability=False)
+            local_checked.append((local, domain, None))
+        except EmailNotValidError as e:
+            local_checked.append((local, domain, str(e)))
+    con.execute("CREATE OR REPLACE TEMP TABLE import_email_locals (local VARCHAR, domain VARCHAR, reason VARCHAR)")
+    if local_checked:
+        con.executemany("INSERT INTO import_email_locals VALUES (?, ?, ?)", local_checked)
+    finish = (
+        "CREATE OR REPLACE TEMP TABLE " + table + " AS "
+        "SELECT e.raw, CASE WHEN r.reason IS NULL THEN e.local || '@' || d.ascii END AS email, r.reason "
+        "FROM " + table + " e "
+        "LEFT JOIN import_email_domains d ON d.domain = e.domain "
+        "LEFT JOIN import_email_locals l ON l.local = e.local AND l.domain = e.domain, "
+        "LATERAL (SELECT CASE "
+        "  WHEN e.local IS NULL THEN 'not an email address (no @)' "
+        "  WHEN e.local = '' THEN 'not an email address (nothing before the @)' "
+        "  WHEN d.reason IS NOT NULL THEN d.reason "
+        "  WHEN l.local IS NOT NULL THEN l.reason "
+        "  WHEN NOT regexp_full_match(e.local, " + sql_literal(DOT_ATOM) + ") "
+        "    THEN 'not an email address (the part before the @ holds characters or dots an address cannot have)' "
+        "  WHEN strlen(e.local) + 1 + strlen(d.ascii) > " + str(EMAIL_MAX) + " THEN 'not an email address (too long)' "
+        "END AS reason) r"
+    )
+    con.execute(finish)
+
+
+def email_verdicts(con: duckdb.DuckDBPyConnection, values: list[str]) -> dict[str, str | None]:
+    """Normalised email (or None) for each value, through ``build_email_table`` (for tests)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE import_email_probe (raw VARCHAR)")
+    con.executemany("INSERT INTO import_email_probe VALUES (?)", [[v] for v in values])
+    build_email_table(con, "SELECT raw FROM import_email_probe", "import_email_probe_out")
+    return dict(con.execute("SELECT raw, email FROM import_email_probe_out").fetchall())
+
+
+# ---------------------------------------------------------------- phones
+
+_TYPE_DESCS = (
+    "fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number", "voip", "pager", "uan",
+    "voicemail",
+)
+
+
+def _fast_region(region: str):
+    """Metadata of a region whose numbers the SQL fast path may judge, else None."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
+    if metadata is None or metadata.national_prefix != "0":
+        return None
+    if metadata.national_prefix_for_parsing not in (None, "0"):
+        return None
+    if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())) != 1:
+        return None
+    return metadata
+
+
+def _region_condition(metadata) -> str:
+    """SQL: ``nsn`` is a valid national number of the region (phonenumbers' type patterns)."""
+    general = metadata.general_desc
+    parts = []
+    for name in _TYPE_DESCS:
+        desc = getattr(metadata, name, None)
+        if desc is None or not desc.national_number_pattern:
+            continue
+        lengths = [n for n in (desc.possible_length or general.possible_length) if n > 0]
+        length_test = "strlen(nsn) IN (" + ", ".join(str(n) for n in lengths) + ") AND " if lengths else ""
+        parts.append("(" + length_test + "regexp_full_match(nsn, " + sql_literal(desc.national_number_pattern) + "))")
+    if not parts:
+        return "false"
+    general_lengths = [n for n in general.possible_length if n > 0]
+    general_test = "strlen(nsn) IN (" + ", ".join(str(n) for n in general_lengths) + ") AND " if general_lengths else ""
+    return "(" + general_test + "regexp_full_match(nsn, " + sql_literal(general.national_number_pattern) + ") AND (" + " OR ".join(parts) + "))"
+
+
+def build_phone_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
+    """Create temp ``table(raw, region, phone)``: E.164 form of each distinct (raw, region), or NULL.
+
+    ``source_sql`` yields columns ``raw`` and ``region`` (two-letter code).
+    """
+    build = (
+        "CREATE OR REPLACE TEMP TABLE " + table + " AS SELECT DISTINCT raw, upper(region) AS region, "
+        "regexp_replace(raw, '[\\s.\\-()/\u00a0]', '', 'g') AS compact, NULL::VARCHAR AS phone "
+        "FROM (" + source_sql + ") WHERE raw IS NOT NULL"
+    )
+    con.execute(build)
+    regions = [r[0] for r in con.execute("SELECT DISTINCT region FROM " + table).fetchall()]
+    for region in regions:
+        metadata = _fast_region(region) if region else None
+        if metadata is None:
+            continue
+        cc = str(metadata.country_code)
+        # Patterns come from the phonenumbers metadata; the region is bound.
+        fast = (
+            "UPDATE " + table + " SET phone = '+" + cc + "' || nsn FROM ("
+            "SELECT raw AS r, region AS g, CASE "
+            "WHEN regexp_full_match(compact, '0[1-9][0-9]+') THEN substr(compact, 2) "
+            "WHEN regexp_full_match(compact, '\\+" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 2) + ") "
+            "WHEN regexp_full_match(compact, '00" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 3) + ") "
+            "END AS nsn FROM " + table + " WHERE region = ?) f "
+            "WHERE raw = f.r AND region = f.g AND f.nsn IS NOT NULL AND " + _region_condition(metadata)
+        )
+        con.execute(fast, [region])
+    rest = con.execute("SELECT raw, region FROM " + table + " WHERE phone IS NULL").fetchall()
+    resolved = [(raw, region, normalise_phone(raw, region or "FR")) for raw, region in rest]
+    resolved = [r for r in resolved if r[2] is not None]
+    if resolved:
+        con.execute("CREATE OR REPLACE TEMP TABLE import_phone_slow (raw VARCHAR, region VARCHAR, phone VARCHAR)")
+        con.executemany("INSERT INTO import_phone_slow VALUES (?, ?, ?)", resolved)
+        con.execute(
+            "UPDATE " + table + " t SET phone = s.phone FROM import_phone_slow s "
+            "WHERE t.raw = s.raw AND t.region IS NOT DISTINCT FROM s.region"
+        )
+
+
+COUNTRY_CODES: dict[str, str] = {
+    "france": "FR", "frankrijk": "FR", "frankreich": "FR", "belgique": "BE", "belgium": "BE", "belgie": "BE",
+    "belgien": "BE", "suisse": "CH", "switzerland": "CH", "zwitserland": "CH", "schweiz": "CH",
+    "luxembourg": "LU", "luxemburg": "LU", "paysbas": "NL", "netherlands": "NL", "nederland": "NL",
+    "thenetherlands": "NL", "niederlande": "NL", "hollande": "NL", "allemagne": "DE", "germany": "DE",
+    "duitsland": "DE", "deutschland": "DE", "espagne": "ES", "spain": "ES", "spanje": "ES", "spanien": "ES",
+    "italie": "IT", "italy": "IT", "italien": "IT", "italia": "IT", "royaumeuni": "GB", "unitedkingdom": "GB",
+    "uk": "GB", "angleterre": "GB", "canada": "CA", "monaco": "MC", "portugal": "PT", "autriche": "AT",
+    "austria": "AT", "osterreich": "AT", "etatsunis": "US", "unitedstates": "US", "usa": "US",
+}
+
+
+def country_region_sql(column: str | None, default_region: str) -> str:
+    """SQL: the two-letter region of a row's country cell, else the default region."""
+    default = sql_literal(default_region.upper())
+    if column is None:
+        return default
+    folded = "regexp_replace(lower(strip_accents(" + column + ")), '[^a-z]', '', 'g')"
+    cases = " ".join(
+        "WHEN " + sql_literal(name) + " THEN " + sql_literal(code) for name, code in COUNTRY_CODES.items()
+    )
+    return (
+        "CASE WHEN regexp_full_match(" + column + ", '[A-Za-z]{2}') THEN upper(" + column + ") "
+        "ELSE coalesce(CASE " + folded + " " + cases + " END, " + default + ") END"
+    )
+
+
+# ---------------------------------------------------------------- dates, numbers, flags
+
+DAY_FIRST_FORMATS = [
+    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%d/%m/%y",
+]
+
+
+def timestamp_sql(column: str, date_format: str | None = None) -> str:
+    """SQL: the cell as a TIMESTAMP (day-first, ISO, or an Excel serial day number), else NULL.
+
+    With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
+    """
+    formats = ([date_format] if date_format else []) + DAY_FIRST_FORMATS
+    format_list = "[" + ", ".join(sql_literal(f) for f in formats) + "]"
+    return (
+        "coalesce(try_strptime(" + column + ", " + format_list + "), "
+        "CASE WHEN regexp_full_match(" + column + ", '\\d{4}-\\d{2}-\\d{2}([ T].*)?') THEN try_cast(" + column + " AS TIMESTAMP) END, "
+        "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
+        "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END)"
+    )
+
+
+def date_sql(column: str, date_format: str | None = None) -> str:
+    """SQL: the cell as a DATE, else NULL (a date must fall between 1850 and 2200)."""
+    ts = timestamp_sql(column, date_format)
+    return "CASE WHEN year(" + ts + ") BETWEEN 1850 AND 2200 THEN CAST(" + ts + " AS DATE) END"
+
+
+def number_sql(column: str) -> str:
+    """SQL: the cell as a DOUBLE; decimal comma, spaces and NBSP thousands, currency signs allowed."""
+    s = "regexp_replace(" + column + ", '[\\s\u00a0\u202f€$£]|EUR|CHF|USD', '', 'g')"
+    return (
+        "(SELECT try_cast(CASE "
+        "WHEN strpos(s, ',') > 0 AND strpos(s, '.') > 0 THEN "
+        "  CASE WHEN strlen(s) - strpos(reverse(s), ',') > strlen(s) - strpos(reverse(s), '.') "
+        "  THEN replace(replace(s, '.', ''), ',', '.') ELSE replace(s, ',', '') END "
+        "WHEN strlen(s) - strlen(replace(s, ',', '')) = 1 THEN replace(s, ',', '.') "
+        "WHEN strlen(s) - strlen(replace(s, '.', '')) > 1 THEN replace(s, '.', '') "
+        "ELSE replace(s, ',', '') END AS DOUBLE) FROM (SELECT " + s + " AS s))"
+    )
+
+
+TRUE_WORDS = ["oui", "o", "yes", "y", "true", "vrai", "1", "x", "ja", "j", "waar", "wahr", "opt-in", "optin",
+              "subscribed", "abonné", "abonne", "inscrit", "ok"]
+FALSE_WORDS = ["non", "n", "no", "false", "faux", "0", "nee", "nein", "falsch", "opt-out", "optout", "unsubscribed",
+               "désabonné", "desabonne", "désinscrit", "-"]
+
+
+def bool_sql(column: str) -> str:
+    """SQL: the cell as a BOOLEAN (oui/non, yes/no, ja/nee, ja/nein, 1/0, x), else NULL."""
+    value = "lower(trim(" + column + "))"
+    trues = ", ".join(sql_literal(w) for w in TRUE_WORDS)
+    falses = ", ".join(sql_literal(w) for w in FALSE_WORDS)
+    return "CASE WHEN " + value + " IN (" + trues + ") THEN true WHEN " + value + " IN (" + falses + ") THEN false END"
+
+
+GENDER_WORDS = {
+    "F": ["mme", "madame", "mlle", "mademoiselle", "mrs", "ms", "miss", "mevrouw", "mevr", "mw", "frau", "fr",
+          "femme", "female", "woman", "f", "vrouw", "weiblich", "w", "v", "dame"],
+    "M": ["m", "mr", "monsieur", "mister", "meneer", "dhr", "de heer", "heer", "herr", "hr", "homme", "male", "man",
+          "h", "männlich", "mannlich"],
+    "X": ["x", "autre", "other", "non-binaire", "non binaire", "nonbinary", "non-binary", "neutre", "divers",
+          "anders", "mx"],
+}
+
+
+def gender_sql(column: str) -> str:
+    """SQL: ``F``, ``M`` or ``X`` from a civility or gender cell, else NULL."""
+    value = "lower(trim(" + column + ", ' .'))"
+    cases = " ".join(
+        "WHEN " + value + " IN (" + ", ".join(sql_literal(w) for w in words) + ") THEN " + sql_literal(code)
+        for code, words in GENDER_WORDS.items()
+    )
+    return "CASE " + cases + " END"
+
+
+def list_sql(column: str, separator: str) -> str:
+    """SQL: the cell split into a list of trimmed, non-empty items."""
+    if separator == "auto":
+        pattern = "[|;,]"
+    else:
+        pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in separator)
+    return (
+        "list_filter(list_transform(regexp_split_to_array(" + column + ", " + sql_literal(pattern) + "), "
+        "lambda x: trim(x, ' \t\u00a0')), lambda x: x <> '')"
+    )
+
+
+def fold_sql(expression: str) -> str:
+    """SQL: lower-cased, accents dropped (to compare a value with a select's options)."""
+    return "lower(strip_accents(trim(" + expression + ")))"

@@ -1,0 +1,387 @@
+"""``crmseg import contacts`` over files that mimic the exports people have."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+
+from tests.cli.importing.conftest import dump
+from tests.conftest import REPO_ROOT
+
+FRENCH = (
+    "Civilité;Prénom;Nom;Adresse e-mail;Téléphone;Adresse;Code postal;Ville;Pays;Date de naissance;"
+    "Centres d'intérêt;N° adhérent;Tags;Opt-in email;Date opt-in;Montant dernier don\r\n"
+    "Mme;Éléonore;Arnaud; Eleonore.ARNAUD@Hotmail.fr ;04 68 50 59 58;\"12 rue des Lilas\r\nBâtiment B\";01000;"
+    "Bourg-en-Bresse;France;07/04/1997;Animaux|environnement;ADH-001;newsletter|bénévole;Oui;29/08/2025 09:06;"
+    "1\u00a0234,56 €\r\n"
+    "M.;Jean;\"L\"\"Œuvre\";;0645928754;31 impasse Mercière;69400;Villefranche;France;31/02/1961;sport;ADH-002;;Non;;20,00\r\n"
+    "Monsieur;Hugo;Deschamps;hugo@@free.fr;n/a;;;;;hier;;;;;;\r\n"
+    "Madame;Anne;Aubry;;;;;;;;animaux;;;;;\r\n"
+)
+
+
+def summary_of(result) -> dict:
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["imports"][0]
+
+
+def test_french_excel_csv_in_windows_1252(invoke, write, query):
+    path = write("export.csv", FRENCH, "cp1252")
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert s["encoding"] == "cp1252" and s["delimiter"] == ";"
+    assert (s["read"], s["inserted"], s["rejected"]) == (4, 2, 2)
+    assert s["unmapped_columns"] == ["Montant dernier don"]
+    rows = query("SELECT email, first_name, last_name, phone, street, postal_code, birth_date::VARCHAR, gender, "
+                 "consent_email, consent_at::VARCHAR FROM contacts ORDER BY id")
+    assert rows[0] == ("eleonore.arnaud@hotmail.fr", "Éléonore", "Arnaud", "+33468505958", "12 rue des Lilas\r\nBâtiment B",
+                       "01000", "1997-04-07", "F", True, "2025-08-29 09:06:00")
+    assert rows[1][2:4] == ("L\"Œuvre", "+33645928754") and rows[1][6] is None and rows[1][7] == "M"
+    interests = query("SELECT list_value FROM custom_values WHERE field = 'interests' ORDER BY contact_id")
+    assert interests == [(["animaux", "environnement"],)]
+    assert query("SELECT text_value FROM custom_values WHERE field = 'member_number' ORDER BY 1") == [("ADH-001",), ("ADH-002",)]
+    assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("bénévole",), ("newsletter",)]
+    # Issues name the physical line (the quoted newline makes Jean's row line 4).
+    issues = query("SELECT row_number, column_name, value FROM import_issues ORDER BY 1, 2")
+    assert (4, "Date de naissance", "31/02/1961") in issues
+    assert (4, "Centres d'intérêt", "sport") in issues
+    rejects = query("SELECT row_number, reason FROM import_rejects ORDER BY 1")
+    assert [r[0] for r in rejects] == [5, 6]
+    assert "hugo@@free.fr" not in rejects[0][1] and "unusable" in rejects[0][1]
+
+
+def test_rejects_command_lists_rows_and_issues(invoke, write):
+    path = write("export.csv", FRENCH, "cp1252")
+    invoke("import", "contacts", str(path))
+    result = invoke("import", "rejects", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [r["line"] for r in data["rejects"]] == [5, 6]
+    assert data["rejects"][1]["raw"]["Nom"] == "Aubry"
+    assert {"line": 4, "column": "Date de naissance", "value": "31/02/1961"}.items() <= data["issues"][0].items() or any(
+        i["value"] == "31/02/1961" and i["line"] == 4 for i in data["issues"]
+    )
+
+
+def test_reimport_changes_nothing(invoke, write, db_path):
+    path = write("export.csv", FRENCH, "cp1252")
+    invoke("import", "contacts", str(path))
+    before = dump(db_path)
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert s["already_imported"] == 1 and s["inserted"] == 0
+    assert dump(db_path) == before
+
+
+def test_strict_with_one_bad_row_leaves_the_base_as_it_was(invoke, write, db_path):
+    invoke("import", "contacts", str(write("first.csv", "email;first name\na@x.fr;Ann\n")))
+    before = dump(db_path)
+    bad = write("bad.csv", "email;first name;birth date\nb@x.fr;Bob;01/01/1990\nc@x.fr;Cy;31/02/1990\n")
+    result = invoke("import", "contacts", str(bad), "--strict")
+    assert result.exit_code == 2
+    assert "bad.csv" in result.stderr and "line 3" in result.stderr and "Traceback" not in result.stderr
+    assert dump(db_path) == before
+
+
+def test_dry_run_saves_nothing(invoke, write, db_path, query):
+    invoke("import", "contacts", str(write("first.csv", "email\na@x.fr\n")))
+    before = dump(db_path)
+    s = summary_of(invoke("import", "contacts", str(write("more.csv", "email\nb@x.fr\nc@x.fr\n")), "--dry-run", "--json"))
+    assert s["inserted"] == 2 and s["dry_run"]
+    assert dump(db_path) == before
+
+
+def test_utf8_bom_and_comma(invoke, write, query):
+    path = write("bom.csv", "\ufeffEmail,First Name,Last Name\nann@x.fr,Ann,Lee\n")
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert s["encoding"] == "utf-8-sig" and s["inserted"] == 1
+    assert query("SELECT email, first_name FROM contacts") == [("ann@x.fr", "Ann")]
+
+
+def test_utf16_tab_file(invoke, write, query):
+    path = write("export.txt", "E-mail\tPrénom\tVille\nzoé@exämple.fr\tZoé\tLiège\n", "utf-16")
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert s["delimiter"] == "\t" and s["inserted"] == 1
+    assert query("SELECT email, first_name, city FROM contacts") == [("zoé@xn--exmple-cua.fr", "Zoé", "Liège")]
+
+
+def test_mailchimp_audience_export(invoke, write, query):
+    text = (
+        "Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,"
+        "LEID,EUID,TAGS\n"
+        "Marie@Example.org,Marie,Curie,\"1 rue X, Paris\",+33 6 12 34 56 78,2,2024-03-01 10:00:00,1.2.3.4,"
+        "2024-03-01 10:05:00,123,abc,\"donor,newsletter\"\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("mc.csv", text)), "--preset", "mailchimp", "--json"))
+    assert s["inserted"] == 1
+    assert "MEMBER_RATING" in s["unmapped_columns"] and "LEID" in s["unmapped_columns"]
+    assert query("SELECT email, phone, consent_email, consent_at::VARCHAR, consent_basis FROM contacts") == [
+        ("marie@example.org", "+33612345678", True, "2024-03-01 10:00:00", "consent")
+    ]
+    assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("donor",), ("newsletter",)]
+
+
+def test_brevo_export_with_ext_id(invoke, write, query):
+    text = "EMAIL;PRENOM;NOM;SMS;EXT_ID;DOUBLE_OPT-IN\npaul@x.fr;Paul;Martin;33612345678;ADH-9;Yes\n;Lea;Petit;;ADH-10;\n"
+    s = summary_of(invoke("import", "contacts", str(write("brevo.csv", text)), "--preset", "brevo", "--json"))
+    assert s["inserted"] == 2 and s["rejected"] == 0
+    assert query("SELECT external_id, consent_email FROM contacts ORDER BY id") == [("ADH-9", True), ("ADH-10", None)]
+    assert query("SELECT text_value FROM custom_values WHERE field = 'member_number' ORDER BY 1") == [("ADH-10",), ("ADH-9",)]
+
+
+def test_dutch_export(invoke, write, query):
+    text = "Aanhef;Voornaam;Achternaam;E-mailadres;Telefoon;Straat;Postcode;Woonplaats;Land;Geboortedatum\n" \
+           "Mevrouw;Anke;de Vries;anke@voorbeeld.nl;06 12345678;Dorpsstraat 1;1234 AB;Utrecht;Nederland;31-12-1980\n"
+    s = summary_of(invoke("import", "contacts", str(write("nl.csv", text)), "--json"))
+    assert s["unmapped_columns"] == [] and s["inserted"] == 1
+    assert query("SELECT gender, phone, postal_code, city, birth_date::VARCHAR FROM contacts") == [
+        ("F", "+31612345678", "1234 AB", "Utrecht", "1980-12-31")
+    ]
+
+
+def test_german_export(invoke, write, query):
+    text = "Anrede;Vorname;Nachname;E-Mail-Adresse;Straße;PLZ;Ort;Land;Geburtsdatum;Telefonnummer\n" \
+           "Herr;Jürgen;Groß;juergen@beispiel.de;Hauptstraße 5;10115;Berlin;Deutschland;24.12.1970;030 1234567\n"
+    s = summary_of(invoke("import", "contacts", str(write("de.csv", text)), "--json"))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT gender, last_name, street, city, birth_date::VARCHAR, phone FROM contacts") == [
+        ("M", "Groß", "Hauptstraße 5", "Berlin", "1970-12-24", "+49301234567")
+    ]
+
+
+def _workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def test_workbook_with_data_on_its_second_sheet(invoke, tmp_path, query):
+    path = _workbook(tmp_path / "book.xlsx", {"Lisez-moi": [], "Contacts": [
+        ["Courriel", "Prénom", "Date de naissance", "Thème préféré"],
+        ["a@x.fr", "Ann", "31/12/1990", "Chats"], ["b@x.fr", "Bob", "", "poissons"]]})
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert s["sheet"] == "Contacts" and s["inserted"] == 2 and s["issues"] == 1
+    assert query("SELECT birth_date::VARCHAR FROM contacts ORDER BY id") == [("1990-12-31",), (None,)]
+    assert query("SELECT text_value FROM custom_values WHERE field = 'newsletter_theme'") == [("chats",)]
+    assert query("SELECT row_number, value FROM import_issues") == [(3, "poissons")]
+    wrong = invoke("import", "contacts", str(path), "--sheet", "Nope")
+    assert wrong.exit_code == 2 and "Lisez-moi" in wrong.stderr
+
+
+def test_xls_file(invoke, tmp_path, query):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Feuil1")
+    for r, row in enumerate([["E-mail", "Nom"], ["xls@x.fr", "Excel"]]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    path = tmp_path / "old.xls"
+    book.save(str(path))
+    assert summary_of(invoke("import", "contacts", str(path), "--json"))["inserted"] == 1
+    assert query("SELECT email, last_name FROM contacts") == [("xls@x.fr", "Excel")]
+
+
+def test_ods_file(invoke, tmp_path, query):
+    pytest.importorskip("odf")
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Blad1")
+    for row in [["E-mailadres", "Voornaam"], ["ods@x.nl", "Odile"]]:
+        tr = TableRow()
+        for value in row:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            tr.addElement(cell)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    path = tmp_path / "calc.ods"
+    doc.save(str(path))
+    assert summary_of(invoke("import", "contacts", str(path), "--json"))["inserted"] == 1
+    assert query("SELECT email, first_name FROM contacts") == [("ods@x.nl", "Odile")]
+
+
+def test_header_only_file_imports_nothing(invoke, write, query):
+    s = summary_of(invoke("import", "contacts", str(write("empty.csv", "email;prénom\r\n")), "--json"))
+    assert (s["read"], s["inserted"], s["rejected"]) == (0, 0, 0)
+    assert query("SELECT count(*) FROM contacts") == [(0,)]
+
+
+def test_one_column_file(invoke, write, query):
+    s = summary_of(invoke("import", "contacts", str(write("list.txt", "Email\nA@x.fr\n\nb@x.fr\n")), "--json"))
+    assert s["inserted"] == 2
+    assert query("SELECT email FROM contacts ORDER BY 1") == [("a@x.fr",), ("b@x.fr",)]
+
+
+def test_ragged_and_empty_rows(invoke, write, query):
+    text = 'email;first name;city\na@x.fr;"Ann\nMarie";Lyon\n\n;;\nb@x.fr;Bob\nc@x.fr;Cy;Paris;extra\nd@x.fr;Di;Nice\n'
+    s = summary_of(invoke("import", "contacts", str(write("ragged.csv", text)), "--json"))
+    assert (s["inserted"], s["rejected"]) == (2, 2)
+    rejects = query("SELECT row_number, reason FROM import_rejects ORDER BY 1")
+    assert [r[0] for r in rejects] == [6, 7]
+    assert "too few" in rejects[0][1] and "too many" in rejects[1][1]
+    assert query("SELECT email FROM contacts ORDER BY 1") == [("a@x.fr",), ("d@x.fr",)]
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("photo.csv", bytes(range(256)) * 40, "not a text file"),
+        ("book.xlsx", b"PK\x03\x04" + b"\x00" * 200, "cannot be opened as a workbook"),
+        ("empty.csv", b"", "empty"),
+    ],
+)
+def test_unreadable_files_exit_2_naming_the_file(invoke, write, name, content, expected):
+    path = write(name, content)
+    result = invoke("import", "contacts", str(path))
+    assert result.exit_code == 2
+    assert name in result.stderr and expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_truncated_xlsx(invoke, tmp_path):
+    full = _workbook(tmp_path / "full.xlsx", {"S": [["email"], ["a@x.fr"]]})
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    result = invoke("import", "contacts", str(cut))
+    assert result.exit_code == 2 and "cut.xlsx" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_file(invoke, tmp_path):
+    result = invoke("import", "contacts", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 2 and "nope.csv" in result.stderr and "no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "mode, expected_name, expected_city",
+    [("fill", "Ann", "Lyon"), ("update", "Anne", "Lyon"), ("keep", "Ann", None)],
+)
+def test_on_conflict(invoke, write, query, mode, expected_name, expected_city):
+    invoke("import", "contacts", str(write("a.csv", "email;first name\na@x.fr;Ann\n")))
+    s = summary_of(invoke("import", "contacts", str(write("b.csv", "email;first name;city\nA@X.fr;Anne;Lyon\n")),
+                          "--on-conflict", mode, "--json"))
+    assert query("SELECT first_name, city FROM contacts") == [(expected_name, expected_city)]
+    assert (s["inserted"], s["updated"], s["unchanged"]) == (0, 0 if mode == "keep" else 1, 1 if mode == "keep" else 0)
+
+
+def test_rows_of_one_person_fold_within_the_file_and_match_by_external_id(invoke, write, query):
+    text = "email;N° adhérent;prénom;ville\na@x.fr;ADH-1;Ann;\n;ADH-1;;Lyon\nA@x.fr;;;Paris\n"
+    s = summary_of(invoke("import", "contacts", str(write("a.csv", text)), "--json"))
+    assert s["inserted"] == 1
+    assert query("SELECT email, external_id, first_name, city FROM contacts") == [("a@x.fr", "ADH-1", "Ann", "Lyon")]
+    again = "N° adhérent;téléphone\nADH-1;0612345678\n"
+    s = summary_of(invoke("import", "contacts", str(write("b.csv", again)), "--json"))
+    assert (s["inserted"], s["updated"]) == (0, 1)
+    assert query("SELECT phone FROM contacts") == [("+33612345678",)]
+
+
+def test_forgotten_person_is_skipped_and_nothing_kept(invoke, write, query, db_path):
+    invoke("import", "contacts", str(write("a.csv", "email;prénom\ngone@x.fr;Gone\nstay@x.fr;Stay\n")))
+    con = duckdb.connect(str(db_path))
+    from cli.store import register_macros
+    from cli.erasure import erase_contacts
+
+    register_macros(con)
+    ids = [r[0] for r in con.execute("SELECT id FROM contacts WHERE email = 'gone@x.fr'").fetchall()]
+    erase_contacts(con, ids, source="test")
+    con.close()
+    text = "email;prénom;naissance\nGONE@x.fr;Gone;pas une date\nnew@x.fr;New;\n"
+    s = summary_of(invoke("import", "contacts", str(write("b.csv", text)), "--json"))
+    assert (s["skipped"], s["inserted"], s["issues"], s["rejected"]) == (1, 1, 0, 0)
+    assert query("SELECT email FROM contacts ORDER BY 1") == [("new@x.fr",), ("stay@x.fr",)]
+    everything = json.dumps(query("SELECT * FROM import_rejects") + query("SELECT * FROM import_issues"), default=str)
+    assert "gone" not in everything.lower()
+
+
+def test_suppressed_key_gives_a_suppressed_contact(invoke, write, query, db_path):
+    con = duckdb.connect(str(db_path)) if db_path.exists() else None
+    if con is None:
+        from cli.store import open_database
+
+        con = open_database(db_path)
+    from cli.store import register_macros
+
+    register_macros(con)
+    con.execute("INSERT INTO suppressions (key, kind, reason) SELECT crmseg_key('bounced@x.fr'), 'email', 'hard_bounce'")
+    con.close()
+    invoke("import", "contacts", str(write("a.csv", "email\nbounced@x.fr\nok@x.fr\n")))
+    assert query("SELECT email, status, status_reason FROM contacts ORDER BY 1") == [
+        ("bounced@x.fr", "suppressed", "hard_bounce"), ("ok@x.fr", "active", None)
+    ]
+    assert query("SELECT count(*) FROM contacts WHERE email_key IS NULL") == [(0,)]
+
+
+def test_tag_and_source_options(invoke, write, query):
+    invoke("import", "contacts", str(write("a.csv", "email\na@x.fr\n")), "--tag", "salon", "--tag", "2026",
+           "--source", "Salon")
+    assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("2026",), ("salon",)]
+    assert query("SELECT source FROM contacts") == [("Salon",)]
+
+
+def test_map_option(invoke, write, query):
+    path = write("odd.csv", "Adresse courriel du membre;Petit nom\na@x.fr;Ann\n")
+    result = invoke("import", "contacts", str(path), "--map", "Adresse courriel du membre=email", "--map", "Petit nom=first_name")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT email, first_name FROM contacts") == [("a@x.fr", "Ann")]
+    wrong = invoke("import", "contacts", str(path), "--map", "Petit nom=frist_name")
+    assert wrong.exit_code == 2 and "first_name" in wrong.stderr
+
+
+def test_history(invoke, write):
+    invoke("import", "contacts", str(write("a.csv", "email\na@x.fr\n")))
+    result = invoke("import", "history", "--json")
+    assert result.exit_code == 0
+    assert [(i["file_name"], i["inserted"]) for i in json.loads(result.stdout)["imports"]] == [("a.csv", 1)]
+
+
+KILL_SCRIPT = """
+import sys, time
+from pathlib import Path
+from cli.store import open_database
+from cli.settings import load_settings
+from cli.importing import import_contacts
+
+con = open_database(sys.argv[1])
+def progress(phase, done, total):
+    if phase == "commit":
+        Path(sys.argv[3]).write_text("ready")
+        time.sleep(600)
+import_contacts(con, sys.argv[2], settings=load_settings(None, default_dir=Path(sys.argv[1]).parent), progress=progress)
+"""
+
+
+def test_killed_import_leaves_no_partial_import(tmp_path, db_path, write):
+    rows = "".join(f"p{i}@x.fr;Person {i}\n" for i in range(3000))
+    path = write("big.csv", "email;prénom\n" + rows)
+    marker = tmp_path / "ready"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    child = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(db_path), str(path), str(marker)], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the import never reached its commit"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    from cli.store import open_database
+
+    con = open_database(db_path, wait=0)
+    try:
+        assert con.execute("SELECT count(*) FROM contacts").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM imports").fetchall() == [(0,)]
+    finally:
+        con.close()

@@ -1,0 +1,86 @@
+"""``crmseg import events``: gifts, memberships and email activity."""
+
+from __future__ import annotations
+
+import json
+
+import xlsxwriter
+
+
+def _contacts(invoke, write):
+    text = "email;N° adhérent;prénom\nann@x.fr;ADH-1;Ann\n;ADH-2;Bob\n"
+    result = invoke("import", "contacts", str(write("contacts.csv", text)))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_email_activity_export_maps_to_event_types(invoke, write, query):
+    _contacts(invoke, write)
+    text = ("Email,Event,Date,Campaign\nann@x.fr,sent,2026-01-05 10:00:00,NL janvier\nann@x.fr,opened,2026-01-05 11:00:00,NL janvier\n"
+            "ann@x.fr,clicked,2026-01-05 11:01:00,NL janvier\nann@x.fr,hard_bounce,2026-02-05 10:00:00,NL février\n"
+            "ann@x.fr,unsubscribed,2026-02-06 10:00:00,NL février\nann@x.fr,spam,2026-02-07 10:00:00,NL février\n"
+            "ann@x.fr,dance,2026-02-07 10:00:00,NL février\nnobody@x.fr,opened,2026-01-05 11:00:00,NL janvier\n")
+    result = invoke("import", "events", str(write("activity.csv", text)), "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"]) == (6, 2)
+    assert query("SELECT type FROM events ORDER BY occurred_at") == [
+        ("email_sent",), ("email_open",), ("email_click",), ("hard_bounce",), ("unsubscribe",), ("spam_complaint",)
+    ]
+    reasons = dict(query("SELECT row_number, reason FROM import_rejects WHERE import_id = 2"))
+    assert "unknown event type `dance`" in reasons[8] and "unknown person" in reasons[9]
+
+
+def test_gifts_workbook_linked_by_email_or_member_number(invoke, write, query, tmp_path):
+    _contacts(invoke, write)
+    path = tmp_path / "dons.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    dates = book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet = book.add_worksheet("Dons")
+    for c, h in enumerate(["Date du don", "Adresse e-mail", "N° adhérent", "Montant", "Devise", "Moyen de paiement", "Campagne", "Canal"]):
+        sheet.write(0, c, h)
+    import datetime as dt
+    rows = [
+        (dt.date(2026, 3, 1), "ann@x.fr", None, 25.5, "EUR", "CB", "Printemps", "email"),
+        (dt.date(2026, 4, 1), None, "ADH-2", "1 234,56", "EUR", "Chèque", None, "courrier"),
+        (dt.date(2026, 4, 2), None, "ADH-404", 10, "EUR", "Chèque", None, "courrier"),
+    ]
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                sheet.write_datetime(r, c, dt.datetime.combine(value, dt.time()), dates)
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.add_worksheet("Adhésions").write(0, 0, "Date d'adhésion")
+    book.close()
+    result = invoke("import", "events", str(path), "--sheet", "Dons", "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"]) == (2, 1)
+    assert query("SELECT c.first_name, e.type, e.occurred_at::DATE::VARCHAR, e.amount::DOUBLE, e.payment_method "
+                 "FROM events e JOIN contacts c ON c.id = e.contact_id ORDER BY e.occurred_at") == [
+        ("Ann", "donation", "2026-03-01", 25.5, "CB"), ("Bob", "donation", "2026-04-01", 1234.56, "Chèque")]
+    assert query("SELECT row_number FROM import_rejects WHERE import_id = 2") == [(4,)]
+
+
+def test_create_missing_makes_prospects(invoke, write, query):
+    text = "date;email;montant\n01/02/2026;new@x.fr;10\n03/02/2026;new@x.fr;20\n"
+    result = invoke("import", "events", str(write("gifts.csv", text)), "--type", "donation", "--create-missing", "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["created_contacts"]) == (2, 1)
+    assert query("SELECT email, status FROM contacts") == [("new@x.fr", "active")]
+
+
+def test_events_file_without_type_needs_type_option(invoke, write):
+    result = invoke("import", "events", str(write("x.csv", "date;email\n01/02/2026;a@x.fr\n")))
+    assert result.exit_code == 2 and "--type" in result.stderr and "x.csv" in result.stderr
+
+
+def test_same_events_from_another_file_are_not_doubled(invoke, write, query):
+    _contacts(invoke, write)
+    text = "date;email;montant\n01/02/2026;ann@x.fr;10\n"
+    invoke("import", "events", str(write("a.csv", text)), "--type", "donation")
+    result = invoke("import", "events", str(write("b.csv", text + "02/02/2026;ann@x.fr;5\n")), "--type", "donation", "--json")
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["unchanged"]) == (1, 1)
+    assert query("SELECT count(*) FROM events") == [(2,)]

@@ -1,0 +1,119 @@
+"""The set-wise normalisers give the same verdicts as the libraries called one value at a time."""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+import phonenumbers
+import pytest
+from email_validator import EmailNotValidError, validate_email
+
+from cli.importing.headers import fold, map_headers
+from cli.importing.values import build_phone_table, date_sql, email_verdicts, number_sql
+from cli.normalise import normalise_email, normalise_phone
+from cli.settings import Settings
+
+
+def _reference_email(value: str) -> str | None:
+    cleaned = normalise_email(value)
+    if cleaned is None or "@" not in cleaned:
+        return None
+    try:
+        validate_email(cleaned, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return cleaned
+
+
+def _email_sample(count: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    locals_ = ["marie", "jean.dupont", "a", "x+tag", "o'brien", "a..b", ".lead", "trail.", "has space", "é.lève",
+               "zoë", "quote\"d", "a" * 64, "a" * 65, "per%cent", "(c)", "semi;colon", "UPPER.Case", "", "tab\tin",
+               "dash-ed", "under_score", "slash/ok", "brace{}", "bang!", "hash#", "a@b", "ü" * 10, "comma,x"]
+    domains = ["gmail.com", "Orange.FR", "exämple.fr", "example.com", "x.invalid", "free.local", "gmail", "-bad.fr",
+               "a..b.fr", "sub.domain.co.uk", "123.fr", "xn--exmple-cua.fr", "localhost", "b" * 250 + ".fr",
+               "under_score.fr", "trailing.fr.", ""]
+    values = []
+    for _ in range(count):
+        local = rng.choice(locals_)
+        if rng.random() < 0.3:
+            local += str(rng.randint(0, 999))
+        domain = rng.choice(domains)
+        sep = rng.choice(["@", "@", "@", "@@", " at "])
+        pad = rng.choice(["", " ", "  ", "<", "mailto:"])
+        values.append(pad + local + sep + domain + (" " if pad == " " else ">" if pad == "<" else ""))
+    return values
+
+
+def test_email_verdicts_equal_email_validator_on_a_large_sample():
+    con = duckdb.connect()
+    values = sorted(set(_email_sample(20000)))
+    got = email_verdicts(con, values)
+    mismatches = [(v, got[v], _reference_email(v)) for v in values if got[v] != _reference_email(v)]
+    assert mismatches == []
+
+
+def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    values = []
+    for _ in range(count):
+        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH"])
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(7, 11)))
+        lead = rng.choice(["0", "0", "+33", "0033", "+32", "+31", "+49", "", "06", "07", "04"])
+        number = lead + digits
+        if rng.random() < 0.5:
+            number = " ".join(number[i:i + 2] for i in range(0, len(number), 2))
+        values.append((number, region))
+    return values
+
+
+def test_phone_fast_path_equals_phonenumbers_on_a_large_sample():
+    con = duckdb.connect()
+    sample = sorted(set(_phone_sample(20000)))
+    con.execute("CREATE TABLE p (raw VARCHAR, region VARCHAR)")
+    con.executemany("INSERT INTO p VALUES (?, ?)", sample)
+    build_phone_table(con, "SELECT raw, region FROM p", "out")
+    got = {(r, g): p for r, g, p in con.execute("SELECT raw, region, phone FROM out").fetchall()}
+    mismatches = [(r, g, got[(r, g)], normalise_phone(r, g)) for r, g in sample if got[(r, g)] != normalise_phone(r, g)]
+    assert mismatches == []
+    assert sum(1 for v in got.values() if v) > 1000  # the sample holds many valid numbers
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("31/12/2024", "2024-12-31"), ("31-12-2024", "2024-12-31"), ("31.12.2024", "2024-12-31"),
+     ("2024-12-31", "2024-12-31"), ("2024-12-31T08:00:00", "2024-12-31"), ("45657", "2024-12-31"),
+     ("31/02/2020", None), ("hier", None), ("1975", None), ("12/31/2024", None)],
+)
+def test_dates(text, expected):
+    con = duckdb.connect()
+    got = con.execute("SELECT CAST(" + date_sql("$v") + " AS VARCHAR)", {"v": text}).fetchall()[0][0]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("1\u00a0234,56", 1234.56), ("1 234,56 €", 1234.56), ("20,00", 20.0), ("1,234.50", 1234.5), ("1.234,5", 1234.5),
+     ("12", 12.0), ("abc", None), ("1.234.567", 1234567.0)],
+)
+def test_numbers(text, expected):
+    con = duckdb.connect()
+    assert con.execute("SELECT " + number_sql("$v"), {"v": text}).fetchall()[0][0] == expected
+
+
+def test_headers_map_in_four_languages_and_custom_aliases():
+    settings = Settings.model_validate({"fields": {
+        "interests": {"type": "multiselect"}, "member_number": {"type": "text", "external_id": True},
+        "volunteer_days": {"type": "multiselect"}, "club": {"type": "text", "aliases": ["Vereniging"]}}})
+    headers = ["Adresse e-mail", "Courriel", "Voornaam", "Nachname", "Code postal", "Woonplaats", "Date de naissance",
+               "Centres d'intérêt", "Disponibilités bénévole", "N° adhérent", "vereniging", "Montant dernier don"]
+    mapping = map_headers(headers, kind="contacts", settings=settings)
+    named = {headers[i]: f for f, i in mapping.fields.items()}
+    assert named == {
+        "Adresse e-mail": "email", "Voornaam": "first_name", "Nachname": "last_name", "Code postal": "postal_code",
+        "Woonplaats": "city", "Date de naissance": "birth_date", "Centres d'intérêt": "interests",
+        "Disponibilités bénévole": "volunteer_days", "N° adhérent": "member_number", "vereniging": "club",
+    }
+    assert mapping.unmapped == ["Courriel", "Montant dernier don"]
+    assert fold("E-Mail-Adresse") == "emailadresse"
