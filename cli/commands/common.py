@@ -8,6 +8,7 @@ passed down in ``ctx.obj``. Data goes to stdout (one JSON document under
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date
@@ -61,8 +62,13 @@ class AppContext:
 
     @property
     def console(self) -> Console:
-        """Rich console on stdout; plain when not a terminal or when NO_COLOR is set."""
-        return Console(highlight=False, soft_wrap=False)
+        """Rich console on stdout; plain when not a terminal or when NO_COLOR is set.
+
+        Piped output (cron, files) gets a wide page instead of rich's 80 columns,
+        so tables are not cut; $COLUMNS still wins.
+        """
+        width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+        return Console(highlight=False, soft_wrap=False, width=width)
 
     @property
     def err_console(self) -> Console:
