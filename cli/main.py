@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 from cli import __version__
 from cli.commands import demo as demo_command
 from cli.commands import init as init_command
+from cli.commands import segment as segment_command
 from cli.commands import stats as stats_command
 from cli.commands.common import AppContext
 from cli.errors import CrmsegError, ExitCode, exit_code_for
@@ -162,6 +163,7 @@ def main(
 app.command("init")(init_command.init)
 app.command("stats")(stats_command.stats)
 app.command("demo")(demo_command.demo)
+app.add_typer(segment_command.app, name="segment")
 
 
 def run() -> None:
