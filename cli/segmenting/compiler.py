@@ -179,7 +179,7 @@ class Compiler:
 
     def where(self, node: Node) -> str:
         if self.stack:
-            return self.stack[-1].where(node.path)
+            return self.stack[-1].locate(node.path)
         return "condition"
 
     # --- field values -----------------------------------------------------

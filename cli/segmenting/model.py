@@ -154,7 +154,7 @@ class SegmentSpec:
     definition: Any = None  # the raw YAML data, for hashing and `show`
     lines: dict = field(default_factory=dict, repr=False, compare=False)  # key path -> line
 
-    def where(self, path: KeyPath) -> str:
+    def locate(self, path: KeyPath) -> str:
         """``file, line N`` of a key path of this segment, for messages."""
         label = str(self.source) if self.source else f"segment `{self.name}`"
         probe = tuple(path)

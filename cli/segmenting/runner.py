@@ -136,7 +136,7 @@ def _record_run(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, compiled: Com
     try:
         _run(con, insert, params)
     except duckdb.Error as e:
-        raise SegmentError(f"{spec.where(('where',))}: the segment query failed in DuckDB "
+        raise SegmentError(f"{spec.locate(('where',))}: the segment query failed in DuckDB "
                            f"({str(e).splitlines()[0]}).") from e
     count = con.execute("SELECT count(*) FROM segment_members WHERE run_id = ?", [run_id]).fetchall()[0][0]
     _run(con, "UPDATE segment_runs SET member_count = ? WHERE id = ?", [count, run_id])
