@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from cli.settings import FieldDefinition, Settings
@@ -134,43 +135,51 @@ def build_people(seed: int, count: int) -> list[Person]:
     return people
 
 
+def _bulk(con, table: str, columns: list[str], rows: list[list], schema: dict | None = None) -> None:
+    """Insert ``rows`` set-wise through a registered Polars frame (executemany is row by row)."""
+    if not rows:
+        return
+    frame = pl.DataFrame(rows, schema=schema or columns, orient="row")
+    con.register("bulk_rows", frame)
+    # table and column names are the constants of this module
+    statement = "INSERT INTO " + table + " (" + ", ".join(columns) + ") SELECT " + ", ".join(columns) + " FROM bulk_rows"
+    con.execute(statement)
+    con.unregister("bulk_rows")
+
+
 def insert_people(con, people: list[Person]) -> None:
-    con.executemany(
-        "INSERT INTO contacts (id, email, first_name, city, birth_date, status, consent_email, job_title) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [[p.id, p.email, p.first_name, p.city, p.birth_date, p.status, p.consent_email, p.job_title] for p in people],
-    )
+    _bulk(con, "contacts", ["id", "email", "first_name", "city", "birth_date", "status", "consent_email", "job_title"],
+          [[p.id, p.email, p.first_name, p.city, p.birth_date, p.status, p.consent_email, p.job_title] for p in people],
+          {"id": pl.Int64, "email": pl.String, "first_name": pl.String, "city": pl.String, "birth_date": pl.Date,
+           "status": pl.String, "consent_email": pl.Boolean, "job_title": pl.String})
     values = []
     for p in people:
         if p.interests is not None:
             values.append([p.id, "interests", None, None, None, None, p.interests])
         if p.score is not None:
-            values.append([p.id, "score", None, p.score, None, None, None])
+            values.append([p.id, "score", None, float(p.score), None, None, None])
         if p.member_since is not None:
             values.append([p.id, "member_since", None, None, p.member_since, None, None])
         if p.volunteer is not None:
             values.append([p.id, "volunteer", None, None, None, p.volunteer, None])
         if p.theme is not None:
             values.append([p.id, "theme", p.theme, None, None, None, None])
-    if values:
-        con.executemany("INSERT INTO custom_values (contact_id, field, text_value, number_value, date_value, "
-                        "bool_value, list_value) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
-    tags = [[p.id, t] for p in people for t in sorted(p.tags)]
-    if tags:
-        con.executemany("INSERT INTO contact_tags (contact_id, tag) VALUES (?, ?)", tags)
-    events = [[p.id, k, w, a, c] for p in people for (k, w, a, c) in p.events]
-    if events:
-        con.executemany("INSERT INTO events (contact_id, type, occurred_at, amount, channel) VALUES (?, ?, ?, ?, ?)", events)
+    _bulk(con, "custom_values", ["contact_id", "field", "text_value", "number_value", "date_value", "bool_value", "list_value"],
+          values, {"contact_id": pl.Int64, "field": pl.String, "text_value": pl.String, "number_value": pl.Float64,
+                   "date_value": pl.Date, "bool_value": pl.Boolean, "list_value": pl.List(pl.String)})
+    _bulk(con, "contact_tags", ["contact_id", "tag"], [[p.id, t] for p in people for t in sorted(p.tags)])
+    _bulk(con, "events", ["contact_id", "type", "occurred_at", "amount", "channel"],
+          [[p.id, k, w, a, c] for p in people for (k, w, a, c) in p.events],
+          {"contact_id": pl.Int64, "type": pl.String, "occurred_at": pl.Datetime, "amount": pl.Float64, "channel": pl.String})
     con.execute("INSERT INTO groups (name) VALUES ('board'), ('empty')")
-    members = [[p.id] for p in people if "board" in p.groups]
-    if members:
-        con.executemany("INSERT INTO group_members (group_id, contact_id) SELECT id, ? FROM groups WHERE name = 'board'", members)
-    scores = [[p.id, AS_OF, p.lifecycle_stage, p.lead_score] for p in people if p.lifecycle_stage]
-    if scores:
-        con.executemany("INSERT INTO contact_scores (contact_id, as_of, lifecycle_stage, lead_score) VALUES (?, ?, ?, ?)", scores)
-    changes = [[p.id, s, prev, d] for p in people for (s, prev, d) in p.stage_changes]
-    if changes:
-        con.executemany("INSERT INTO stage_history (contact_id, stage, previous_stage, changed_at) VALUES (?, ?, ?, ?)", changes)
+    board = con.execute("SELECT id FROM groups WHERE name = 'board'").fetchall()[0][0]
+    _bulk(con, "group_members", ["group_id", "contact_id"], [[board, p.id] for p in people if "board" in p.groups])
+    _bulk(con, "contact_scores", ["contact_id", "as_of", "lifecycle_stage", "lead_score"],
+          [[p.id, AS_OF, p.lifecycle_stage, p.lead_score] for p in people if p.lifecycle_stage],
+          {"contact_id": pl.Int64, "as_of": pl.Date, "lifecycle_stage": pl.String, "lead_score": pl.Int64})
+    _bulk(con, "stage_history", ["contact_id", "stage", "previous_stage", "changed_at"],
+          [[p.id, s, prev, d] for p in people for (s, prev, d) in p.stage_changes],
+          {"contact_id": pl.Int64, "stage": pl.String, "previous_stage": pl.String, "changed_at": pl.Date})
 
 
 @pytest.fixture
