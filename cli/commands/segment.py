@@ -9,24 +9,17 @@ from typing import Optional
 import typer
 
 from cli.commands.common import AppContext, app_context, table
-from cli.contacts import contact_id_by_email
 from cli.errors import InputError, SegmentError
-from cli.segmenting import compile_segment, library_for, load_segment_file
-from cli.segmenting.loader import SEGMENT_SUFFIXES, SegmentLibrary
-from cli.segmenting.runner import (
-    count_members,
-    diff_runs,
-    explain as explain_contact,
-    last_runs,
-    overlap as overlap_matrix,
-    restrict_external_access,
-    run_segments,
-)
+
+# The segment library (sqlglot, Polars) is imported inside each command so
+# that every other crmseg command starts without paying for it.
 
 app = typer.Typer(help="Segments: define, check, run and export dynamic lists.", no_args_is_help=True)
 
 
 def _locked_connection(app_ctx: AppContext):
+    from cli.segmenting.runner import restrict_external_access
+
     con = app_ctx.connect()
     restrict_external_access(con)
     return con
@@ -38,6 +31,9 @@ def list_segments(ctx: typer.Context) -> None:
 
     Example: crmseg segment list
     """
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import last_runs
+
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
     runs = last_runs(app_ctx.connect())
@@ -75,6 +71,9 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
 
     Example: crmseg segment show relance-animaux
     """
+    from cli.segmenting import compile_segment, library_for
+    from cli.segmenting.runner import count_members
+
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
     spec = library.get(name)
@@ -97,6 +96,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
 
 
 def _files_of(paths: list[Path]) -> list[Path]:
+    from cli.segmenting.loader import SEGMENT_SUFFIXES
+
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -117,6 +118,9 @@ def validate(ctx: typer.Context,
 
     Example: crmseg segment validate segments/relance-animaux.yaml
     """
+    from cli.segmenting import compile_segment, library_for, load_segment_file
+    from cli.segmenting.loader import SegmentLibrary
+
     app_ctx = app_context(ctx)
     settings = app_ctx.settings
     library = library_for(settings)
@@ -171,6 +175,9 @@ def run(
 
     Example: crmseg segment run --all --out-dir lists/ --preset brevo
     """
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import run_segments
+
     app_ctx = app_context(ctx)
     if fmt is not None and fmt not in ("csv", "xlsx", "json", "parquet"):
         raise typer.BadParameter(f"unknown format `{fmt}`; use csv, xlsx, json or parquet.", param_hint="--format")
@@ -219,6 +226,10 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
 
     Example: crmseg segment explain relance-animaux marie.dupont@example.org
     """
+    from cli.contacts import contact_id_by_email
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import explain as explain_contact
+
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
     spec = library.get(name)
@@ -250,6 +261,8 @@ def diff(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
 
     Example: crmseg segment diff relance-animaux
     """
+    from cli.segmenting.runner import diff_runs
+
     app_ctx = app_context(ctx)
     data = diff_runs(app_ctx.connect(), name)
 
@@ -270,6 +283,9 @@ def overlap(ctx: typer.Context) -> None:
 
     Example: crmseg segment overlap --json
     """
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import overlap as overlap_matrix
+
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
     con = _locked_connection(app_ctx)
