@@ -147,9 +147,32 @@ def _stage_import(ctx: DemoContext) -> None:
     ctx.report.steps.append(DemoStep("import", "; ".join(parts) if parts else "no sample files found"))
 
 
+def _stage_segments(ctx: DemoContext) -> None:
+    """Run every example segment and write its list into ``out_dir/lists``."""
+    from cli.segmenting import load_library
+    from cli.segmenting.runner import run_segments
+
+    library = load_library(ctx.settings.segments_path, ctx.settings)
+    contacts = ctx.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]
+    if not library.names or not contacts:
+        ctx.report.steps.append(DemoStep("segments", "skipped: no segments or no contacts yet"))
+        return
+    lists = ctx.out_dir / "lists"
+    lists.mkdir(parents=True, exist_ok=True)
+    results = run_segments(ctx.con, library, library.names, settings=ctx.settings, as_of=ctx.as_of, out_dir=lists)
+    written = [r for r in results if r.output]
+    ctx.report.outputs.extend(r.output for r in written)
+    sizes = ", ".join(f"{r.segment} {r.members}" for r in written)
+    failed = [r.segment for r in results if r.error]
+    summary = f"{len(written)} lists written to {lists} ({sizes})"
+    if failed:
+        summary += f"; failed: {', '.join(failed)}"
+    ctx.report.steps.append(DemoStep("segments", summary))
+
+
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_import, _stage_score, _stage_people, _stage_stats, _stage_report]
+    return [_stage_import, _stage_score, _stage_segments, _stage_people, _stage_stats, _stage_report]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:

@@ -28,6 +28,7 @@ from cli.commands import importing as importing_command
 from cli.commands import init as init_command
 from cli.commands import report as report_command
 from cli.commands import score as score_command
+from cli.commands import segment as segment_command
 from cli.commands import stats as stats_command
 from cli.commands import tag as tag_command
 from cli.commands.common import AppContext
@@ -176,6 +177,7 @@ app.add_typer(group_command.app, name="group")
 app.add_typer(contacts_command.app, name="contacts")
 app.add_typer(gdpr_command.app, name="gdpr")
 app.add_typer(score_command.app, name="score")
+app.add_typer(segment_command.app, name="segment")
 
 
 def run() -> None:

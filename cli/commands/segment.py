@@ -1,0 +1,300 @@
+"""``crmseg segment list|show|validate|run|explain|diff|overlap``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.commands.common import AppContext, app_context, table
+from cli.errors import InputError, SegmentError
+
+# The segment library (sqlglot, Polars) is imported inside each command so
+# that every other crmseg command starts without paying for it.
+
+app = typer.Typer(help="Segments: define, check, run and export dynamic lists.", no_args_is_help=True)
+
+
+def _locked_connection(app_ctx: AppContext):
+    from cli.segmenting.runner import restrict_external_access
+
+    con = app_ctx.connect()
+    restrict_external_access(con)
+    return con
+
+
+@app.command("list")
+def list_segments(ctx: typer.Context) -> None:
+    """List the segments of the segments folder with their purpose and size at the last run.
+
+    Example: crmseg segment list
+    """
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import last_runs
+
+    app_ctx = app_context(ctx)
+    library = library_for(app_ctx.settings)
+    runs = last_runs(app_ctx.connect())
+    data = []
+    for name in library.names:
+        spec = library.segments.get(name)
+        last = runs.get(name, {})
+        data.append({
+            "name": name,
+            "description": spec.description if spec else None,
+            "purpose": spec.purpose if spec else None,
+            "valid": spec is not None,
+            "error": library.errors.get(name),
+            "last_run_members": last.get("members"),
+            "last_run_at": last.get("run_at"),
+            "file": str(library.files.get(name, "")),
+        })
+
+    def render(console) -> None:
+        if not data:
+            console.print(f"No segments in {app_ctx.settings.segments_path}.")
+            return
+        rows = [[d["name"], d["purpose"] or "invalid", d["description"] or "",
+                 d["last_run_members"] if d["last_run_members"] is not None else "-",
+                 d["last_run_at"].strftime("%Y-%m-%d %H:%M") if d["last_run_at"] else "never"] for d in data]
+        console.print(table(f"Segments in {app_ctx.settings.segments_path}",
+                            ["name", "purpose", "description", "size at last run", "last run"], rows))
+
+    app_ctx.emit({"segments": data}, render)
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """Show a segment: its definition, the SQL it compiles to, and how many contacts it holds now.
+
+    Example: crmseg segment show relance-animaux
+    """
+    from cli.segmenting import compile_segment, library_for
+    from cli.segmenting.runner import count_members
+
+    app_ctx = app_context(ctx)
+    library = library_for(app_ctx.settings)
+    spec = library.get(name)
+    con = _locked_connection(app_ctx)
+    compiled = compile_segment(spec, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library, con=con)
+    count = count_members(con, spec, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
+    text = spec.source.read_text(encoding="utf-8-sig") if spec.source else ""
+    data = {"name": spec.name, "file": str(spec.source), "purpose": spec.purpose, "as_of": app_ctx.as_of,
+            "definition": spec.definition, "sql": compiled.sql, "params": compiled.params, "members": count}
+
+    def render(console) -> None:
+        console.print(f"[bold]{spec.name}[/bold] ({spec.source})", markup=True)
+        console.print(text.rstrip(), markup=False)
+        console.print("\n-- SQL (as of " + app_ctx.as_of.isoformat() + ")", markup=False)
+        console.print(compiled.sql, markup=False)
+        console.print("-- parameters: " + ", ".join(f"${k} = {v!r}" for k, v in compiled.params.items()), markup=False)
+        console.print(f"\n{count} contacts now.")
+
+    app_ctx.emit(data, render)
+
+
+def _files_of(paths: list[Path]) -> list[Path]:
+    from cli.segmenting.loader import SEGMENT_SUFFIXES
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in SEGMENT_SUFFIXES and p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder.")
+    return files
+
+
+@app.command("validate")
+def validate(ctx: typer.Context,
+             paths: Optional[list[Path]] = typer.Argument(None, help="Segment files or folders (default: the segments folder).")) -> None:
+    """Check segment files without running them: fields, operators, values, references, cycles.
+
+    Exits 2 when any file is invalid, naming the file, the line and the problem.
+
+    Example: crmseg segment validate segments/relance-animaux.yaml
+    """
+    from cli.segmenting import compile_segment, library_for, load_segment_file
+    from cli.segmenting.loader import SegmentLibrary
+
+    app_ctx = app_context(ctx)
+    settings = app_ctx.settings
+    library = library_for(settings)
+    if paths:
+        checked = SegmentLibrary(folder=library.folder, segments=dict(library.segments), files=dict(library.files))
+        targets = []
+        for file in _files_of(paths):
+            try:
+                spec = load_segment_file(file, settings)
+                checked.segments[spec.name] = spec
+                targets.append((spec.name, file, None))
+            except SegmentError as e:
+                targets.append((file.stem, file, str(e)))
+        library = checked
+    else:
+        targets = [(n, library.files.get(n), library.errors.get(n)) for n in library.names]
+    con = _locked_connection(app_ctx) if app_ctx.db_path.exists() else None
+    results = []
+    for name, file, error in targets:
+        if error is None:
+            try:
+                compile_segment(library.segments[name], settings=settings, as_of=app_ctx.as_of, library=library, con=con)
+            except SegmentError as e:
+                error = str(e)
+        results.append({"name": name, "file": str(file) if file else None, "valid": error is None, "error": error})
+    bad = [r for r in results if not r["valid"]]
+
+    def render(console) -> None:
+        for r in results:
+            console.print(f"{'ok     ' if r['valid'] else 'INVALID'} {r['name']} ({r['file']})", markup=False)
+
+    app_ctx.emit({"segments": results, "valid": not bad}, render)
+    if bad:
+        raise SegmentError("\n".join(r["error"] for r in bad))
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context,
+    names: Optional[list[str]] = typer.Argument(None, help="Segment names."),
+    all_segments: bool = typer.Option(False, "--all", help="Run every segment of the segments folder."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the list to this file (one segment)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Write one list per segment into this folder."),
+    fmt: Optional[str] = typer.Option(None, "--format", help="csv | xlsx | json | parquet (default: from --out, the segment, else csv)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="mailchimp | brevo | mailjet: the headers that tool's importer expects."),
+    changes_only: bool = typer.Option(False, "--changes-only", help="Export only who joined since the previous run."),
+) -> None:
+    """Run segments: record who is in each and, with --out/--out-dir, write the lists.
+
+    Prints nothing on success when not on a terminal (cron); exits 2 when any
+    segment failed, after writing the others.
+
+    Example: crmseg segment run --all --out-dir lists/ --preset brevo
+    """
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import run_segments
+
+    app_ctx = app_context(ctx)
+    if fmt is not None and fmt not in ("csv", "xlsx", "json", "parquet"):
+        raise typer.BadParameter(f"unknown format `{fmt}`; use csv, xlsx, json or parquet.", param_hint="--format")
+    if preset is not None and preset not in ("mailchimp", "brevo", "mailjet"):
+        raise typer.BadParameter(f"unknown preset `{preset}`; use mailchimp, brevo or mailjet.", param_hint="--preset")
+    if out is not None and out_dir is not None:
+        raise typer.BadParameter("give --out or --out-dir, not both.")
+    library = library_for(app_ctx.settings)
+    if all_segments:
+        if names:
+            raise typer.BadParameter("give segment names or --all, not both.")
+        selected = library.names
+        if not selected:
+            raise InputError(f"{app_ctx.settings.segments_path}: no segment files to run.")
+    elif names:
+        selected = list(names)
+    else:
+        raise typer.BadParameter("name at least one segment, or give --all.")
+    con = _locked_connection(app_ctx)
+    results = run_segments(con, library, selected, settings=app_ctx.settings, as_of=app_ctx.as_of, out=out,
+                           out_dir=out_dir, fmt=fmt, preset=preset, changes_only=changes_only)
+    failed = [r for r in results if r.error]
+
+    def render(console) -> None:
+        rows = [[r.segment, r.members if r.members is not None else "-",
+                 "-" if r.joined is None else f"+{r.joined}", "-" if r.left is None else f"-{r.left}",
+                 r.exported if r.exported is not None else "", str(r.output or ""), "FAILED" if r.error else "ok"]
+                for r in results]
+        console.print(table(f"Segments run (as of {app_ctx.as_of})",
+                            ["segment", "members", "joined", "left", "exported", "file", "status"], rows))
+
+    # Cron-friendly: no table when stdout is not a terminal (errors still go to stderr).
+    interactive = sys.stdout.isatty()
+    app_ctx.emit({"as_of": app_ctx.as_of, "runs": [r.as_dict() for r in results]}, render if interactive else None)
+    if failed:
+        raise SegmentError(
+            f"{len(failed)} of {len(results)} segments failed (the others were run and written):\n"
+            + "\n".join(f"- {r.segment}: {r.error}" for r in failed)
+        )
+
+
+@app.command("explain")
+def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name."),
+            email: str = typer.Argument(..., help="The contact's email.")) -> None:
+    """Say, condition by condition, why a contact is in a segment or not, with the values seen.
+
+    Example: crmseg segment explain relance-animaux marie.dupont@example.org
+    """
+    from cli.contacts import contact_id_by_email
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import explain as explain_contact
+
+    app_ctx = app_context(ctx)
+    library = library_for(app_ctx.settings)
+    spec = library.get(name)
+    con = _locked_connection(app_ctx)
+    contact_id = contact_id_by_email(con, email)
+    result = explain_contact(con, spec, contact_id, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
+    data = {
+        "segment": result.segment, "contact_id": result.contact_id, "member": result.member, "as_of": app_ctx.as_of,
+        "conditions": [{"depth": c.depth, "condition": c.condition, "holds": c.holds, "seen": c.seen}
+                       for c in result.conditions],
+        "purpose": spec.purpose,
+        "purpose_rules": [{"rule": p.condition, "holds": p.holds} for p in result.purpose],
+    }
+
+    def render(console) -> None:
+        rows = [["  " * c.depth + c.condition, "yes" if c.holds else "no", "" if c.seen is None else c.seen]
+                for c in result.conditions]
+        console.print(table(f"{email} in {name} (as of {app_ctx.as_of})", ["condition", "holds", "value seen"], rows))
+        console.print(table(f"Purpose rules ({spec.purpose})", ["rule", "holds"],
+                            [[p.condition, "yes" if p.holds else "no"] for p in result.purpose]))
+        console.print(f"{'IN' if result.member else 'NOT IN'} the segment.")
+
+    app_ctx.emit(data, render)
+
+
+@app.command("diff")
+def diff(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """List who joined and who left a segment between its last two runs.
+
+    Example: crmseg segment diff relance-animaux
+    """
+    from cli.segmenting.runner import diff_runs
+
+    app_ctx = app_context(ctx)
+    data = diff_runs(app_ctx.connect(), name)
+
+    def render(console) -> None:
+        p, l = data["previous"], data["latest"]
+        console.print(f"{name}: run {p['run_id']} ({p['members']} members, as of {p['as_of']}) -> "
+                      f"run {l['run_id']} ({l['members']} members, as of {l['as_of']})")
+        for title, key in (("Joined", "joined"), ("Left", "left")):
+            console.print(table(f"{title} ({len(data[key])})", ["id", "email", "first name", "last name"],
+                                [[r["id"], r["email"], r["first_name"], r["last_name"]] for r in data[key]]))
+
+    app_ctx.emit(data, render)
+
+
+@app.command("overlap")
+def overlap(ctx: typer.Context) -> None:
+    """Show how many contacts each pair of segments shares now (purpose rules applied).
+
+    Example: crmseg segment overlap --json
+    """
+    from cli.segmenting import library_for
+    from cli.segmenting.runner import overlap as overlap_matrix
+
+    app_ctx = app_context(ctx)
+    library = library_for(app_ctx.settings)
+    con = _locked_connection(app_ctx)
+    data = overlap_matrix(con, library, settings=app_ctx.settings, as_of=app_ctx.as_of)
+
+    def render(console) -> None:
+        names = data["segments"]
+        rows = [[a] + data["matrix"][i] for i, a in enumerate(names)]
+        console.print(table(f"Segment overlap (as of {app_ctx.as_of}; diagonal = size)", ["segment"] + names, rows))
+
+    app_ctx.emit(data, render)
+

@@ -1,0 +1,86 @@
+"""The four writers and the atomic rename.
+
+CSV is UTF-8 without a byte-order mark, comma-separated, with a header row,
+ISO dates and empty cells for nulls. Excel goes through xlsxwriter in
+constant-memory mode with formula, number and URL guessing turned off
+(values are written as the types they are; dates get a date format). JSON is
+an array of records; Parquet keeps the column types, lists included.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from cli.errors import InputError
+from cli.exporting.safe import neutralise_frame
+
+FORMATS = ("csv", "xlsx", "json", "parquet")
+_SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json", ".parquet": "parquet"}
+
+
+def format_for_path(path: Path) -> str | None:
+    """The format a file name implies (``.csv``, ``.xlsx``, ``.json``, ``.parquet``), else None."""
+    return _SUFFIXES.get(Path(path).suffix.lower())
+
+
+def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
+    import xlsxwriter
+
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+               "strings_to_urls": False}
+    workbook = xlsxwriter.Workbook(str(path), options)
+    try:
+        sheet = workbook.add_worksheet("list")
+        bold = workbook.add_format({"bold": True})
+        sheet.write_row(0, 0, frame.columns, bold)
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        dated = [(i, time_format if dtype == pl.Datetime else date_format)
+                 for i, dtype in enumerate(frame.dtypes) if dtype in (pl.Date, pl.Datetime)]
+        write_row = sheet.write_row
+        write_datetime = sheet.write_datetime
+        for index, row in enumerate(frame.iter_rows(), start=1):
+            write_row(index, 0, row)
+            for column, fmt in dated:
+                value = row[column]
+                if isinstance(value, (date, datetime)):
+                    write_datetime(index, column, value, fmt)
+    finally:
+        workbook.close()
+
+
+def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: set[str] | frozenset[str] = frozenset()) -> int:
+    """Write ``frame`` to ``path`` in ``fmt`` atomically; return the number of rows.
+
+    CSV and Excel cells are neutralised first (see ``cli.exporting.safe``).
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format `{fmt}`; use one of {', '.join(FORMATS)}.")
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError(f"{path}: the folder {path.parent} does not exist.")
+    if fmt in ("csv", "xlsx"):
+        frame = neutralise_frame(frame, phone_columns)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "csv":
+            frame.write_csv(temporary, date_format="%Y-%m-%d", datetime_format="%Y-%m-%d %H:%M:%S")
+        elif fmt == "xlsx":
+            _write_xlsx(frame, temporary)
+        elif fmt == "json":
+            frame.write_json(temporary)
+        else:
+            frame.write_parquet(temporary)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except OSError as e:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write the export ({e.strerror or e}).") from e
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return frame.height

@@ -1,0 +1,402 @@
+"""Running segments: membership, run records, exports, explain, diff, overlap.
+
+A run evaluates a segment's compiled query (its ``where`` and its purpose
+rules) and records the members (``segment_runs`` + ``segment_members``)
+set-wise, inside one transaction that also covers the export: the file is
+written (atomically) before the run commits, so a failed export leaves no
+run behind and ``--changes-only`` never skips anyone. Runs of several
+segments are independent: one failing does not stop the others.
+
+Segment queries run with DuckDB's ``enable_external_access`` off
+(``restrict_external_access``): the setting is global to the database
+instance and cannot be turned back on, so commands call it once they have
+opened the base; exports are written by Python (Polars, xlsxwriter), not by
+DuckDB.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+from sqlglot import exp
+
+from cli.errors import CrmsegError, InputError, SegmentError
+from cli.exporting import apply_preset, format_for_path, write_export
+from cli.exporting.presets import preset_columns
+from cli.segmenting.compiler import Compiler, CompiledQuery, _all, _col, compile_segment
+from cli.segmenting.loader import SegmentLibrary, definition_hash
+from cli.segmenting.model import (
+    AllOf,
+    AnyOf,
+    EventCondition,
+    FieldCondition,
+    GroupCondition,
+    Node,
+    NotOf,
+    SegmentReference,
+    SegmentSpec,
+    StageChange,
+    TagCondition,
+    walk,
+)
+from cli.settings import Settings
+from cli.store import transaction
+
+DEFAULT_COLUMNS = {
+    "email": ["email", "first_name", "last_name"],
+    "postal": ["first_name", "last_name", "organisation", "street", "postal_code", "city", "country"],
+    "phone": ["first_name", "last_name", "phone"],
+    "analysis": ["id", "email", "first_name", "last_name", "city"],
+}
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[tuple]:
+    """Execute and fetch fully (DuckDB 2 keeps a connection busy until its result is consumed)."""
+    return con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+
+
+def restrict_external_access(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn DuckDB's file and network access off for the rest of this process (irreversible)."""
+    _run(con, "SET enable_external_access = false")
+
+
+@dataclass
+class RunResult:
+    """What happened to one segment in a run."""
+
+    segment: str
+    purpose: str | None = None
+    run_id: int | None = None
+    members: int | None = None
+    joined: int | None = None
+    left: int | None = None
+    exported: int | None = None
+    output: Path | None = None
+    error: str | None = None
+    duration_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "segment": self.segment, "purpose": self.purpose, "run_id": self.run_id, "members": self.members,
+            "joined": self.joined, "left": self.left, "exported": self.exported,
+            "output": str(self.output) if self.output else None, "error": self.error,
+            "duration_ms": self.duration_ms,
+        }
+
+
+def export_columns(spec: SegmentSpec, preset: str | None = None) -> list[str]:
+    """The columns a segment's export holds (its ``export.columns`` or the purpose's default)."""
+    columns = list(spec.export.columns or DEFAULT_COLUMNS[spec.purpose])
+    return preset_columns(columns) if preset else columns
+
+
+def phone_columns(columns: list[str], settings: Settings) -> set[str]:
+    """Columns holding validated E.164 phones (written unchanged)."""
+    return {c for c in columns if c == "phone" or (c in settings.fields and settings.fields[c].type == "phone")}
+
+
+def previous_run(con: duckdb.DuckDBPyConnection, segment: str, before: int | None = None) -> int | None:
+    """The id of the latest run of ``segment`` (before run ``before``), None if none."""
+    row = con.execute(
+        "SELECT max(id) FROM segment_runs WHERE segment = ? AND (? IS NULL OR id < ?)", [segment, before, before]
+    ).fetchall()[0]
+    return row[0] if row else None
+
+
+def member_frame(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, run_id: int,
+                 columns: list[str], *, only_new_since: int | None = None) -> pl.DataFrame:
+    """The export columns of the members of run ``run_id`` (only those absent from run ``only_new_since``)."""
+    compiler = Compiler(settings, as_of)
+    members = exp.select(_col("contact_id")).from_(exp.to_table("segment_members"))\
+        .where(exp.EQ(this=_col("run_id"), expression=compiler.param(run_id)))
+    conditions = [_col("id", "c").isin(query=members)]
+    if only_new_since is not None:
+        before = exp.select(_col("contact_id")).from_(exp.to_table("segment_members"))\
+            .where(exp.EQ(this=_col("run_id"), expression=compiler.param(only_new_since)))
+        conditions.append(exp.not_(_col("id", "c").isin(query=before)))
+    query = compiler.select([(name, compiler.field_value(name)) for name in columns], _all(conditions), order=True)
+    compiled = compiler.render(query, pretty=False)
+    return con.sql(compiled.sql, params=compiled.params).pl()
+
+
+def _record_run(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, compiled: CompiledQuery, as_of: date) -> int:
+    run_id = con.execute(
+        "INSERT INTO segment_runs (segment, as_of, definition_hash, member_count) VALUES (?, ?, ?, 0) RETURNING id",
+        [spec.name, as_of, definition_hash(spec.definition)],
+    ).fetchall()[0][0]
+    # The compiled query is built from the schema and bound parameters only.
+    insert = "INSERT INTO segment_members (run_id, contact_id) SELECT $run_id, contact_id FROM (" + compiled.sql + ")"
+    params = dict(compiled.params, run_id=run_id)
+    try:
+        _run(con, insert, params)
+    except duckdb.Error as e:
+        raise SegmentError(f"{spec.locate(('where',))}: the segment query failed in DuckDB "
+                           f"({str(e).splitlines()[0]}).") from e
+    count = con.execute("SELECT count(*) FROM segment_members WHERE run_id = ?", [run_id]).fetchall()[0][0]
+    _run(con, "UPDATE segment_runs SET member_count = ? WHERE id = ?", [count, run_id])
+    return run_id
+
+
+def _changes(con: duckdb.DuckDBPyConnection, run_id: int, before: int | None) -> tuple[int | None, int | None]:
+    if before is None:
+        return None, None
+    joined, left = con.execute(
+        """
+        SELECT
+          (SELECT count(*) FROM segment_members m WHERE m.run_id = $now
+             AND m.contact_id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $before)),
+          (SELECT count(*) FROM segment_members m WHERE m.run_id = $before
+             AND m.contact_id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $now))
+        """,
+        {"now": run_id, "before": before},
+    ).fetchall()[0]
+    return joined, left
+
+
+def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
+                library: SegmentLibrary | None = None, out: Path | None = None, fmt: str | None = None,
+                preset: str | None = None, changes_only: bool = False) -> RunResult:
+    """Run one segment: record its members and, with ``out``, write its list. Raises on failure."""
+    started = time.perf_counter()
+    result = RunResult(segment=spec.name, purpose=spec.purpose)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    preset = preset or spec.export.preset
+    if out is not None:
+        fmt = fmt or format_for_path(out) or spec.export.format or "csv"
+    with transaction(con):
+        before = previous_run(con, spec.name)
+        run_id = _record_run(con, spec, compiled, as_of)
+        result.run_id = run_id
+        result.members = con.execute("SELECT member_count FROM segment_runs WHERE id = ?", [run_id]).fetchall()[0][0]
+        result.joined, result.left = _changes(con, run_id, before)
+        if out is not None:
+            columns = export_columns(spec, preset)
+            frame = member_frame(con, settings, as_of, run_id, columns,
+                                 only_new_since=before if changes_only else None)
+            if changes_only and before is None:
+                pass  # a first run: everyone is new
+            if preset:
+                frame = apply_preset(frame, preset)
+                phones = {c for c in frame.columns if c in ("SMS", "Phone Number")} | phone_columns(frame.columns, settings)
+            else:
+                phones = phone_columns(columns, settings)
+            result.exported = write_export(frame, out, fmt, phone_columns=phones)
+            result.output = out
+            _run(con, "UPDATE segment_runs SET output = ? WHERE id = ?", [str(out), run_id])
+    result.duration_ms = int((time.perf_counter() - started) * 1000)
+    return result
+
+
+def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names: list[str], *,
+                 settings: Settings, as_of: date, out: Path | None = None, out_dir: Path | None = None,
+                 fmt: str | None = None, preset: str | None = None, changes_only: bool = False) -> list[RunResult]:
+    """Run each named segment; failures are returned in their result, the others still run."""
+    if out is not None and len(names) != 1:
+        raise InputError("--out writes one list: give one segment, or use --out-dir DIR for several.")
+    if out_dir is not None and not Path(out_dir).is_dir():
+        raise InputError(f"{out_dir}: no such folder for --out-dir; create it first.")
+    results = []
+    for name in names:
+        try:
+            spec = library.get(name)
+            target = out
+            if out_dir is not None:
+                extension = fmt or spec.export.format or "csv"
+                target = Path(out_dir) / f"{spec.name}.{extension}"
+            results.append(run_segment(con, spec, settings=settings, as_of=as_of, library=library, out=target,
+                                       fmt=fmt, preset=preset, changes_only=changes_only))
+        except CrmsegError as e:
+            results.append(RunResult(segment=name, error=str(e)))
+    return results
+
+
+# --- reading the base ---------------------------------------------------------
+
+def count_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
+                  library: SegmentLibrary | None = None) -> int:
+    """How many contacts the segment holds now (purpose rules applied), without recording a run."""
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    rows = compiled.execute(con)
+    return len(rows)
+
+
+def current_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
+                    library: SegmentLibrary | None = None) -> set[int]:
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    return {r[0] for r in compiled.execute(con)}
+
+
+def last_runs(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """The latest run of every segment: size, time, as-of."""
+    rows = con.execute(
+        "SELECT segment, member_count, run_at, as_of FROM segment_runs "
+        "QUALIFY row_number() OVER (PARTITION BY segment ORDER BY id DESC) = 1"
+    ).fetchall()
+    return {r[0]: {"members": r[1], "run_at": r[2], "as_of": r[3]} for r in rows}
+
+
+def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
+    """Who joined and who left between the two latest runs of ``segment``."""
+    latest = previous_run(con, segment)
+    if latest is None:
+        raise InputError(f"segment `{segment}` has never run; run it twice (`crmseg segment run {segment}`) "
+                         "to compare.")
+    before = previous_run(con, segment, before=latest)
+    if before is None:
+        raise InputError(f"segment `{segment}` has run only once; `diff` compares the last two runs.")
+    runs = {r[0]: r[1:] for r in con.execute(
+        "SELECT id, run_at, as_of, member_count FROM segment_runs WHERE id IN (?, ?)", [latest, before]).fetchall()}
+
+    def people(a: int, b: int) -> list[dict[str, Any]]:
+        rows = con.execute(
+            """
+            SELECT c.id, c.email, c.first_name, c.last_name FROM contacts c
+            WHERE c.id IN (SELECT contact_id FROM segment_members WHERE run_id = $a)
+              AND c.id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $b)
+            ORDER BY c.id
+            """,
+            {"a": a, "b": b},
+        ).fetchall()
+        return [{"id": r[0], "email": r[1], "first_name": r[2], "last_name": r[3]} for r in rows]
+
+    return {
+        "segment": segment,
+        "previous": {"run_id": before, "run_at": runs[before][0], "as_of": runs[before][1], "members": runs[before][2]},
+        "latest": {"run_id": latest, "run_at": runs[latest][0], "as_of": runs[latest][1], "members": runs[latest][2]},
+        "joined": people(latest, before),
+        "left": people(before, latest),
+    }
+
+
+def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings: Settings,
+            as_of: date) -> dict[str, Any]:
+    """How many contacts each pair of (valid) segments share now, purpose rules applied."""
+    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library)
+               for name, spec in sorted(library.segments.items())}
+    names = list(members)
+    matrix = [[len(members[a] & members[b]) for b in names] for a in names]
+    return {"segments": names, "sizes": {n: len(members[n]) for n in names}, "matrix": matrix}
+
+
+# --- explain ----------------------------------------------------------------------
+
+def describe(node: Node) -> str:
+    """A one-line reading of a condition node."""
+    if isinstance(node, AllOf):
+        return "all of" if node.items else "all: [] (everyone)"
+    if isinstance(node, AnyOf):
+        return "any of" if node.items else "any: [] (no one)"
+    if isinstance(node, NotOf):
+        return "not"
+    if isinstance(node, FieldCondition):
+        return " and ".join(f"{node.field} {o.op} {_show(o.operand)}" for o in node.operations) or node.field
+    if isinstance(node, TagCondition):
+        return f"tag {node.tag}"
+    if isinstance(node, GroupCondition):
+        return f"in group {node.group}"
+    if isinstance(node, SegmentReference):
+        return f"in segment {node.segment}"
+    if isinstance(node, StageChange):
+        parts = [f"from {node.from_}" if node.from_ else "", f"to {node.to}" if node.to else "",
+                 f"within {node.within}" if node.within else ""]
+        return "stage change " + " ".join(p for p in parts if p)
+    if isinstance(node, EventCondition):
+        parts = []
+        if node.types:
+            parts.append("type " + "|".join(node.types))
+        for key in ("within", "since", "until"):
+            value = getattr(node, key)
+            if value is not None:
+                parts.append(f"{key} {value}")
+        for key in ("campaign", "channel", "payment_method"):
+            values = getattr(node, key)
+            if values:
+                parts.append(f"{key} " + "|".join(values))
+        for key in ("count", "sum"):
+            for o in getattr(node, key):
+                parts.append(f"{key} {o.op} {_show(o.operand)}")
+        return "event " + ", ".join(parts)
+    return type(node).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass
+class ExplainLine:
+    depth: int
+    condition: str
+    holds: bool
+    seen: Any = None
+
+
+@dataclass
+class Explanation:
+    segment: str
+    contact_id: int
+    member: bool
+    conditions: list[ExplainLine] = field(default_factory=list)
+    purpose: list[ExplainLine] = field(default_factory=list)
+
+
+def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
+    if isinstance(node, FieldCondition):
+        return compiler.field_value(node.field)
+    if isinstance(node, TagCondition):
+        return compiler.field_value("tags")
+    if isinstance(node, EventCondition):
+        filters = compiler.event_filters(node)
+        filters.insert(0, exp.EQ(this=_col("contact_id"), expression=_col("id", "c")))
+        amount = exp.Sum(this=exp.func("coalesce", _col("amount"), exp.Literal.number(0)))
+        query = exp.select(exp.func("struct_pack", exp.PropertyEQ(this=exp.to_identifier("count"), expression=exp.Count(this=exp.Star())),
+                                    exp.PropertyEQ(this=exp.to_identifier("sum"), expression=amount)))\
+            .from_(exp.to_table("events").as_("e", quoted=True)).where(_all(filters))
+        return exp.Subquery(this=query)
+    if isinstance(node, GroupCondition):
+        query = exp.select(exp.func("list", _col("name", "gr"))).from_(exp.to_table("group_members").as_("gm", quoted=True))\
+            .join(exp.to_table("groups").as_("gr", quoted=True), on=exp.EQ(this=_col("id", "gr"), expression=_col("group_id", "gm")))\
+            .where(exp.EQ(this=_col("contact_id", "gm"), expression=_col("id", "c")))
+        return exp.Subquery(this=query)
+    return None
+
+
+def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
+            as_of: date, library: SegmentLibrary | None = None) -> Explanation:
+    """Each condition of the segment, true or false for one contact, with the values it saw."""
+    compiler = Compiler(settings, as_of, library=library, con=con)
+    compiler.stack.append(spec)
+    nodes = list(walk(spec.where))
+    columns: list[tuple[str, exp.Expression]] = []
+    for index, (node, _) in enumerate(nodes):
+        columns.append((f"holds_{index}", compiler.condition(node)))
+        seen = _seen_expression(compiler, node)
+        columns.append((f"seen_{index}", seen if seen is not None else exp.null()))
+    rules = compiler.purpose_rules(spec.purpose, spec.include_inactive)
+    for index, (_, rule) in enumerate(rules):
+        columns.append((f"rule_{index}", rule))
+    where = exp.EQ(this=_col("id", "c"), expression=compiler.named("contact", contact_id))
+    compiled = compiler.render(compiler.select(columns, where), pretty=False)
+    try:
+        rows = con.execute(compiled.sql, compiled.params).fetchall()
+    except duckdb.Error as e:
+        raise SegmentError(f"explaining `{spec.name}` failed in DuckDB ({str(e).splitlines()[0]}).") from e
+    if not rows:
+        raise InputError(f"no contact with id {contact_id}.")
+    row = rows[0]
+    result = Explanation(segment=spec.name, contact_id=contact_id, member=False)
+    for index, (node, depth) in enumerate(nodes):
+        result.conditions.append(ExplainLine(depth, describe(node), bool(row[2 * index]), row[2 * index + 1]))
+    offset = 2 * len(nodes)
+    for index, (name, _) in enumerate(rules):
+        result.purpose.append(ExplainLine(0, name, bool(row[offset + index])))
+    result.member = bool(row[0]) and all(line.holds for line in result.purpose)
+    return result

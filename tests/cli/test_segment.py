@@ -1,0 +1,187 @@
+"""``crmseg segment ...`` end to end: exit codes, stdout, stderr, then the files and the database."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.store import open_database
+from cli.suppression import refresh_contact_keys
+
+SETTINGS = """\
+fields:
+  interests: {type: multiselect, options: [animaux, environnement, education]}
+"""
+# The seeds' example, word for word (SPEC §5).
+RELANCE = """\
+name: relance-animaux
+description: Newsletter readers interested in animals with no gift in 3 months
+purpose: email            # email (default) | postal | phone | analysis
+where:
+  all:
+    - tags: {contains: newsletter}
+    - interests: {contains: animaux}      # a multiselect custom field
+    - not:
+        event: {type: donation, within: 3 months}
+export:
+  columns: [email, first_name, last_name, city]
+"""
+AS_OF = ["--as-of", "2026-11-20"]
+
+
+@pytest.fixture
+def project(db_path: Path) -> Path:
+    folder = db_path.parent
+    (folder / "crmseg.yaml").write_text(SETTINGS, encoding="utf-8")
+    (folder / "segments").mkdir()
+    (folder / "segments" / "relance-animaux.yaml").write_text(RELANCE, encoding="utf-8")
+    con = open_database(db_path, wait=0, memory_limit="1GB")
+    con.execute("""
+        INSERT INTO contacts (id, email, first_name, last_name, city, consent_email, status) VALUES
+          (1, 'anne@example.org', 'Anne', '=1+1', 'Lyon', true, 'active'),
+          (2, 'bob@example.org', 'Bob', 'Martin', 'Paris', true, 'active'),
+          (3, 'cy@example.org', 'Cy', 'Durand', 'Nice', true, 'active'),
+          (4, 'dan@example.org', 'Dan', 'Petit', 'Lille', true, 'suppressed'),
+          (5, 'eve@example.org', 'Eve', 'Roux', 'Brest', false, 'active')
+    """)
+    refresh_contact_keys(con)
+    con.execute("INSERT INTO contact_tags (contact_id, tag) SELECT id, 'newsletter' FROM contacts")
+    con.execute("INSERT INTO custom_values (contact_id, field, list_value) VALUES "
+                "(1, 'interests', ['animaux']), (2, 'interests', ['animaux', 'education']), "
+                "(3, 'interests', ['education']), (4, 'interests', ['animaux']), (5, 'interests', ['animaux'])")
+    # Bob gave a month ago; Anne gave a year ago; Cy's gift is dated after the as-of date.
+    con.execute("INSERT INTO events (contact_id, type, occurred_at, amount) VALUES "
+                "(2, 'donation', '2026-10-20', 30), (1, 'donation', '2025-11-01', 10), (3, 'donation', '2026-12-01', 5)")
+    con.close()
+    return folder
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_the_seeds_example_runs_word_for_word(invoke, project, db_path):
+    out = project / "relance.csv"
+    result = invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""  # not a terminal: quiet, for cron
+    rows = read_csv(out)
+    assert [r["email"] for r in rows] == ["anne@example.org"]
+    assert list(rows[0]) == ["email", "first_name", "last_name", "city"]
+    assert rows[0]["last_name"] == "'=1+1"
+    con = open_database(db_path, wait=0)
+    runs = con.execute("SELECT segment, member_count, as_of, output FROM segment_runs").fetchall()
+    assert runs[0][:2] == ("relance-animaux", 1) and str(runs[0][3]) == str(out)
+    assert con.execute("SELECT contact_id FROM segment_members").fetchall() == [(1,)]
+    con.close()
+
+
+def test_list_show_and_json(invoke, project):
+    invoke(*AS_OF, "segment", "run", "relance-animaux")
+    listed = json.loads(invoke("--json", "segment", "list").stdout)
+    assert listed["segments"][0]["name"] == "relance-animaux"
+    assert listed["segments"][0]["last_run_members"] == 1
+    shown = invoke(*AS_OF, "segment", "show", "relance-animaux")
+    assert shown.exit_code == 0
+    assert "SELECT" in shown.stdout and "1 contacts now." in shown.stdout
+    assert "$p1 = 'newsletter'" in shown.stdout
+
+
+def test_validate_names_file_line_and_suggestion(invoke, project):
+    bad = project / "segments" / "typo.yaml"
+    bad.write_text("where:\n  all:\n    - tag: newsletter\n    - intrests: {contains: animaux}\n", encoding="utf-8")
+    result = invoke("segment", "validate")
+    assert result.exit_code == 2
+    assert f"{bad}, line 4: unknown field `intrests`: did you mean `interests`?" in result.stderr
+    assert "Traceback" not in result.stderr
+    ok = invoke("segment", "validate", str(project / "segments" / "relance-animaux.yaml"))
+    assert ok.exit_code == 0, ok.stderr
+
+
+def test_python_tags_are_refused(invoke, project):
+    evil = project / "segments" / "evil.yaml"
+    marker = project / "hacked"
+    evil.write_text(f"where: !!python/object/apply:os.system ['touch {marker}']\n", encoding="utf-8")
+    result = invoke("segment", "validate", str(evil))
+    assert result.exit_code == 2
+    assert "not valid YAML" in result.stderr and str(evil) in result.stderr
+    assert not marker.exists()
+
+
+def test_run_all_writes_the_good_lists_and_fails_for_the_bad(invoke, project):
+    (project / "segments" / "broken.yaml").write_text("where: {ctiy: Lyon}\n", encoding="utf-8")
+    (project / "segments" / "everyone.yaml").write_text("purpose: analysis\nwhere: {all: []}\n", encoding="utf-8")
+    lists = project / "lists"
+    lists.mkdir()
+    result = invoke(*AS_OF, "segment", "run", "--all", "--out-dir", str(lists))
+    assert result.exit_code == 2
+    assert "1 of 3 segments failed" in result.stderr and "did you mean `city`?" in result.stderr
+    assert sorted(p.name for p in lists.iterdir()) == ["everyone.csv", "relance-animaux.csv"]
+    assert len(read_csv(lists / "everyone.csv")) == 5
+
+
+def test_changes_only_and_diff(invoke, project, db_path):
+    first = project / "first.csv"
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(first)).exit_code == 0
+    con = open_database(db_path, wait=0)
+    con.execute("UPDATE contacts SET consent_email = true WHERE id = 5")
+    con.close()
+    second = project / "second.csv"
+    result = invoke(*AS_OF, "--json", "segment", "run", "relance-animaux", "--out", str(second), "--changes-only")
+    assert result.exit_code == 0, result.stderr
+    run = json.loads(result.stdout)["runs"][0]
+    assert (run["members"], run["joined"], run["left"], run["exported"]) == (2, 1, 0, 1)
+    assert [r["email"] for r in read_csv(second)] == ["eve@example.org"]
+    diff = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
+    assert [p["email"] for p in diff["joined"]] == ["eve@example.org"] and diff["left"] == []
+
+
+def test_explain_says_which_condition_failed(invoke, project):
+    result = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "Bob@Example.org")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["member"] is False
+    event = [c for c in data["conditions"] if c["condition"].startswith("event")][0]
+    assert event["holds"] is True and event["seen"]["count"] == 1
+    rules = {r["rule"]: r["holds"] for r in data["purpose_rules"]}
+    assert all(rules.values())
+    anne = json.loads(invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "anne@example.org").stdout)
+    assert anne["member"] is True
+    dan = json.loads(invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "dan@example.org").stdout)
+    assert dan["member"] is False and {r["rule"]: r["holds"] for r in dan["purpose_rules"]}["status active"] is False
+
+
+def test_preset_headers_and_formats(invoke, project):
+    out = project / "brevo.csv"
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(out), "--preset", "brevo").exit_code == 0
+    assert list(read_csv(out)[0]) == ["EMAIL", "FIRSTNAME", "LASTNAME", "CITY"]
+    xlsx = project / "list.xlsx"
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(xlsx)).exit_code == 0
+    assert xlsx.read_bytes()[:2] == b"PK"
+    bad = invoke(*AS_OF, "segment", "run", "relance-animaux", "--format", "pdf")
+    assert bad.exit_code == 2
+
+
+def test_overlap_and_unknown_segment(invoke, project):
+    (project / "segments" / "everyone.yaml").write_text("purpose: analysis\nwhere: {all: []}\n", encoding="utf-8")
+    data = json.loads(invoke(*AS_OF, "--json", "segment", "overlap").stdout)
+    assert data["segments"] == ["everyone", "relance-animaux"]
+    assert data["matrix"] == [[5, 1], [1, 1]]
+    missing = invoke("segment", "run", "relance-animo")
+    assert missing.exit_code == 2
+    assert "did you mean `relance-animaux`?" in missing.stderr
+
+
+def test_segment_queries_cannot_read_files(project, db_path):
+    from cli.segmenting.runner import restrict_external_access
+    import duckdb
+
+    con = open_database(db_path, wait=0)
+    restrict_external_access(con)
+    with pytest.raises(duckdb.Error):
+        con.execute("SELECT * FROM read_csv(?)", [str(project / "crmseg.yaml")]).fetchall()
+    con.close()

@@ -1,0 +1,94 @@
+"""Export writers: formula neutralisation, typed values kept, presets, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cli.exporting import apply_preset, neutralise_text, write_export
+
+FRAME = pl.DataFrame({
+    "email": ["a@x.org", "b@x.org", "c@x.org"],
+    "first_name": ["=HYPERLINK(\"http://evil\")", "+33 not a phone", "Zoé"],
+    "last_name": ["-2+3", "@SUM(A1)", "\tTab"],
+    "phone": ["+33612345678", "+cmd|' /C calc'!A0", None],
+    "total_given": [-12.5, 0.0, 100.0],
+    "birth_date": [date(1980, 1, 2), None, date(2001, 12, 31)],
+    "tags": [["=bad", "vip"], [], None],
+})
+
+
+def test_csv_neutralises_text_and_keeps_typed_values(tmp_path: Path):
+    out = tmp_path / "list.csv"
+    assert write_export(FRAME, out, "csv", phone_columns={"phone"}) == 3
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows[0]["first_name"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1]["first_name"] == "'+33 not a phone"
+    assert rows[0]["last_name"] == "'-2+3"
+    assert rows[1]["last_name"] == "'@SUM(A1)"
+    assert rows[2]["last_name"] == "'\tTab"
+    assert rows[0]["phone"] == "+33612345678"  # a validated E.164 phone passes
+    assert rows[1]["phone"].startswith("'+cmd")  # not E.164: neutralised even in a phone column
+    assert rows[0]["total_given"] == "-12.5"  # numbers are not text
+    assert rows[0]["birth_date"] == "1980-01-02"
+    assert rows[0]["tags"] == "'=bad|vip"
+    assert rows[2]["first_name"] == "Zoé"
+
+
+def test_xlsx_neutralises_text_and_writes_dates_and_numbers_typed(tmp_path: Path):
+    out = tmp_path / "list.xlsx"
+    write_export(FRAME, out, "xlsx", phone_columns={"phone"})
+    frame = fastexcel.read_excel(out).load_sheet(0).to_polars()
+    assert frame["first_name"].to_list()[0] == "'=HYPERLINK(\"http://evil\")"
+    assert frame["last_name"].to_list()[1] == "'@SUM(A1)"
+    assert frame["phone"].to_list()[0] == "+33612345678"
+    assert frame["total_given"].to_list() == [-12.5, 0.0, 100.0]
+    assert frame["birth_date"].dtype in (pl.Date, pl.Datetime)
+
+
+def test_json_and_parquet_keep_values_as_they_are(tmp_path: Path):
+    write_export(FRAME, tmp_path / "list.json", "json")
+    records = json.loads((tmp_path / "list.json").read_text(encoding="utf-8"))
+    assert records[0]["first_name"] == "=HYPERLINK(\"http://evil\")"
+    assert records[0]["tags"] == ["=bad", "vip"]
+    write_export(FRAME, tmp_path / "list.parquet", "parquet")
+    assert pl.read_parquet(tmp_path / "list.parquet").equals(FRAME)
+
+
+def test_write_is_atomic_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch):
+    out = tmp_path / "list.csv"
+    out.write_text("old list\n", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", boom)
+    with pytest.raises(RuntimeError):
+        write_export(FRAME, out, "csv")
+    assert out.read_text(encoding="utf-8") == "old list\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.csv"]
+
+
+@pytest.mark.parametrize("preset,headers", [
+    ("mailchimp", ["Email Address", "First Name", "Last Name", "Phone Number"]),
+    ("brevo", ["EMAIL", "FIRSTNAME", "LASTNAME", "SMS"]),
+    ("mailjet", ["email", "firstname", "name", "phone"]),
+])
+def test_presets_use_the_importers_headers(preset, headers):
+    frame = pl.DataFrame({"first_name": ["A"], "last_name": ["B"], "email": ["a@x.org"], "phone": ["+33612345678"]})
+    assert apply_preset(frame, preset).columns == headers
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=12))
+def test_no_neutralised_cell_can_start_a_formula(text):
+    result = neutralise_text(text)
+    assert not result.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+    assert result in (text, "'" + text)
