@@ -298,3 +298,41 @@ def overlap(ctx: typer.Context) -> None:
 
     app_ctx.emit(data, render)
 
+
+
+@app.command("profile")
+def profile(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """Describe the typical member of a segment against the whole base: age bands, gender,
+    regions, top tags and interests, sources, giving, RFM groups, engagement, and a persona.
+
+    Example: crmseg segment profile relance-animaux
+    """
+    from cli.reporting.profile import profile_segment
+
+    app_ctx = app_context(ctx)
+    con = _locked_connection(app_ctx)
+    result = profile_segment(con, name, settings=app_ctx.settings, as_of=app_ctx.as_of)
+    data = {"segment": name, "as_of": app_ctx.as_of, **result.to_dict()}
+
+    def shares(title: str, items) -> None:
+        if items:
+            app_ctx.console.print(table(title, ["value", "members", "base"],
+                                        [[s.value, f"{s.members:.0%}", f"{s.base:.0%}"] for s in items]))
+
+    def render(console) -> None:
+        console.print(f"{name}: {result.size} members of {result.base_size} live contacts (as of {app_ctx.as_of})")
+        console.print(f"Persona: {result.persona}")
+        shares("Age", result.age_bands)
+        shares("Gender", result.gender)
+        shares("Regions", result.regions)
+        shares("Tags", result.tags)
+        for field_name, items in result.interests.items():
+            shares(field_name, items)
+        shares("Sources", result.sources)
+        shares("RFM groups", result.rfm_groups)
+        giving = result.giving
+        console.print(table("Giving", ["measure", "value"], [[k.replace("_", " "), v] for k, v in giving.items()]))
+        console.print(table("Engagement", ["measure", "value"],
+                            [[k.replace("_", " "), v] for k, v in result.engagement.items()]))
+
+    app_ctx.emit(data, render)

@@ -249,6 +249,9 @@ def persona_sentence(profile: Profile) -> str:
     interests = [s.value for shares in profile.interests.values() for s in shares if s.members >= 0.5]
     if interests:
         parts.append("interested in " + ", ".join(interests[:3]))
+    tags = [f"{s.value} ({_pct(s.members)})" for s in profile.tags if s.members >= 0.5 and s.lift >= 1.2]
+    if tags:
+        parts.append("tagged " + ", ".join(tags[:3]))
     giving = profile.giving
     if giving.get("donors"):
         text = f"{_pct(giving['donor_share'])} have given"
@@ -266,3 +269,12 @@ def persona_sentence(profile: Profile) -> str:
         word = "most" if share >= 0.5 else "some" if share >= 0.2 else "few"
         parts.append(f"{word} open emails ({_pct(share)} in the last 6 months, {_pct(base)} in the base)")
     return "; ".join(parts) + "."
+
+
+def profile_segment(con: duckdb.DuckDBPyConnection, name: str, *, settings: Settings, as_of: date) -> Profile:
+    """Profile the current members of segment ``name`` (purpose rules applied) against the base."""
+    from cli.segmenting import compile_segment, library_for
+
+    library = library_for(settings)
+    compiled = compile_segment(library.get(name), settings=settings, as_of=as_of, library=library, con=con)
+    return profile_members(con, compiled.sql, compiled.params, settings=settings, as_of=as_of)

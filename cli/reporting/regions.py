@@ -45,7 +45,7 @@ CASE
        WHERE d.code = CASE WHEN c.postal_code LIKE '97%' THEN substr(c.postal_code, 1, 3)
                            ELSE substr(c.postal_code, 1, 2) END),
       'France (unknown département)')
-  WHEN c.country IS NULL THEN NULL
+  WHEN c.country IS NULL OR list_contains($france_names, lower(trim(c.country))) THEN NULL
   ELSE trim(c.country)
 END
 """
