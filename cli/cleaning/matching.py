@@ -146,7 +146,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     con.execute(_FEATURES)
     con.execute(_KEYS, {"max_block": MAX_BLOCK})
     con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
-    candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchone()[0]
+    candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
     features = con.sql("SELECT name, address FROM _dup_features ORDER BY pos").to_arrow_table()
     names = np.array(features.column("name").to_pylist(), dtype=object)
     addresses = np.array(features.column("address").to_pylist(), dtype=object)
