@@ -20,7 +20,9 @@ import typer
 from typer.core import TyperGroup
 
 from cli import __version__
+from cli.commands import clean as clean_command
 from cli.commands import demo as demo_command
+from cli.commands import dupes as dupes_command
 from cli.commands import init as init_command
 from cli.commands import stats as stats_command
 from cli.commands.common import AppContext
@@ -162,6 +164,8 @@ def main(
 app.command("init")(init_command.init)
 app.command("stats")(stats_command.stats)
 app.command("demo")(demo_command.demo)
+app.command("clean")(clean_command.clean)
+app.add_typer(dupes_command.app, name="dupes")
 
 
 def run() -> None:
