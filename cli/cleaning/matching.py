@@ -39,6 +39,7 @@ from cli.settings import DuplicateSettings
 
 MAX_BLOCK = 200
 SHARPNESS = 2.5
+STREET_SHARPNESS = 3.0
 MATCHED_AT = 0.8  # a field "agrees" at or above this similarity
 FIELDS = ("name", "address", "phone", "birth_date")
 
@@ -48,23 +49,28 @@ _NORM = "nullif(trim(regexp_replace(lower(strip_accents({x})), '[^a-z0-9]+', ' '
 _FEATURES = (
     """
     CREATE OR REPLACE TEMP TABLE _dup_features AS
-    SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS pos, id, name, tokens, address, phone,
-           birth_date, postal_code
+    SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS pos, id,
+           nullif(array_to_string(tokens, ' '), '') AS name,
+           nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
+           nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
+           tokens, street, phone, birth_date, postal_code
     FROM (
         SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code,
-               list_sort(list_filter(string_split(coalesce("""
-    + _NORM.format(x="coalesce(first_name, '') || ' ' || coalesce(last_name, '')")
-    + """, ''), ' '), lambda t: t <> '')) AS tokens,
-               nullif(array_to_string(tokens, ' '), '') AS name,
-               nullif(concat_ws(' ', """
+               """
+    + _NORM.format(x="first_name")
+    + """ AS first_n,
+               """
+    + _NORM.format(x="last_name")
+    + """ AS last_n,
+               list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
+                   AS tokens,
+               """
     + _NORM.format(x="street")
-    + ", nullif(trim(postal_code), ''), "
-    + _NORM.format(x="city")
-    + """), '') AS address
+    + """ AS street
         FROM contacts
         WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
     )
-    WHERE name IS NOT NULL
+    WHERE len(tokens) > 0
     """
 )
 
@@ -103,7 +109,11 @@ _PAIR_FIELDS = """
                 WHEN fa.birth_date = fb.birth_date THEN 1.0
                 WHEN year(fa.birth_date) = year(fb.birth_date) AND month(fa.birth_date) = day(fb.birth_date)
                      AND day(fa.birth_date) = month(fb.birth_date) THEN 0.8
-                ELSE 0.0 END AS birth_sim
+                WHEN (year(fa.birth_date) = year(fb.birth_date))::INT + (month(fa.birth_date) = month(fb.birth_date))::INT
+                     + (day(fa.birth_date) = day(fb.birth_date))::INT = 2 THEN 0.5
+                ELSE -1.0 END AS birth_sim,
+           fa.postal_code IS NOT NULL AND fb.postal_code IS NOT NULL AND fa.postal_code <> fb.postal_code
+               AS other_postal_code
     FROM _dup_candidates c
     JOIN _dup_features fa ON fa.pos = c.pa
     JOIN _dup_features fb ON fb.pos = c.pb
@@ -125,19 +135,20 @@ class ScoredPairs:
         return [f for f in FIELDS if self.fields[f][index] >= MATCHED_AT]
 
 
-def _sharpen(ratio: np.ndarray) -> np.ndarray:
-    return np.clip(1.0 - (1.0 - ratio / 100.0) * SHARPNESS, 0.0, 1.0)
+def _sharpen(ratio: np.ndarray, sharpness: float) -> np.ndarray:
+    return np.clip(1.0 - (1.0 - ratio / 100.0) * sharpness, 0.0, 1.0)
 
 
-def _text_similarity(values: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
-    """Sharpened fuzz.ratio of values[pa] vs values[pb]; NaN where either is missing."""
-    left, right = values[pa], values[pb]
+def _ratios(left_values: np.ndarray, right_values: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """fuzz.ratio (0-100) of left_values[pa] vs right_values[pb]; NaN where either is missing."""
+    left, right = left_values[pa], right_values[pb]
     present = (left != None) & (right != None)  # noqa: E711 - element-wise on an object array
     result = np.full(len(pa), np.nan)
     if present.any():
         # Two distinct lists: cdist/cpdist are much slower when both arguments are the same object.
-        ratios = cpdist(list(left[present]), list(right[present]), scorer=fuzz.ratio, workers=-1, dtype=np.float32)
-        result[present] = _sharpen(ratios)
+        result[present] = cpdist(
+            list(left[present]), list(right[present]), scorer=fuzz.ratio, workers=-1, dtype=np.float32
+        )
     return result
 
 
@@ -147,16 +158,28 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     con.execute(_KEYS, {"max_block": MAX_BLOCK})
     con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
     candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
-    features = con.sql("SELECT name, address FROM _dup_features ORDER BY pos").to_arrow_table()
-    names = np.array(features.column("name").to_pylist(), dtype=object)
-    addresses = np.array(features.column("address").to_pylist(), dtype=object)
+    features = con.sql("SELECT name, first_last, last_first, street FROM _dup_features ORDER BY pos").to_arrow_table()
+    column = {c: np.array(features.column(c).to_pylist(), dtype=object) for c in features.column_names}
     pairs = con.sql("SELECT pa, pb FROM _dup_candidates ORDER BY pa, pb").to_arrow_table()
     pa = pairs.column("pa").to_numpy()
     pb = pairs.column("pb").to_numpy()
     other = con.sql(_PAIR_FIELDS).to_arrow_table()
     sims = {
-        "name": _text_similarity(names, pa, pb),
-        "address": _text_similarity(addresses, pa, pb),
+        # Sorted tokens, and both orders of first and last name: a typo in a first letter
+        # can change the sorted order, a swap of first and last name cannot hide from the second.
+        "name": _sharpen(
+            np.fmax(
+                _ratios(column["name"], column["name"], pa, pb),
+                np.fmax(_ratios(column["first_last"], column["first_last"], pa, pb),
+                        _ratios(column["first_last"], column["last_first"], pa, pb)),
+            ),
+            SHARPNESS,
+        ),
+        "address": np.where(
+            other.column("other_postal_code").to_numpy(zero_copy_only=False).astype(bool),
+            0.0,
+            _sharpen(_ratios(column["street"], column["street"], pa, pb), STREET_SHARPNESS),
+        ),
         "phone": other.column("phone_sim").to_numpy(zero_copy_only=False).astype(float),
         "birth_date": other.column("birth_sim").to_numpy(zero_copy_only=False).astype(float),
     }
@@ -174,6 +197,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
             other_fields += present
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(weight_sum > 0, total / weight_sum, 0.0)
+    score = np.clip(score, 0.0, 1.0)
     score[np.isnan(sims["name"]) | (other_fields == 0)] = 0.0
     id_a = other.column("id_a").to_numpy()
     id_b = other.column("id_b").to_numpy()
