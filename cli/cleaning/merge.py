@@ -317,12 +317,14 @@ def _merge_round(
         """,
         {"reasons": list(SUPPRESSION_REASONS)},
     )
-    # The pair is remembered as merged (so an undo can mark it rejected).
+    # Pairs between the absorbed contact and the kept one (or contacts already merged into it)
+    # are remembered as merged, so an undo can mark them rejected.
     con.execute(
         """
-        UPDATE duplicate_pairs p SET status = 'merged', score = greatest(p.score, r.score)
-        FROM _merge_round r
-        WHERE p.contact_a = least(r.kept_id, r.absorbed_id) AND p.contact_b = greatest(r.kept_id, r.absorbed_id)
+        UPDATE duplicate_pairs p SET status = 'merged'
+        FROM _merge_round r, contacts o
+        WHERE p.status = 'pending' AND (o.id = r.kept_id OR o.merged_into = r.kept_id)
+          AND ((p.contact_a = r.absorbed_id AND p.contact_b = o.id) OR (p.contact_b = r.absorbed_id AND p.contact_a = o.id))
         """
     )
     con.execute(
@@ -393,7 +395,11 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
     con.execute("DELETE FROM suppressions WHERE source = ?", [f"merge:{merge_id}"])
     con.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = ?", [merge_id])
     con.execute(
-        "UPDATE duplicate_pairs SET status = 'rejected' WHERE contact_a = least($k, $a) AND contact_b = greatest($k, $a)",
+        """
+        UPDATE duplicate_pairs p SET status = 'rejected' FROM contacts o
+        WHERE p.status = 'merged' AND (o.id = $k OR o.merged_into = $k)
+          AND ((p.contact_a = $a AND p.contact_b = o.id) OR (p.contact_b = $a AND p.contact_a = o.id))
+        """,
         {"k": kept, "a": absorbed},
     )
     details = {"merge_id": merge_id, "kept_id": kept, "absorbed_id": absorbed, "events_restored": len(event_ids)}
