@@ -40,7 +40,7 @@ from cli.settings import DuplicateSettings
 MAX_BLOCK = 200
 SHARPNESS = 2.5
 STREET_SHARPNESS = 3.0
-MATCHED_AT = 0.8  # a field "agrees" at or above this similarity
+MATCHED_AT = 0.7  # a field "agrees" at or above this (sharpened) similarity
 FIELDS = ("name", "address", "phone", "birth_date")
 
 # Text normalisation shared by names and addresses: no accents, lower case, letters and digits.
