@@ -40,6 +40,7 @@ def build(path: Path, people: int, events: int) -> None:
 
     from cli.cleaning.synthetic import LabelledSetOptions, generate_labelled_set, load_labelled_set
     from cli.store import open_database
+    from cli.suppression import refresh_contact_keys
 
     started = time.perf_counter()
     final, path = path, path.with_name("building-" + path.name)
@@ -49,8 +50,10 @@ def build(path: Path, people: int, events: int) -> None:
     truth = load_labelled_set(con, records)
     truth.write_parquet(final.with_suffix(".truth.parquet"))
     # A few emails that the invalid pass must catch.
-    con.execute("UPDATE contacts SET email = replace(email, '@', '@yopmail.') WHERE id % 997 = 0 AND email IS NOT NULL")
-    con.execute("UPDATE contacts SET email = 'info' || id::VARCHAR || '@x.fr' WHERE id % 1999 = 0")
+    con.execute("UPDATE contacts SET email = split_part(email, '@', 1) || '@yopmail.com' WHERE id % 997 = 0 AND email IS NOT NULL")
+    con.execute("UPDATE contacts SET email = 'info@asso' || id::VARCHAR || '.fr' WHERE id % 1999 = 0")
+    con.execute("UPDATE contacts SET email = split_part(email, '@', 1) || '@example.com' WHERE id % 4999 = 0 AND email IS NOT NULL")
+    refresh_contact_keys(con)
     # 10,000 slots shared out by the mix: an event's type is the slot its hash falls in.
     slots = [t for t, share in EVENT_MIX for _ in range(round(share * 10000))]
     n_contacts = truth.height

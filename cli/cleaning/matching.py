@@ -82,9 +82,11 @@ _KEYS = """
         SELECT pos, 'b' || birth_date::VARCHAR || postal_code FROM _dup_features
         WHERE birth_date IS NOT NULL AND postal_code IS NOT NULL
         UNION ALL
-        SELECT DISTINCT pos, 'n' || postal_code || ':' || left(t, 3)
-        FROM (SELECT pos, postal_code, unnest(tokens) AS t FROM _dup_features WHERE postal_code IS NOT NULL)
-        WHERE length(t) >= 2
+        SELECT pos, 'n' || postal_code || ':' || array_to_string(list_sort(list_transform(tokens, lambda t: left(t, 2))), '|')
+        FROM _dup_features WHERE postal_code IS NOT NULL
+        UNION ALL
+        SELECT pos, 'h' || postal_code || ':' || regexp_extract(street, '^[0-9]+') FROM _dup_features
+        WHERE postal_code IS NOT NULL AND regexp_matches(street, '^[0-9]+')
         UNION ALL
         SELECT DISTINCT pos, 'd' || birth_date::VARCHAR || ':' || left(t, 2)
         FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)
@@ -158,7 +160,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     con.execute(_KEYS, {"max_block": MAX_BLOCK})
     con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
     candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
-    features = con.sql("SELECT name, first_last, last_first, street FROM _dup_features ORDER BY pos").to_arrow_table()
+    features = con.sql("SELECT first_last, last_first, street FROM _dup_features ORDER BY pos").to_arrow_table()
     column = {c: np.array(features.column(c).to_pylist(), dtype=object) for c in features.column_names}
     pairs = con.sql("SELECT pa, pb FROM _dup_candidates ORDER BY pa, pb").to_arrow_table()
     pa = pairs.column("pa").to_numpy()
@@ -168,11 +170,8 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
         # Sorted tokens, and both orders of first and last name: a typo in a first letter
         # can change the sorted order, a swap of first and last name cannot hide from the second.
         "name": _sharpen(
-            np.fmax(
-                _ratios(column["name"], column["name"], pa, pb),
-                np.fmax(_ratios(column["first_last"], column["first_last"], pa, pb),
-                        _ratios(column["first_last"], column["last_first"], pa, pb)),
-            ),
+            np.fmax(_ratios(column["first_last"], column["first_last"], pa, pb),
+                    _ratios(column["first_last"], column["last_first"], pa, pb)),
             SHARPNESS,
         ),
         "address": np.where(
