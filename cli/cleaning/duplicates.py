@@ -37,26 +37,28 @@ def store_found_pairs(ctx: CleaningContext, found: pa.Table) -> tuple[list[float
     con.register("_dup_found_arrow", found)
     try:
         new = con.execute(
+            "SELECT f.score FROM _dup_found_arrow f WHERE NOT EXISTS (SELECT 1 FROM duplicate_pairs p "
+            "WHERE p.contact_a = f.contact_a AND p.contact_b = f.contact_b)"
+        ).fetchall()
+        con.execute(
             """
             INSERT INTO duplicate_pairs (contact_a, contact_b, score, matched_fields, status)
             SELECT f.contact_a, f.contact_b, f.score, f.matched_fields, 'pending' FROM _dup_found_arrow f
             WHERE NOT EXISTS (SELECT 1 FROM duplicate_pairs p
                               WHERE p.contact_a = f.contact_a AND p.contact_b = f.contact_b)
-            RETURNING score
             """
-        ).fetchall()
+        )
         updated = con.execute(
             """
             UPDATE duplicate_pairs p SET score = f.score, matched_fields = f.matched_fields
             FROM _dup_found_arrow f
             WHERE p.contact_a = f.contact_a AND p.contact_b = f.contact_b AND p.status = 'pending'
               AND (p.score <> f.score OR p.matched_fields IS DISTINCT FROM f.matched_fields)
-            RETURNING p.id
             """
-        ).fetchall()
+        ).fetchall()[0][0]
     finally:
         con.unregister("_dup_found_arrow")
-    return [r[0] for r in new], len(updated)
+    return [r[0] for r in new], updated
 
 
 class DuplicatesPass:

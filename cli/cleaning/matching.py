@@ -50,7 +50,6 @@ _FEATURES = (
     """
     CREATE OR REPLACE TEMP TABLE _dup_features AS
     SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS pos, id,
-           nullif(array_to_string(tokens, ' '), '') AS name,
            nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
            tokens, street, phone, birth_date, postal_code
@@ -102,20 +101,19 @@ _PAIRS = """
 """
 
 _PAIR_FIELDS = """
-    SELECT fa.id AS id_a, fb.id AS id_b,
-           CASE WHEN fa.phone IS NULL OR fb.phone IS NULL THEN NULL
+    SELECT c.pa, c.pb, fa.id AS id_a, fb.id AS id_b,
+           CASE WHEN fa.phone IS NULL OR fb.phone IS NULL THEN 'NaN'::DOUBLE
                 WHEN fa.phone = fb.phone THEN 1.0
                 WHEN length(fa.phone) = length(fb.phone) AND hamming(fa.phone, fb.phone) = 1 THEN 0.5
                 ELSE 0.0 END AS phone_sim,
-           CASE WHEN fa.birth_date IS NULL OR fb.birth_date IS NULL THEN NULL
+           CASE WHEN fa.birth_date IS NULL OR fb.birth_date IS NULL THEN 'NaN'::DOUBLE
                 WHEN fa.birth_date = fb.birth_date THEN 1.0
                 WHEN year(fa.birth_date) = year(fb.birth_date) AND month(fa.birth_date) = day(fb.birth_date)
                      AND day(fa.birth_date) = month(fb.birth_date) THEN 0.8
                 WHEN (year(fa.birth_date) = year(fb.birth_date))::INT + (month(fa.birth_date) = month(fb.birth_date))::INT
                      + (day(fa.birth_date) = day(fb.birth_date))::INT = 2 THEN 0.5
                 ELSE -1.0 END AS birth_sim,
-           fa.postal_code IS NOT NULL AND fb.postal_code IS NOT NULL AND fa.postal_code <> fb.postal_code
-               AS other_postal_code
+           coalesce(fa.postal_code <> fb.postal_code, false) AS other_postal_code
     FROM _dup_candidates c
     JOIN _dup_features fa ON fa.pos = c.pa
     JOIN _dup_features fb ON fb.pos = c.pb
@@ -141,17 +139,22 @@ def _sharpen(ratio: np.ndarray, sharpness: float) -> np.ndarray:
     return np.clip(1.0 - (1.0 - ratio / 100.0) * sharpness, 0.0, 1.0)
 
 
-def _ratios(left_values: np.ndarray, right_values: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
-    """fuzz.ratio (0-100) of left_values[pa] vs right_values[pb]; NaN where either is missing."""
-    left, right = left_values[pa], right_values[pb]
-    present = (left != None) & (right != None)  # noqa: E711 - element-wise on an object array
-    result = np.full(len(pa), np.nan)
-    if present.any():
-        # Two distinct lists: cdist/cpdist are much slower when both arguments are the same object.
-        result[present] = cpdist(
-            list(left[present]), list(right[present]), scorer=fuzz.ratio, workers=-1, dtype=np.float32
-        )
-    return result
+def _ratios(left_values: np.ndarray, right_values: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+            present: np.ndarray) -> np.ndarray:
+    """fuzz.ratio (0-100) of left_values[pa] vs right_values[pb]; NaN where ``present`` is false.
+
+    Missing values are empty strings, scored like the rest (cheaply) and masked after.
+    """
+    # Two distinct sequences: cdist/cpdist are much slower when both arguments are the same object.
+    ratios = cpdist(left_values[pa], right_values[pb], scorer=fuzz.ratio, workers=-1, dtype=np.float32)
+    return np.where(present, ratios, np.nan)
+
+
+def _strings(table, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A string column as an object array ('' for null) and its validity mask."""
+    column = table.column(name)
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    return np.array(column.fill_null("").to_pylist(), dtype=object), valid
 
 
 def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSettings) -> ScoredPairs:
@@ -161,26 +164,28 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
     candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
     features = con.sql("SELECT first_last, last_first, street FROM _dup_features ORDER BY pos").to_arrow_table()
-    column = {c: np.array(features.column(c).to_pylist(), dtype=object) for c in features.column_names}
-    pairs = con.sql("SELECT pa, pb FROM _dup_candidates ORDER BY pa, pb").to_arrow_table()
-    pa = pairs.column("pa").to_numpy()
-    pb = pairs.column("pb").to_numpy()
+    first_last, name_valid = _strings(features, "first_last")
+    last_first, _ = _strings(features, "last_first")
+    street, street_valid = _strings(features, "street")
     other = con.sql(_PAIR_FIELDS).to_arrow_table()
+    pa = other.column("pa").to_numpy()
+    pb = other.column("pb").to_numpy()
+    names_present = name_valid[pa] & name_valid[pb]
     sims = {
-        # Sorted tokens, and both orders of first and last name: a typo in a first letter
-        # can change the sorted order, a swap of first and last name cannot hide from the second.
+        # Both orders of first and last name: a swap cannot hide from the second, and unlike
+        # sorted tokens a typo in a first letter does not change which token is compared to which.
         "name": _sharpen(
-            np.fmax(_ratios(column["first_last"], column["first_last"], pa, pb),
-                    _ratios(column["first_last"], column["last_first"], pa, pb)),
+            np.fmax(_ratios(first_last, first_last.copy(), pa, pb, names_present),
+                    _ratios(first_last, last_first, pa, pb, names_present)),
             SHARPNESS,
         ),
         "address": np.where(
-            other.column("other_postal_code").to_numpy(zero_copy_only=False).astype(bool),
+            other.column("other_postal_code").to_numpy(zero_copy_only=False),
             0.0,
-            _sharpen(_ratios(column["street"], column["street"], pa, pb), STREET_SHARPNESS),
+            _sharpen(_ratios(street, street.copy(), pa, pb, street_valid[pa] & street_valid[pb]), STREET_SHARPNESS),
         ),
-        "phone": other.column("phone_sim").to_numpy(zero_copy_only=False).astype(float),
-        "birth_date": other.column("birth_sim").to_numpy(zero_copy_only=False).astype(float),
+        "phone": other.column("phone_sim").to_numpy(),
+        "birth_date": other.column("birth_sim").to_numpy(),
     }
     weights = settings.weights
     total = np.zeros(len(pa))

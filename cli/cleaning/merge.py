@@ -121,8 +121,8 @@ _SNAPSHOT = """
            WHERE v.contact_id IN (SELECT id FROM ids) GROUP BY v.contact_id),
     gm AS (SELECT g.contact_id, list(g ORDER BY g.group_id) AS rows FROM group_members g
            WHERE g.contact_id IN (SELECT id FROM ids) GROUP BY g.contact_id),
-    ev AS (SELECT e.contact_id, list(e.id ORDER BY e.id) AS ids FROM events e
-           WHERE e.contact_id IN (SELECT id FROM ids WHERE absorbed) GROUP BY e.contact_id)
+    ev AS (SELECT absorbed_id AS contact_id, ids FROM _merge_events
+           WHERE absorbed_id IN (SELECT absorbed_id FROM _merge_round))
     SELECT c.id AS contact_id, to_json({
         'contacts': [c],
         'contact_tags': coalesce(tg.rows, []),
@@ -198,6 +198,23 @@ def merge_contacts(
     by_kept: dict[int, list[PlannedMerge]] = defaultdict(list)
     for m in plan:
         by_kept[m.kept].append(m)
+    # Events are re-pointed once for all rounds (they do not change the merged values);
+    # the ids of each absorbed contact's events are noted first, for the snapshots.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _merge_plan AS
+        SELECT unnest($kept::BIGINT[]) AS kept_id, unnest($absorbed::BIGINT[]) AS absorbed_id
+        """,
+        {"kept": [m.kept for m in plan], "absorbed": [m.absorbed for m in plan]},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _merge_events AS
+        SELECT e.contact_id AS absorbed_id, list(e.id ORDER BY e.id) AS ids
+        FROM events e SEMI JOIN _merge_plan p ON p.absorbed_id = e.contact_id
+        GROUP BY e.contact_id
+        """
+    )
     merge_ids: list[int] = []
     round_number = 0
     while True:
@@ -206,6 +223,15 @@ def merge_contacts(
             break
         merge_ids += _merge_round(con, batch, run_id, pass_name)
         round_number += 1
+    if merge_ids:
+        con.execute(
+            """
+            UPDATE events SET contact_id = m.kept_id
+            FROM (SELECT kept_id, absorbed_id FROM merges WHERE id IN (SELECT unnest($ids::BIGINT[]))) m
+            WHERE events.contact_id = m.absorbed_id
+            """,
+            {"ids": merge_ids},
+        )
     return merge_ids
 
 
@@ -279,9 +305,6 @@ def _merge_round(
     for table, column in SNAPSHOT_TABLES[1:]:
         # Table and column names come from the constant SNAPSHOT_TABLES.
         con.execute("DELETE FROM " + table + " WHERE " + column + " IN (SELECT absorbed_id FROM _merge_round)")
-    con.execute(
-        "UPDATE events SET contact_id = r.kept_id FROM _merge_round r WHERE events.contact_id = r.absorbed_id"
-    )
     if run_id is not None:
         con.execute(
             """

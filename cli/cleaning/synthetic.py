@@ -131,7 +131,7 @@ def generate_labelled_set(options: LabelledSetOptions = LabelledSetOptions()) ->
         for _ in range(copies):
             record = dict(person)
             record["email"] = (
-                f"{person['first_name'][0].lower()}{person['last_name'].lower()}{rng.randrange(100)}@{rng.choice(_DOMAINS)}"
+                f"{person['first_name'][0].lower()}{person['last_name'].lower()}.{person['person_id']}@{rng.choice(_DOMAINS)}"
                 if rng.random() < 0.7 else None
             )
             if rng.random() < 0.3:

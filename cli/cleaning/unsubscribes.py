@@ -45,10 +45,9 @@ def withdraw_consent(ctx: CleaningContext, pass_name: str) -> int:
                updated_at = current_timestamp
         FROM _clean_targets t
         WHERE t.contact_id = c.id AND (c.consent_withdrawn_at IS NULL OR c.consent_email IS DISTINCT FROM false)
-        RETURNING c.id
         """
-    ).fetchall()
-    return len(changed)
+    ).fetchall()[0][0]
+    return changed
 
 
 class UnsubscribesPass:
