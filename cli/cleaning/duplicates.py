@@ -86,6 +86,8 @@ class DuplicatesPass:
                 "matched_fields": pa.array([scored.matched_fields(i) for i in indexes], pa.list_(pa.string())),
             }
         )
+        candidates = scored.candidates
+        del scored, keep, indexes  # the scored arrays are large; free them before merging
         new_scores, _ = store_found_pairs(ctx, found)
         new_pairs = sum(1 for x in new_scores if x < settings.auto_merge_threshold)
         sure = con.execute(
@@ -116,7 +118,7 @@ class DuplicatesPass:
             details={
                 "exact_merged": len(exact_ids),
                 "fuzzy_merged": len(fuzzy_ids),
-                "candidate_pairs": scored.candidates,
+                "candidate_pairs": candidates,
                 "new_pairs_for_review": new_pairs,
                 "pending_pairs": pending,
             },

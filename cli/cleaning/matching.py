@@ -38,6 +38,7 @@ from rapidfuzz.process import cpdist
 from cli.settings import DuplicateSettings
 
 MAX_BLOCK = 200
+CHUNK = 1_000_000  # pairs scored at a time
 SHARPNESS = 2.5
 STREET_SHARPNESS = 3.0
 MATCHED_AT = 0.7  # a field "agrees" at or above this (sharpened) similarity
@@ -168,28 +169,39 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     last_first, _ = _strings(features, "last_first")
     street, street_valid = _strings(features, "street")
     other = con.sql(_PAIR_FIELDS).to_arrow_table()
+    for table in ("_dup_candidates", "_dup_keys", "_dup_features"):  # constant names; frees DuckDB memory
+        con.execute("DROP TABLE IF EXISTS " + table)
     pa = other.column("pa").to_numpy()
     pb = other.column("pb").to_numpy()
-    names_present = name_valid[pa] & name_valid[pb]
+    other_postal = other.column("other_postal_code").to_numpy(zero_copy_only=False)
     sims = {
+        "name": np.empty(len(pa), dtype=np.float32),
+        "address": np.empty(len(pa), dtype=np.float32),
+        "phone": other.column("phone_sim").to_numpy().astype(np.float32),
+        "birth_date": other.column("birth_sim").to_numpy().astype(np.float32),
+    }
+    id_a = other.column("id_a").to_numpy()
+    id_b = other.column("id_b").to_numpy()
+    del other, features
+    # In chunks, so the gathered strings and ratios of millions of pairs never coexist.
+    for start in range(0, len(pa), CHUNK):
+        a, b = pa[start : start + CHUNK], pb[start : start + CHUNK]
+        names_present = name_valid[a] & name_valid[b]
         # Both orders of first and last name: a swap cannot hide from the second, and unlike
         # sorted tokens a typo in a first letter does not change which token is compared to which.
-        "name": _sharpen(
-            np.fmax(_ratios(first_last, first_last.copy(), pa, pb, names_present),
-                    _ratios(first_last, last_first, pa, pb, names_present)),
+        sims["name"][start : start + CHUNK] = _sharpen(
+            np.fmax(_ratios(first_last, first_last.copy(), a, b, names_present),
+                    _ratios(first_last, last_first, a, b, names_present)),
             SHARPNESS,
-        ),
-        "address": np.where(
-            other.column("other_postal_code").to_numpy(zero_copy_only=False),
+        )
+        sims["address"][start : start + CHUNK] = np.where(
+            other_postal[start : start + CHUNK],
             0.0,
-            _sharpen(_ratios(street, street.copy(), pa, pb, street_valid[pa] & street_valid[pb]), STREET_SHARPNESS),
-        ),
-        "phone": other.column("phone_sim").to_numpy(),
-        "birth_date": other.column("birth_sim").to_numpy(),
-    }
+            _sharpen(_ratios(street, street.copy(), a, b, street_valid[a] & street_valid[b]), STREET_SHARPNESS),
+        )
     weights = settings.weights
-    total = np.zeros(len(pa))
-    weight_sum = np.zeros(len(pa))
+    total = np.zeros(len(pa), dtype=np.float32)
+    weight_sum = np.zeros(len(pa), dtype=np.float32)
     other_fields = np.zeros(len(pa), dtype=np.int8)
     for field in FIELDS:
         w = float(weights.get(field, 0.0))
@@ -203,6 +215,4 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
         score = np.where(weight_sum > 0, total / weight_sum, 0.0)
     score = np.clip(score, 0.0, 1.0)
     score[np.isnan(sims["name"]) | (other_fields == 0)] = 0.0
-    id_a = other.column("id_a").to_numpy()
-    id_b = other.column("id_b").to_numpy()
-    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score, 4), fields=sims, candidates=candidates)
+    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims, candidates=candidates)

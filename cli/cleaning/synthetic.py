@@ -202,6 +202,39 @@ def pair_quality(found: set[tuple[int, int]], truth: pl.DataFrame) -> dict[str, 
     }
 
 
+def cluster_pair_quality(con: duckdb.DuckDBPyConnection, truth: pl.DataFrame) -> dict[str, float]:
+    """Precision and recall of the final grouping: two records are "found" when they ended in one contact."""
+    con.register("_truth", truth.to_arrow())
+    try:
+        found, hits = con.execute(
+            """
+            WITH RECURSIVE root(id, top) AS (
+                SELECT id, id FROM contacts WHERE merged_into IS NULL
+                UNION ALL
+                SELECT c.id, r.top FROM contacts c JOIN root r ON c.merged_into = r.id
+            ),
+            per_top AS (SELECT r.top, count(*) AS n FROM _truth t JOIN root r ON r.id = t.id GROUP BY r.top),
+            per_top_person AS (
+                SELECT r.top, t.person_id, count(*) AS n FROM _truth t JOIN root r ON r.id = t.id
+                GROUP BY r.top, t.person_id
+            )
+            SELECT (SELECT sum(n * (n - 1) / 2) FROM per_top), (SELECT sum(n * (n - 1) / 2) FROM per_top_person)
+            """
+        ).fetchall()[0]
+        expected = con.execute(
+            "SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM _truth GROUP BY person_id)"
+        ).fetchall()[0][0]
+    finally:
+        con.unregister("_truth")
+    found, hits, expected = int(found or 0), int(hits or 0), int(expected or 0)
+    return {
+        "found": found,
+        "true": expected,
+        "precision": hits / found if found else 1.0,
+        "recall": hits / expected if expected else 1.0,
+    }
+
+
 def people_as_one_contact(con: duckdb.DuckDBPyConnection, truth: pl.DataFrame) -> float:
     """Share of people whose records all ended in one live contact that holds no one else."""
     con.register("_truth", truth.to_arrow())
