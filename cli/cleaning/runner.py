@@ -26,7 +26,7 @@ from cli.cleaning.unsubscribes import UnsubscribesPass
 from cli.errors import InputError
 from cli.settings import Settings
 from cli.store import log_action
-from cli.suppression import refresh_contact_keys
+from cli.suppression import fill_missing_keys
 from cli.yamlfile import did_you_mean
 
 PASSES: tuple[CleaningPass, ...] = (
@@ -96,7 +96,7 @@ def run_cleaning(
     ctx = CleaningContext(con=con, settings=settings, as_of=as_of, run_id=run_id, dry_run=dry_run)
     con.execute("BEGIN TRANSACTION")
     try:
-        refresh_contact_keys(con)
+        fill_missing_keys(con)
         for cleaning_pass in passes:
             started = time.perf_counter()
             report = cleaning_pass.run(ctx)
