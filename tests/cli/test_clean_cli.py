@@ -99,3 +99,10 @@ def test_dupes_errors_name_the_id(invoke, db_path):
     both = invoke("dupes", "merge", "3", "--all")
     assert both.exit_code == 2
     assert invoke("dupes", "undo", "42").exit_code == 2
+
+
+def test_only_takes_comma_separated_passes(invoke, db_path):
+    _seed(db_path)
+    result = invoke("--json", "clean", "--only", "inactive,bounces", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert [p["pass"] for p in json.loads(result.stdout)["passes"]] == ["bounces", "inactive"]
