@@ -2,8 +2,9 @@
 
 Work stays near-linear: each contact emits a few blocking keys and only
 contacts sharing a key are compared. The keys are the phone; the birth date
-with the postal code; each name token's 3-letter prefix with the postal code;
-each name token's 2-letter prefix with the birth date. Keys are built from
+with the postal code; the postal code with the 2-letter prefixes of all name tokens; the postal
+code with the house number and the first letter of the street's last word;
+the birth date with each name token's 3-letter prefix. Keys are built from
 the sorted name tokens, so swapped first and last names share them, and a
 typo rarely hits the first letters of both tokens. A key shared by more than
 ``MAX_BLOCK`` contacts is skipped (it says nothing).
@@ -87,10 +88,10 @@ _KEYS = """
         SELECT pos, 'n' || postal_code || ':' || array_to_string(list_sort(list_transform(tokens, lambda t: left(t, 2))), '|')
         FROM _dup_features WHERE postal_code IS NOT NULL
         UNION ALL
-        SELECT pos, 'h' || postal_code || ':' || regexp_extract(street, '^[0-9]+') FROM _dup_features
+        SELECT pos, 'h' || postal_code || ':' || regexp_extract(street, '^[0-9]+') || left(regexp_extract(street, '([a-z])[a-z]*$', 1), 1) FROM _dup_features
         WHERE postal_code IS NOT NULL AND regexp_matches(street, '^[0-9]+')
         UNION ALL
-        SELECT DISTINCT pos, 'd' || birth_date::VARCHAR || ':' || left(t, 2)
+        SELECT DISTINCT pos, 'd' || birth_date::VARCHAR || ':' || left(t, 3)
         FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)
         WHERE length(t) >= 2
     ),
