@@ -53,7 +53,7 @@ _NAME_NORM = "nullif(trim(translate(lower(strip_accents({x})), '-''.,_/()', '   
 _FEATURES = (
     """
     CREATE OR REPLACE TEMP TABLE _dup_features AS
-    SELECT (row_number() OVER (ORDER BY id) - 1)::BIGINT AS pos, id,
+    SELECT id AS pos, id,
            nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
            tokens, street, phone, birth_date, postal_code
@@ -154,11 +154,14 @@ def _ratios(left_values: np.ndarray, right_values: np.ndarray, pa: np.ndarray, p
     return np.where(present, ratios, np.nan)
 
 
-def _strings(table, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """A string column as an object array ('' for null) and its validity mask."""
+def _strings(table, name: str, positions: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A string column as an object array indexed by position ('' for null) and its validity mask."""
     column = table.column(name)
-    valid = column.is_valid().to_numpy(zero_copy_only=False)
-    return np.array(column.fill_null("").to_pylist(), dtype=object), valid
+    values = np.full(size, "", dtype=object)
+    valid = np.zeros(size, dtype=bool)
+    values[positions] = column.fill_null("").to_pylist()
+    valid[positions] = column.is_valid().to_numpy(zero_copy_only=False)
+    return values, valid
 
 
 def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSettings) -> ScoredPairs:
@@ -167,10 +170,13 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     con.execute(_KEYS, {"max_block": MAX_BLOCK})
     con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
     candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
-    features = con.sql("SELECT first_last, last_first, street FROM _dup_features ORDER BY pos").to_arrow_table()
-    first_last, name_valid = _strings(features, "first_last")
-    last_first, _ = _strings(features, "last_first")
-    street, street_valid = _strings(features, "street")
+    # Positions are contact ids (no sort needed); arrays are indexed by id.
+    features = con.sql("SELECT pos, first_last, last_first, street FROM _dup_features").to_arrow_table()
+    positions = features.column("pos").to_numpy()
+    size = int(positions.max()) + 1 if len(positions) else 1
+    first_last, name_valid = _strings(features, "first_last", positions, size)
+    last_first, _ = _strings(features, "last_first", positions, size)
+    street, street_valid = _strings(features, "street", positions, size)
     other = con.sql(_PAIR_FIELDS).to_arrow_table()
     for table in ("_dup_candidates", "_dup_keys", "_dup_features"):  # constant names; frees DuckDB memory
         con.execute("DROP TABLE IF EXISTS " + table)

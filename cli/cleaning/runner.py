@@ -94,6 +94,8 @@ def run_cleaning(
     run_id = con.execute("SELECT nextval('clean_run_id_seq')").fetchone()[0]
     result = CleaningResult(run_id=run_id, as_of=as_of, dry_run=dry_run)
     ctx = CleaningContext(con=con, settings=settings, as_of=as_of, run_id=run_id, dry_run=dry_run)
+    # DuckDB's own progress bar would write to the user's terminal in the middle of our output.
+    con.execute("SET enable_progress_bar = false")
     con.execute("BEGIN TRANSACTION")
     try:
         fill_missing_keys(con)
