@@ -95,8 +95,9 @@ _KEYS = """
         FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)
         WHERE length(t) >= 2
     ),
-    sizes AS (SELECT k, count(*) AS n FROM raw GROUP BY k HAVING n BETWEEN 2 AND $max_block)
-    SELECT raw.pos, hash(raw.k) AS k FROM raw SEMI JOIN sizes ON sizes.k = raw.k
+    hashed AS (SELECT pos, hash(k) AS k FROM raw),
+    sizes AS (SELECT k FROM hashed GROUP BY k HAVING count(*) BETWEEN 2 AND $max_block)
+    SELECT hashed.pos, hashed.k FROM hashed SEMI JOIN sizes ON sizes.k = hashed.k
 """
 
 _PAIRS = """
