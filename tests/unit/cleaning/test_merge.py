@@ -98,7 +98,7 @@ def _reset(con):
         con.execute("DELETE FROM " + table)  # constant table names
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kept=side, absorbed=side)
 def test_merge_loses_nothing_and_undo_restores_the_base_exactly(shared_con, kept, absorbed):
     con = shared_con
