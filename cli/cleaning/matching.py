@@ -45,9 +45,8 @@ STREET_SHARPNESS = 3.0
 MATCHED_AT = 0.7  # a field "agrees" at or above this (sharpened) similarity
 FIELDS = ("name", "address", "phone", "birth_date")
 
-# Text normalisation shared by names and addresses: no accents, lower case, letters and digits.
-_NORM = "nullif(trim(regexp_replace(lower(strip_accents({x})), '[^a-z0-9]+', ' ', 'g')), '')"
-# Names hold few symbols: mapping the usual ones to spaces is much cheaper than a regular expression.
+# Names and streets: no accents, lower case, the usual punctuation as spaces (much cheaper than
+# a regular expression, and names and streets hold few other symbols).
 _NAME_NORM = "nullif(trim(translate(lower(strip_accents({x})), '-''.,_/()', '        ')), '')"
 
 _FEATURES = (
@@ -58,20 +57,23 @@ _FEATURES = (
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
            tokens, street, phone, birth_date, postal_code
     FROM (
-        SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code,
-               """
+        SELECT *, list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
+                  AS tokens
+        FROM (
+            -- Normalised once here; aliases reused in the same SELECT would be computed again.
+            SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code,
+                   """
     + _NAME_NORM.format(x="first_name")
     + """ AS first_n,
-               """
+                   """
     + _NAME_NORM.format(x="last_name")
     + """ AS last_n,
-               list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
-                   AS tokens,
-               """
-    + _NORM.format(x="street")
+                   """
+    + _NAME_NORM.format(x="street")
     + """ AS street
-        FROM contacts
-        WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
+            FROM contacts
+            WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
+        )
     )
     WHERE len(tokens) > 0
     """
@@ -88,8 +90,9 @@ _KEYS = """
         SELECT pos, 'n' || postal_code || ':' || array_to_string(list_sort(list_transform(tokens, lambda t: left(t, 2))), '|')
         FROM _dup_features WHERE postal_code IS NOT NULL
         UNION ALL
-        SELECT pos, 'h' || postal_code || ':' || regexp_extract(street, '^[0-9]+') || left(regexp_extract(street, '([a-z])[a-z]*$', 1), 1) FROM _dup_features
-        WHERE postal_code IS NOT NULL AND regexp_matches(street, '^[0-9]+')
+        SELECT pos, 'h' || postal_code || ':' || split_part(street, ' ', 1) || left(split_part(street, ' ', -1), 1)
+        FROM _dup_features
+        WHERE postal_code IS NOT NULL AND TRY_CAST(split_part(street, ' ', 1) AS INTEGER) IS NOT NULL
         UNION ALL
         SELECT DISTINCT pos, 'd' || birth_date::VARCHAR || ':' || left(t, 3)
         FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)

@@ -103,7 +103,7 @@ def _kept_update_sql() -> str:
     body = ",\n    ".join(sets)
     return (
         f"CREATE OR REPLACE TEMP TABLE _merge_kept AS SELECT k.* REPLACE (\n    {body}\n)\n"
-        f"FROM _merge_round r JOIN contacts k ON k.id = r.kept_id JOIN contacts a ON a.id = r.absorbed_id"
+        f"FROM _merge_round r JOIN _merge_contacts k ON k.id = r.kept_id JOIN _merge_contacts a ON a.id = r.absorbed_id"
     )
 
 
@@ -130,7 +130,7 @@ _SNAPSHOT = """
         'group_members': coalesce(gm.rows, []),
         'events': coalesce(ev.ids, [])
     }) AS snap
-    FROM contacts c JOIN ids ON ids.id = c.id
+    FROM _merge_contacts c JOIN ids ON ids.id = c.id
     LEFT JOIN tg ON tg.contact_id = c.id LEFT JOIN cv ON cv.contact_id = c.id
     LEFT JOIN gm ON gm.contact_id = c.id LEFT JOIN ev ON ev.contact_id = c.id
 """
@@ -207,6 +207,12 @@ def merge_contacts(
         """,
         {"kept": [m.kept for m in plan], "absorbed": [m.absorbed for m in plan]},
     )
+    # A working copy of the contacts involved, kept in step with the base, so that each round
+    # reads a few thousand rows rather than the whole base.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _merge_contacts AS SELECT * FROM contacts "
+        "WHERE id IN (SELECT kept_id FROM _merge_plan UNION ALL SELECT absorbed_id FROM _merge_plan)"
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _merge_events AS
@@ -245,8 +251,8 @@ def _merge_round(
             SELECT unnest($kept::BIGINT[]) AS kept_id, unnest($absorbed::BIGINT[]) AS absorbed_id,
                    unnest($score::DOUBLE[]) AS score, unnest($rule::VARCHAR[]) AS rule
         ) p
-        WHERE p.kept_id IN (SELECT id FROM contacts WHERE status IN ('active', 'suppressed'))
-          AND p.absorbed_id IN (SELECT id FROM contacts WHERE status IN ('active', 'suppressed'))
+        WHERE p.kept_id IN (SELECT id FROM _merge_contacts WHERE status IN ('active', 'suppressed'))
+          AND p.absorbed_id IN (SELECT id FROM _merge_contacts WHERE status IN ('active', 'suppressed'))
         """,
         {
             "kept": [m.kept for m in batch],
@@ -266,8 +272,9 @@ def _merge_round(
         """
     )
     con.execute(_KEPT_UPDATE, {"reasons": list(SUPPRESSION_REASONS)})
-    con.execute("DELETE FROM contacts WHERE id IN (SELECT id FROM _merge_kept)")
-    con.execute("INSERT INTO contacts BY NAME SELECT * FROM _merge_kept")
+    for table in ("contacts", "_merge_contacts"):  # constant names: the base and the working copy
+        con.execute("DELETE FROM " + table + " WHERE id IN (SELECT id FROM _merge_kept)")
+        con.execute("INSERT INTO " + table + " BY NAME SELECT * FROM _merge_kept")
     # Tags, group memberships: the kept contact gains the ones it lacked.
     con.execute(
         """
@@ -312,24 +319,23 @@ def _merge_round(
             SELECT $run_id, $pass, r.absorbed_id, 'merged',
                    to_json({'status': c.status, 'merged_into': c.merged_into}),
                    to_json({'status': 'merged', 'merged_into': r.kept_id, 'merge_id': r.merge_id})
-            FROM _merge_round r JOIN contacts c ON c.id = r.absorbed_id
+            FROM _merge_round r JOIN _merge_contacts c ON c.id = r.absorbed_id
             """,
             {"run_id": run_id, "pass": pass_name},
         )
-    con.execute(
-        """
-        UPDATE contacts SET status = 'merged', merged_into = r.kept_id,
-               status_reason = 'merged into ' || r.kept_id::VARCHAR, updated_at = current_timestamp
-        FROM _merge_round r WHERE contacts.id = r.absorbed_id
-        """
-    )
+    for table in ("contacts", "_merge_contacts"):  # constant names: the base and the working copy
+        con.execute(
+            "UPDATE " + table + " SET status = 'merged', merged_into = r.kept_id, "
+            "status_reason = 'merged into ' || r.kept_id::VARCHAR, updated_at = current_timestamp "
+            "FROM _merge_round r WHERE " + table + ".id = r.absorbed_id"
+        )
     # The strictest suppression follows the person to the kept contact's own key.
     con.execute(
         """
         INSERT INTO suppressions (key, kind, reason, source, contact_id)
         SELECT coalesce(k.email_key, k.phone_key), CASE WHEN k.email_key IS NOT NULL THEN 'email' ELSE 'phone' END,
                k.status_reason, 'merge:' || r.merge_id::VARCHAR, k.id
-        FROM _merge_round r JOIN contacts k ON k.id = r.kept_id
+        FROM _merge_round r JOIN _merge_contacts k ON k.id = r.kept_id
         WHERE k.status = 'suppressed' AND coalesce(k.email_key, k.phone_key) IS NOT NULL
           AND list_contains($reasons, k.status_reason)
           AND NOT EXISTS (SELECT 1 FROM suppressions s
@@ -344,11 +350,11 @@ def _merge_round(
         UPDATE duplicate_pairs SET status = 'merged'
         WHERE status = 'pending' AND id IN (
             SELECT p.id FROM duplicate_pairs p
-            JOIN _merge_round r ON p.contact_a = r.absorbed_id JOIN contacts o ON o.id = p.contact_b
+            JOIN _merge_round r ON p.contact_a = r.absorbed_id JOIN _merge_contacts o ON o.id = p.contact_b
             WHERE o.id = r.kept_id OR o.merged_into = r.kept_id
             UNION ALL
             SELECT p.id FROM duplicate_pairs p
-            JOIN _merge_round r ON p.contact_b = r.absorbed_id JOIN contacts o ON o.id = p.contact_a
+            JOIN _merge_round r ON p.contact_b = r.absorbed_id JOIN _merge_contacts o ON o.id = p.contact_a
             WHERE o.id = r.kept_id OR o.merged_into = r.kept_id)
         """
     )
