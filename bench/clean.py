@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -90,9 +91,10 @@ def run_child(path: Path) -> None:
     settings = Settings(memory_limit=sys.argv[-1] if sys.argv[-1].endswith("B") else "1200MB")
     con = open_database(path, memory_limit=settings.memory_limit)
     con.execute("SET threads = 2")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = run_cleaning(con, settings, AS_OF)
     clean_seconds = time.perf_counter() - started
+    clean_cpu = time.process_time() - cpu_started
     started = time.perf_counter()
     merged = merge_all(con, settings.duplicates.review_threshold)
     merge_seconds = time.perf_counter() - started
@@ -105,6 +107,7 @@ def run_child(path: Path) -> None:
         "passes": [{"pass": r.name, "seconds": round(r.seconds, 2), "looked_at": r.looked_at,
                     "changed": r.changed, "details": r.details} for r in result.reports],
         "clean_seconds": round(clean_seconds, 2),
+        "clean_cpu_seconds": round(clean_cpu, 2),
         "merge_all_seconds": round(merge_seconds, 2),
         "merge_all": {k: v for k, v in merged.items() if k != "merge_ids"},
         "peak_rss_mib": round(peak_after_clean),
@@ -162,7 +165,8 @@ def main() -> None:
     print(f"{'pass':<14}{'seconds':>9}{'looked at':>12}{'changed':>10}  details")
     for p in figures["passes"]:
         print(f"{p['pass']:<14}{p['seconds']:>9.2f}{p['looked_at']:>12,}{p['changed']:>10,}  {p['details']}")
-    print(f"whole clean: {figures['clean_seconds']:.1f} s; dupes merge --all: {figures['merge_all_seconds']:.1f} s "
+    print(f"whole clean: {figures['clean_seconds']:.1f} s wall, {figures['clean_cpu_seconds']:.1f} s CPU "
+          f"(load average when done: {os.getloadavg()[0]:.1f}); dupes merge --all: {figures['merge_all_seconds']:.1f} s "
           f"({figures['merge_all']})")
     print(f"peak memory of the clean process: {peak:.0f} MiB")
     q = figures["cluster_quality"]
