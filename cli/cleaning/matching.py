@@ -12,13 +12,17 @@ typo rarely hits the first letters of both tokens. A key shared by more than
 Candidate pairs are scored column-wise with ``rapidfuzz.process.cpdist``
 (all pairs at once, in C, on every core):
 
-- name: accents, case and punctuation dropped, tokens sorted once, then
-  ``fuzz.ratio`` (equal to ``token_sort_ratio``, faster);
-- address: street, postal code and city, normalised the same way;
+- name: accents, case and punctuation dropped, then the best ``fuzz.ratio``
+  of "first last" against "first last" and against "last first" (a swap
+  scores as equal; sorting tokens instead would let a typo in a first letter
+  reorder them);
+- address: the normalised street, and 0 when both postal codes are known
+  and differ;
 - phone: equal 1, one digit apart 0.5, else 0;
-- birth date: equal 1, day and month swapped 0.8, else 0.
+- birth date: equal 1, day and month swapped 0.8, one part different 0.5,
+  else -1 (two real, different dates count against).
 
-Name and address ratios are sharpened (``1 - 2.5 × distance``): a one-letter
+Name and street ratios are sharpened (``1 - 2.5 × distance``, street ``× 3``): a one-letter
 typo keeps most of the weight, while two different first names with the
 same surname (a household) keep none. The score is the weighted mean of the
 field similarities over the fields both contacts have (a field missing on
