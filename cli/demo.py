@@ -170,9 +170,33 @@ def _stage_segments(ctx: DemoContext) -> None:
     ctx.report.steps.append(DemoStep("segments", summary))
 
 
+def _stage_clean(ctx: DemoContext) -> None:
+    from cli.cleaning import run_cleaning
+
+    if not ctx.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]:
+        ctx.report.steps.append(DemoStep("clean", "skipped: no contacts imported"))
+        return
+    result = run_cleaning(ctx.con, ctx.settings, ctx.as_of)
+    by_pass = {r.name: r for r in result.reports}
+    bounces, dupes = by_pass["bounces"].details, by_pass["duplicates"].details
+    ctx.report.steps.append(
+        DemoStep(
+            "clean",
+            f"{bounces['hard_bounce_suppressed'] + bounces['soft_bounce_suppressed']} bounced, "
+            f"{by_pass['unsubscribes'].details['suppressed']} unsubscribed, "
+            f"{by_pass['complaints'].details['suppressed']} complained, "
+            f"{by_pass['invalid'].details['suppressed']} invalid addresses suppressed; "
+            f"{dupes['exact_merged'] + dupes['fuzzy_merged']} duplicates merged, "
+            f"{dupes['pending_pairs']} pairs to review (crmseg dupes list); "
+            f"{by_pass['inactive'].details['inactive_now']} inactive for "
+            f"{ctx.settings.cleaning.inactive_months} months",
+        )
+    )
+
+
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_import, _stage_score, _stage_segments, _stage_people, _stage_stats, _stage_report]
+    return [_stage_import, _stage_clean, _stage_score, _stage_segments, _stage_people, _stage_stats, _stage_report]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:

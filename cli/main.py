@@ -20,8 +20,10 @@ import typer
 from typer.core import TyperGroup
 
 from cli import __version__
+from cli.commands import clean as clean_command
 from cli.commands import contacts as contacts_command
 from cli.commands import demo as demo_command
+from cli.commands import dupes as dupes_command
 from cli.commands import gdpr as gdpr_command
 from cli.commands import group as group_command
 from cli.commands import importing as importing_command
@@ -171,6 +173,8 @@ app.command("init")(init_command.init)
 app.command("stats")(stats_command.stats)
 app.command("report")(report_command.report)
 app.command("demo")(demo_command.demo)
+app.command("clean")(clean_command.clean)
+app.add_typer(dupes_command.app, name="dupes")
 app.add_typer(importing_command.app, name="import")
 app.add_typer(tag_command.app, name="tag")
 app.add_typer(group_command.app, name="group")

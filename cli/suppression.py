@@ -28,6 +28,23 @@ def refresh_contact_keys(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def fill_missing_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Compute ``email_key``/``phone_key`` where a value has no key yet (or a key lost its value).
+
+    A cheap safety net for code that runs over the whole base (``clean``):
+    unlike ``refresh_contact_keys`` it does not recompute every key, so a writer
+    that changes an email or phone must still refresh that contact's key.
+    """
+    con.execute(
+        "UPDATE contacts SET email_key = CASE WHEN email IS NULL THEN NULL ELSE crmseg_key(email) END "
+        "WHERE (email IS NULL) <> (email_key IS NULL)"
+    )
+    con.execute(
+        "UPDATE contacts SET phone_key = CASE WHEN phone IS NULL THEN NULL ELSE crmseg_key(phone) END "
+        "WHERE (phone IS NULL) <> (phone_key IS NULL)"
+    )
+
+
 def suppress_contacts(
     con: duckdb.DuckDBPyConnection, contact_ids: list[int], reason: str, source: str
 ) -> int:

@@ -1,0 +1,235 @@
+"""Fuzzy duplicate detection (SPEC §4): blocking, then rapidfuzz scoring.
+
+Work stays near-linear: each contact emits a few blocking keys and only
+contacts sharing a key are compared. The keys are the phone; the birth date
+with the postal code; the postal code with the 2-letter prefixes of all name tokens; the postal
+code with the house number and the first letter of the street's last word;
+the birth date with each name token's 3-letter prefix. Keys are built from
+the sorted name tokens, so swapped first and last names share them, and a
+typo rarely hits the first letters of both tokens. A key shared by more than
+``MAX_BLOCK`` contacts is skipped (it says nothing).
+
+Candidate pairs are scored column-wise with ``rapidfuzz.process.cpdist``
+(all pairs at once, in C, on every core):
+
+- name: accents, case and punctuation dropped, then the best ``fuzz.ratio``
+  of "first last" against "first last" and against "last first" (a swap
+  scores as equal; sorting tokens instead would let a typo in a first letter
+  reorder them);
+- address: the normalised street, and 0 when both postal codes are known
+  and differ;
+- phone: equal 1, one digit apart 0.5, else 0;
+- birth date: equal 1, day and month swapped 0.8, one part different 0.5,
+  else -1 (two real, different dates count against).
+
+Name and street ratios are sharpened (``1 - 2.5 × distance``, street ``× 3``): a one-letter
+typo keeps most of the weight, while two different first names with the
+same surname (a household) keep none. The score is the weighted mean of the
+field similarities over the fields both contacts have (a field missing on
+either side counts neither for nor against); a pair is scored only when both
+have a name and at least one more field in common, because a name alone
+does not identify anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from cli.settings import DuplicateSettings
+
+MAX_BLOCK = 200
+CHUNK = 1_000_000  # pairs scored at a time
+SHARPNESS = 2.5
+STREET_SHARPNESS = 3.0
+MATCHED_AT = 0.7  # a field "agrees" at or above this (sharpened) similarity
+FIELDS = ("name", "address", "phone", "birth_date")
+
+# Names and streets: no accents, lower case, the usual punctuation as spaces (much cheaper than
+# a regular expression, and names and streets hold few other symbols).
+_NAME_NORM = "nullif(trim(translate(lower(strip_accents({x})), '-''.,_/()', '        ')), '')"
+
+_FEATURES = (
+    """
+    CREATE OR REPLACE TEMP TABLE _dup_features AS
+    SELECT id AS pos, id,
+           nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
+           nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
+           tokens, street, phone, birth_date, postal_code
+    FROM (
+        SELECT *, list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
+                  AS tokens
+        FROM (
+            -- Normalised once here; aliases reused in the same SELECT would be computed again.
+            SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code,
+                   """
+    + _NAME_NORM.format(x="first_name")
+    + """ AS first_n,
+                   """
+    + _NAME_NORM.format(x="last_name")
+    + """ AS last_n,
+                   """
+    + _NAME_NORM.format(x="street")
+    + """ AS street
+            FROM contacts
+            WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
+        )
+    )
+    WHERE len(tokens) > 0
+    """
+)
+
+_KEYS = """
+    CREATE OR REPLACE TEMP TABLE _dup_keys AS
+    WITH raw AS (
+        SELECT pos, 'p' || phone AS k FROM _dup_features WHERE phone IS NOT NULL
+        UNION ALL
+        SELECT pos, 'b' || birth_date::VARCHAR || postal_code FROM _dup_features
+        WHERE birth_date IS NOT NULL AND postal_code IS NOT NULL
+        UNION ALL
+        SELECT pos, 'n' || postal_code || ':' || array_to_string(list_sort(list_transform(tokens, lambda t: left(t, 2))), '|')
+        FROM _dup_features WHERE postal_code IS NOT NULL
+        UNION ALL
+        SELECT pos, 'h' || postal_code || ':' || split_part(street, ' ', 1) || left(split_part(street, ' ', -1), 1)
+        FROM _dup_features
+        WHERE postal_code IS NOT NULL AND TRY_CAST(split_part(street, ' ', 1) AS INTEGER) IS NOT NULL
+        UNION ALL
+        SELECT DISTINCT pos, 'd' || birth_date::VARCHAR || ':' || left(t, 3)
+        FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)
+        WHERE length(t) >= 2
+    ),
+    hashed AS (SELECT pos, hash(k) AS k FROM raw),
+    sizes AS (SELECT k FROM hashed GROUP BY k HAVING count(*) BETWEEN 2 AND $max_block)
+    SELECT hashed.pos, hashed.k FROM hashed SEMI JOIN sizes ON sizes.k = hashed.k
+"""
+
+_PAIRS = """
+    SELECT DISTINCT a.pos AS pa, b.pos AS pb
+    FROM _dup_keys a JOIN _dup_keys b ON a.k = b.k AND a.pos < b.pos
+"""
+
+_PAIR_FIELDS = """
+    SELECT c.pa, c.pb, fa.id AS id_a, fb.id AS id_b,
+           CASE WHEN fa.phone IS NULL OR fb.phone IS NULL THEN 'NaN'::DOUBLE
+                WHEN fa.phone = fb.phone THEN 1.0
+                WHEN length(fa.phone) = length(fb.phone) AND hamming(fa.phone, fb.phone) = 1 THEN 0.5
+                ELSE 0.0 END AS phone_sim,
+           CASE WHEN fa.birth_date IS NULL OR fb.birth_date IS NULL THEN 'NaN'::DOUBLE
+                WHEN fa.birth_date = fb.birth_date THEN 1.0
+                WHEN year(fa.birth_date) = year(fb.birth_date) AND month(fa.birth_date) = day(fb.birth_date)
+                     AND day(fa.birth_date) = month(fb.birth_date) THEN 0.8
+                WHEN (year(fa.birth_date) = year(fb.birth_date))::INT + (month(fa.birth_date) = month(fb.birth_date))::INT
+                     + (day(fa.birth_date) = day(fb.birth_date))::INT = 2 THEN 0.5
+                ELSE -1.0 END AS birth_sim,
+           coalesce(fa.postal_code <> fb.postal_code, false) AS other_postal_code
+    FROM _dup_candidates c
+    JOIN _dup_features fa ON fa.pos = c.pa
+    JOIN _dup_features fb ON fb.pos = c.pb
+    ORDER BY c.pa, c.pb
+"""
+
+
+@dataclass
+class ScoredPairs:
+    """Candidate pairs with their score and per-field similarities (NaN where a side lacks the field)."""
+
+    id_a: np.ndarray
+    id_b: np.ndarray
+    score: np.ndarray
+    fields: dict[str, np.ndarray]
+    candidates: int
+
+    def matched_fields(self, index: int) -> list[str]:
+        return [f for f in FIELDS if self.fields[f][index] >= MATCHED_AT]
+
+
+def _sharpen(ratio: np.ndarray, sharpness: float) -> np.ndarray:
+    return np.clip(1.0 - (1.0 - ratio / 100.0) * sharpness, 0.0, 1.0)
+
+
+def _ratios(left_values: np.ndarray, right_values: np.ndarray, pa: np.ndarray, pb: np.ndarray,
+            present: np.ndarray) -> np.ndarray:
+    """fuzz.ratio (0-100) of left_values[pa] vs right_values[pb]; NaN where ``present`` is false.
+
+    Missing values are empty strings, scored like the rest (cheaply) and masked after.
+    """
+    # Two distinct sequences: cdist/cpdist are much slower when both arguments are the same object.
+    ratios = cpdist(left_values[pa], right_values[pb], scorer=fuzz.ratio, workers=-1, dtype=np.float32)
+    return np.where(present, ratios, np.nan)
+
+
+def _strings(table, name: str, positions: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A string column as an object array indexed by position ('' for null) and its validity mask."""
+    column = table.column(name)
+    values = np.full(size, "", dtype=object)
+    valid = np.zeros(size, dtype=bool)
+    values[positions] = column.fill_null("").to_pylist()
+    valid[positions] = column.is_valid().to_numpy(zero_copy_only=False)
+    return values, valid
+
+
+def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSettings) -> ScoredPairs:
+    """Block and score the live person contacts; every pair that could be scored, with its score."""
+    con.execute(_FEATURES)
+    con.execute(_KEYS, {"max_block": MAX_BLOCK})
+    con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
+    candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
+    # Positions are contact ids (no sort needed); arrays are indexed by id.
+    features = con.sql("SELECT pos, first_last, last_first, street FROM _dup_features").to_arrow_table()
+    positions = features.column("pos").to_numpy()
+    size = int(positions.max()) + 1 if len(positions) else 1
+    first_last, name_valid = _strings(features, "first_last", positions, size)
+    last_first, _ = _strings(features, "last_first", positions, size)
+    street, street_valid = _strings(features, "street", positions, size)
+    other = con.sql(_PAIR_FIELDS).to_arrow_table()
+    for table in ("_dup_candidates", "_dup_keys", "_dup_features"):  # constant names; frees DuckDB memory
+        con.execute("DROP TABLE IF EXISTS " + table)
+    pa = other.column("pa").to_numpy()
+    pb = other.column("pb").to_numpy()
+    other_postal = other.column("other_postal_code").to_numpy(zero_copy_only=False)
+    sims = {
+        "name": np.empty(len(pa), dtype=np.float32),
+        "address": np.empty(len(pa), dtype=np.float32),
+        "phone": other.column("phone_sim").to_numpy().astype(np.float32),
+        "birth_date": other.column("birth_sim").to_numpy().astype(np.float32),
+    }
+    id_a = other.column("id_a").to_numpy()
+    id_b = other.column("id_b").to_numpy()
+    del other, features
+    # In chunks, so the gathered strings and ratios of millions of pairs never coexist.
+    for start in range(0, len(pa), CHUNK):
+        a, b = pa[start : start + CHUNK], pb[start : start + CHUNK]
+        names_present = name_valid[a] & name_valid[b]
+        # Both orders of first and last name: a swap cannot hide from the second, and unlike
+        # sorted tokens a typo in a first letter does not change which token is compared to which.
+        sims["name"][start : start + CHUNK] = _sharpen(
+            np.fmax(_ratios(first_last, first_last.copy(), a, b, names_present),
+                    _ratios(first_last, last_first, a, b, names_present)),
+            SHARPNESS,
+        )
+        sims["address"][start : start + CHUNK] = np.where(
+            other_postal[start : start + CHUNK],
+            0.0,
+            _sharpen(_ratios(street, street.copy(), a, b, street_valid[a] & street_valid[b]), STREET_SHARPNESS),
+        )
+    weights = settings.weights
+    total = np.zeros(len(pa), dtype=np.float32)
+    weight_sum = np.zeros(len(pa), dtype=np.float32)
+    other_fields = np.zeros(len(pa), dtype=np.int8)
+    for field in FIELDS:
+        w = float(weights.get(field, 0.0))
+        present = ~np.isnan(sims[field])
+        if w > 0:
+            total += np.where(present, sims[field] * w, 0.0)
+            weight_sum += np.where(present, w, 0.0)
+        if field != "name":
+            other_fields += present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(weight_sum > 0, total / weight_sum, 0.0)
+    score = np.clip(score, 0.0, 1.0)
+    score[np.isnan(sims["name"]) | (other_fields == 0)] = 0.0
+    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims, candidates=candidates)

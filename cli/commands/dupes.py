@@ -1,0 +1,106 @@
+"""``crmseg dupes``: review, merge and undo duplicate contacts."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from cli.cleaning import review
+from cli.commands.common import app_context, table
+
+app = typer.Typer(help="Review fuzzy duplicate candidates, merge them, undo a merge.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    min_score: Optional[float] = typer.Option(None, "--min-score", min=0, max=1, help="Only pairs at or above this score."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many pairs."),
+    merges: bool = typer.Option(False, "--merges", help="List the merges made (for `dupes undo`) instead of pairs."),
+) -> None:
+    """List pending duplicate pairs, best first, with their score and the fields that agreed.
+
+    Example: crmseg dupes list --min-score 0.9
+    """
+    app_ = app_context(ctx)
+    con = app_.connect()
+    if merges:
+        rows = review.list_merges(con, limit)
+        app_.emit(rows, lambda console: console.print(table(
+            "Merges", ["merge", "kept", "absorbed", "when", "score", "rule", "undone"],
+            [[r["merge_id"], r["kept_id"], r["absorbed_id"], f"{r['merged_at']:%Y-%m-%d %H:%M}",
+              f"{r['score']:.3f}" if r["score"] is not None else "", r["rule"],
+              f"{r['undone_at']:%Y-%m-%d}" if r["undone_at"] else ""] for r in rows])))
+        return
+    pairs = review.list_pairs(con, min_score=min_score, limit=limit)
+
+    def render(console) -> None:
+        rows = [
+            [p["pair_id"], f"{p['score']:.3f}", ", ".join(p["matched_fields"]),
+             f"#{p['a']['id']} {p['a']['name']} <{p['a']['email'] or ''}> {p['a']['postal_code'] or ''}",
+             f"#{p['b']['id']} {p['b']['name']} <{p['b']['email'] or ''}> {p['b']['postal_code'] or ''}"]
+            for p in pairs
+        ]
+        console.print(table(f"{len(pairs)} pending pairs", ["pair", "score", "agreed", "contact a", "contact b"], rows))
+
+    app_.emit(pairs, render)
+
+
+@app.command("show")
+def show(ctx: typer.Context, pair_id: int = typer.Argument(..., help="The pair id from `dupes list`.")) -> None:
+    """Show both contacts of a pair side by side.
+
+    Example: crmseg dupes show 12
+    """
+    app_ = app_context(ctx)
+    data = review.show_pair(app_.connect(), pair_id)
+
+    def render(console) -> None:
+        rows = [[f["field"], f["a"], f["b"]] for f in data["fields"]]
+        rows.append(["tags", ", ".join(data["tags"]["a"]), ", ".join(data["tags"]["b"])])
+        rows.append(["events", data["events"]["a"], data["events"]["b"]])
+        console.print(table(
+            f"Pair {pair_id}: score {data['score']:.3f} ({data['status']}); agreed: {', '.join(data['matched_fields'])}",
+            ["field", "a", "b"], rows))
+
+    app_.emit(data, render)
+
+
+@app.command("merge")
+def merge(
+    ctx: typer.Context,
+    pair_id: Optional[int] = typer.Argument(None, help="The pair id from `dupes list`."),
+    all_: bool = typer.Option(False, "--all", help="Merge every pending pair at or above --min-score."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", min=0, max=1, help="With --all (default: the review threshold)."),
+) -> None:
+    """Merge one pair, or every pending pair at or above a score; each merge can be undone.
+
+    Example: crmseg dupes merge --all --min-score 0.9
+    """
+    app_ = app_context(ctx)
+    if all_ == (pair_id is not None):
+        raise typer.BadParameter("give either a PAIR_ID or --all (with --min-score).")
+    con = app_.connect()
+    if all_:
+        threshold = min_score if min_score is not None else app_.settings.duplicates.review_threshold
+        data = review.merge_all(con, threshold)
+        app_.emit(data, lambda console: console.print(
+            f"Merged {data['merges']} contacts from {data['pairs']} pairs scored {threshold} or more."))
+        return
+    data = review.merge_pair(con, pair_id)
+    app_.emit(data, lambda console: console.print(
+        f"Merged contact #{data['absorbed_id']} into #{data['kept_id']} (merge {data['merge_ids'][0] if data['merge_ids'] else '-'}; "
+        f"undo with `crmseg dupes undo {data['merge_ids'][0] if data['merge_ids'] else ''}`)."))
+
+
+@app.command("undo")
+def undo(ctx: typer.Context, merge_id: int = typer.Argument(..., help="The merge id (`dupes list --merges`).")) -> None:
+    """Undo a merge: both contacts are restored exactly as they were, and the pair is not merged again.
+
+    Example: crmseg dupes undo 7
+    """
+    app_ = app_context(ctx)
+    data = review.undo(app_.connect(), merge_id)
+    app_.emit(data, lambda console: console.print(
+        f"Merge {merge_id} undone: contacts #{data['kept_id']} and #{data['absorbed_id']} restored."))

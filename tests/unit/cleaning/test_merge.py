@@ -1,0 +1,173 @@
+"""Merging and undoing: nothing is lost, and undo restores the base exactly."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cli.cleaning.merge import PlannedMerge, merge_contacts, undo_merge
+from cli.cleaning.review import merge_all, undo
+from cli.errors import InputError, NotFoundError
+from cli.store import open_database
+from cli.suppression import refresh_contact_keys
+
+TABLES = ["contacts", "contact_tags", "custom_values", "group_members", "events", "suppressions"]
+
+names = st.sampled_from([None, "Marie", "Jean", "Dupont", "Éloïse"])
+stamps = st.one_of(st.none(), st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2026, 11, 1)))
+contact_values = st.fixed_dictionaries(
+    {
+        "email": st.sampled_from([None, "a@free.fr", "b@orange.fr"]),
+        "first_name": names,
+        "last_name": names,
+        "phone": st.sampled_from([None, "+33612345678", "+33698765432"]),
+        "street": st.sampled_from([None, "1 rue X", "2 avenue Y"]),
+        "postal_code": st.sampled_from([None, "75011"]),
+        "birth_date": st.one_of(st.none(), st.dates(min_value=date(1940, 1, 1), max_value=date(2005, 1, 1))),
+        "consent_email": st.sampled_from([None, True, False]),
+        "consent_at": stamps,
+        "consent_withdrawn_at": stamps,
+        "status": st.sampled_from(["active", "active", "suppressed"]),
+        "status_reason": st.sampled_from([None, "unsubscribe", "hard_bounce"]),
+        "is_inactive": st.booleans(),
+        "updated_at": st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 1, 1)),
+    }
+)
+side = st.fixed_dictionaries(
+    {
+        "contact": contact_values,
+        "tags": st.lists(st.sampled_from(["newsletter", "donor", "volunteer"]), unique=True, max_size=3),
+        "groups": st.lists(st.sampled_from([1, 2]), unique=True, max_size=2),
+        "interests": st.one_of(st.none(), st.lists(st.sampled_from(["animaux", "education"]), unique=True, min_size=1)),
+        "score": st.one_of(st.none(), st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)),
+        "events": st.lists(st.sampled_from(["donation", "email_open", "unsubscribe"]), max_size=4),
+    }
+)
+
+
+def _insert(con, data) -> int:
+    values = dict(data["contact"])
+    columns = list(values)
+    # Column names are this module's constants.
+    cid = con.execute(
+        "INSERT INTO contacts (" + ", ".join(columns) + ") VALUES (" + ", ".join("?" for _ in columns) + ") RETURNING id",
+        list(values.values()),
+    ).fetchone()[0]
+    for tag in data["tags"]:
+        con.execute("INSERT INTO contact_tags (contact_id, tag, added_at) VALUES (?, ?, TIMESTAMP '2025-01-01')", [cid, tag])
+    for group in data["groups"]:
+        con.execute("INSERT INTO group_members (group_id, contact_id, added_at) VALUES (?, ?, TIMESTAMP '2025-02-02')",
+                    [group, cid])
+    if data["interests"] is not None:
+        con.execute("INSERT INTO custom_values (contact_id, field, list_value) VALUES (?, 'interests', ?)",
+                    [cid, data["interests"]])
+    if data["score"] is not None:
+        con.execute("INSERT INTO custom_values (contact_id, field, number_value) VALUES (?, 'score', ?)",
+                    [cid, data["score"]])
+    for i, kind in enumerate(data["events"]):
+        con.execute("INSERT INTO events (contact_id, type, occurred_at, amount) VALUES (?, ?, ?, 10.5)",
+                    [cid, kind, datetime(2026, 1, 1 + i)])
+    refresh_contact_keys(con)
+    if values["status"] == "suppressed" and values["status_reason"]:
+        con.execute(
+            "INSERT INTO suppressions (key, kind, reason, source, contact_id) "
+            "SELECT coalesce(email_key, phone_key), 'email', status_reason, 'test', id FROM contacts "
+            "WHERE id = ? AND coalesce(email_key, phone_key) IS NOT NULL",
+            [cid],
+        )
+    return cid
+
+
+def snapshot(con):
+    # Table names are the module's constant list.
+    return {t: sorted(map(repr, con.execute("SELECT * FROM " + t).fetchall())) for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def shared_con(tmp_path_factory):
+    connection = open_database(tmp_path_factory.mktemp("merge") / "m.duckdb", wait=0, memory_limit="1GB")
+    yield connection
+    connection.close()
+
+
+def _reset(con):
+    for table in TABLES + ["merges", "duplicate_pairs", "audit_log"]:
+        con.execute("DELETE FROM " + table)  # constant table names
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kept=side, absorbed=side)
+def test_merge_loses_nothing_and_undo_restores_the_base_exactly(shared_con, kept, absorbed):
+    con = shared_con
+    _reset(con)
+    k = _insert(con, kept)
+    a = _insert(con, absorbed)
+    before = snapshot(con)
+    events_before = con.execute("SELECT id, type, occurred_at FROM events ORDER BY id").fetchall()
+
+    [merge_id] = merge_contacts(con, [PlannedMerge(k, a, 0.97, "test")])
+
+    # Nothing lost: every event now on the kept contact, tags/groups/consent facts unioned.
+    assert con.execute("SELECT id, type, occurred_at FROM events ORDER BY id").fetchall() == events_before
+    assert con.execute("SELECT count(*) FROM events WHERE contact_id <> ?", [k]).fetchone()[0] == 0
+    tags = {r[0] for r in con.execute("SELECT tag FROM contact_tags WHERE contact_id = ?", [k]).fetchall()}
+    assert tags == set(kept["tags"]) | set(absorbed["tags"])
+    groups = {r[0] for r in con.execute("SELECT group_id FROM group_members WHERE contact_id = ?", [k]).fetchall()}
+    assert groups == set(kept["groups"]) | set(absorbed["groups"])
+    interests = con.execute(
+        "SELECT list_value FROM custom_values WHERE contact_id = ? AND field = 'interests'", [k]).fetchall()
+    if kept["interests"] or absorbed["interests"]:
+        assert set(interests[0][0]) == set(kept["interests"] or []) | set(absorbed["interests"] or [])
+    row = con.execute(
+        "SELECT consent_at, consent_withdrawn_at, status, merged_into FROM contacts WHERE id = ?", [k]).fetchone()
+    consents = [s["contact"]["consent_at"] for s in (kept, absorbed) if s["contact"]["consent_at"]]
+    withdrawals = [s["contact"]["consent_withdrawn_at"] for s in (kept, absorbed) if s["contact"]["consent_withdrawn_at"]]
+    assert row[0] == (max(consents) if consents else None)
+    assert row[1] == (max(withdrawals) if withdrawals else None)
+    if "suppressed" in (kept["contact"]["status"], absorbed["contact"]["status"]):
+        assert row[2] == "suppressed"
+    assert con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [a]).fetchone() == ("merged", k)
+
+    undo_merge(con, merge_id)
+    assert snapshot(con) == before
+
+
+def test_undo_refuses_while_a_later_merge_involves_the_contacts(con):
+    ids = [_insert(con, {"contact": {"email": f"p{i}@free.fr", "first_name": "Marie", "status": "active"},
+                         "tags": [], "groups": [], "interests": None, "score": None, "events": ["donation"]})
+           for i in range(3)]
+    [first] = merge_contacts(con, [PlannedMerge(ids[0], ids[1], 0.9, "test")])
+    [second] = merge_contacts(con, [PlannedMerge(ids[0], ids[2], 0.9, "test")])
+    with pytest.raises(InputError, match=f"undo merge {second} first"):
+        undo(con, first)
+    undo(con, second)
+    undo(con, first)
+    assert con.execute("SELECT count(*) FROM contacts WHERE status = 'active'").fetchone()[0] == 3
+    assert con.execute("SELECT count(*) FROM events GROUP BY contact_id").fetchall() == [(1,), (1,), (1,)]
+    with pytest.raises(InputError, match="already undone"):
+        undo(con, first)
+    with pytest.raises(NotFoundError):
+        undo(con, 999)
+
+
+def test_merge_all_merges_a_cluster_into_one_contact_and_undone_pairs_stay_apart(con):
+    ids = [_insert(con, {"contact": {"email": f"p{i}@free.fr", "first_name": "Marie", "status": "active"},
+                         "tags": [f"t{i}"], "groups": [], "interests": None, "score": None, "events": []})
+           for i in range(3)]
+    con.execute(
+        "INSERT INTO duplicate_pairs (contact_a, contact_b, score, status) VALUES (?, ?, 0.9, 'pending'), "
+        "(?, ?, 0.85, 'pending')",
+        [ids[0], ids[1], ids[1], ids[2]],
+    )
+    result = merge_all(con, 0.8)
+    assert result["merges"] == 2
+    live = con.execute("SELECT id FROM contacts WHERE status = 'active'").fetchall()
+    assert len(live) == 1
+    assert con.execute("SELECT count(*) FROM contact_tags WHERE contact_id = ?", [live[0][0]]).fetchone()[0] == 3
+    for merge_id in sorted(result["merge_ids"], reverse=True):
+        undo(con, merge_id)
+    assert con.execute("SELECT count(*) FROM contacts WHERE status = 'active'").fetchone()[0] == 3
+    assert merge_all(con, 0.8)["merges"] == 0  # undone pairs are rejected, not merged again
