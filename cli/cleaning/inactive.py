@@ -1,8 +1,8 @@
 """The ``inactive`` pass: no activity for ``inactive_months`` sets ``is_inactive``.
 
 Activity is any event of ``cleaning.activity_types`` on or before the as-of
-date; a consent given in the window counts too, so a newcomer who has not
-yet had the time to open anything is not flagged. A contact with neither is
+date; a consent given or a record created in the window counts too, so a
+newcomer who has not yet had the time to open anything is not flagged. A contact with neither is
 inactive. The flag is reversible by construction: the pass sets it to what
 the history says, so it becomes false again once activity arrives.
 """
@@ -21,8 +21,9 @@ _STATE = (
         GROUP BY e.contact_id
     )
     SELECT c.id, c.is_inactive AS before,
-           coalesce(greatest(l.at, CASE WHEN c.consent_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
-                                        THEN c.consent_at END)
+           coalesce(greatest(l.at,
+                             CASE WHEN c.consent_at < CAST($as_of AS DATE) + INTERVAL 1 DAY THEN c.consent_at END,
+                             CASE WHEN c.created_at < CAST($as_of AS DATE) + INTERVAL 1 DAY THEN c.created_at END)
                     < CAST($as_of AS DATE) - to_months($months), true) AS after
     FROM contacts c LEFT JOIN last l ON l.contact_id = c.id
     WHERE c.status IN ('active', 'suppressed')
