@@ -105,6 +105,8 @@ def open_database(
         except duckdb.Error as e:
             con.close()
             raise StoreError(f"{path}: upgrading the database schema failed ({e}); nothing was changed.") from e
+    # DuckDB's own progress bar would write to stderr during long queries.
+    con.execute("SET enable_progress_bar = false")
     register_macros(con)
     return con
 
