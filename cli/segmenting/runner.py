@@ -7,6 +7,10 @@ written (atomically) before the run commits, so a failed export leaves no
 run behind and ``--changes-only`` never skips anyone. Runs of several
 segments are independent: one failing does not stop the others.
 
+Scores are refreshed first when they are stale and a segment reads one
+(``ensure_inputs``): a score field, a stage, a ``stage_change`` condition,
+directly, through ``in_segment`` or among the export columns.
+
 Segment queries run with DuckDB's ``enable_external_access`` off
 (``restrict_external_access``): the setting is global to the database
 instance and cannot be turned back on, so commands call it once they have
@@ -29,7 +33,7 @@ from sqlglot import exp
 from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
 from cli.exporting.presets import preset_columns
-from cli.segmenting.compiler import Compiler, CompiledQuery, _all, _col, compile_segment
+from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
 from cli.segmenting.model import (
     AllOf,
@@ -88,6 +92,34 @@ class RunResult:
             "output": str(self.output) if self.output else None, "error": self.error,
             "duration_ms": self.duration_ms,
         }
+
+
+def reads_scores(spec: SegmentSpec, library: SegmentLibrary | None = None, *, columns: bool = True) -> bool:
+    """Whether evaluating ``spec`` reads ``contact_scores`` or ``stage_history`` (``in_segment`` followed)."""
+    pending: list[tuple[SegmentSpec, bool]] = [(spec, columns)]
+    seen: set[str] = set()
+    while pending:
+        current, with_columns = pending.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        if with_columns and any(c in SCORE_FIELDS for c in (current.export.columns or ())):
+            return True
+        for node, _ in walk(current.where):
+            if isinstance(node, StageChange) or (isinstance(node, FieldCondition) and node.field in SCORE_FIELDS):
+                return True
+            if isinstance(node, SegmentReference) and library is not None and node.segment in library.segments:
+                pending.append((library.segments[node.segment], False))
+    return False
+
+
+def ensure_inputs(con: duckdb.DuckDBPyConnection, specs: list[SegmentSpec], *, settings: Settings, as_of: date,
+                  library: SegmentLibrary | None = None) -> None:
+    """Bring what these segments read up to date: the scores, when one of them reads a score and they are stale."""
+    if any(reads_scores(spec, library) for spec in specs):
+        from cli.scoring import ensure_fresh_scores
+
+        ensure_fresh_scores(con, settings, as_of)
 
 
 def export_columns(spec: SegmentSpec, preset: str | None = None) -> list[str]:
@@ -205,6 +237,7 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
     for name in names:
         try:
             spec = library.get(name)
+            ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
             target = out
             if out_dir is not None:
                 extension = fmt or spec.export.format or "csv"
@@ -221,13 +254,17 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
 def count_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
                   library: SegmentLibrary | None = None) -> int:
     """How many contacts the segment holds now (purpose rules applied), without recording a run."""
+    ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
     compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
     rows = compiled.execute(con)
     return len(rows)
 
 
 def current_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
-                    library: SegmentLibrary | None = None) -> set[int]:
+                    library: SegmentLibrary | None = None, fresh: bool = False) -> set[int]:
+    """The contact ids the segment holds now (``fresh``: the caller already called ``ensure_inputs``)."""
+    if not fresh:
+        ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
     compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
     return {r[0] for r in compiled.execute(con)}
 
@@ -277,7 +314,8 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
 def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings: Settings,
             as_of: date) -> dict[str, Any]:
     """How many contacts each pair of (valid) segments share now, purpose rules applied."""
-    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library)
+    ensure_inputs(con, list(library.segments.values()), settings=settings, as_of=as_of, library=library)
+    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library, fresh=True)
                for name, spec in sorted(library.segments.items())}
     names = list(members)
     matrix = [[len(members[a] & members[b]) for b in names] for a in names]
@@ -372,6 +410,7 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
 def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
             as_of: date, library: SegmentLibrary | None = None) -> Explanation:
     """Each condition of the segment, true or false for one contact, with the values it saw."""
+    ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
     compiler = Compiler(settings, as_of, library=library, con=con)
     compiler.stack.append(spec)
     nodes = list(walk(spec.where))
