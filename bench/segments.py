@@ -225,7 +225,7 @@ def main() -> None:
     print(f"\n{'segment':<18} {'members':>9} {'crmseg':>9} {'by hand':>9}   (median of 5, in-engine, fetch all ids)")
     for name in SEGMENTS:
         spec = library.get(name)
-        compiled = compile_segment(spec, settings=settings, as_of=AS_OF, library=library)
+        compiled = compile_segment(spec, settings=settings, as_of=AS_OF, library=library, con=con)
         ours = {r[0] for r in con.execute(compiled.sql, compiled.params).fetchall()}
         theirs = {r[0] for r in con.execute(HAND[name]).fetchall()}
         same = "" if ours == theirs else f"  (by hand: {len(theirs)} — differs)"
@@ -252,7 +252,7 @@ def main() -> None:
     con.execute("INSERT INTO segment_members SELECT * FROM r")
     columns = ["email", "first_name", "last_name", "street", "postal_code", "city", "birth_date", "total_given"]
     started = time.perf_counter()
-    frame = member_frame(con, settings, AS_OF, 999999, columns)
+    frame = member_frame(con, settings, AS_OF, 999999, columns, summary=None)
     t_frame = time.perf_counter() - started
     started = time.perf_counter()
     write_export(frame, DATA / "export.csv", "csv")

@@ -114,12 +114,20 @@ def reads_scores(spec: SegmentSpec, library: SegmentLibrary | None = None, *, co
 
 
 def ensure_inputs(con: duckdb.DuckDBPyConnection, specs: list[SegmentSpec], *, settings: Settings, as_of: date,
-                  library: SegmentLibrary | None = None) -> None:
-    """Bring what these segments read up to date: the scores, when one of them reads a score and they are stale."""
+                  library: SegmentLibrary | None = None) -> bool:
+    """Bring what these segments read up to date; return whether the event summary answers at ``as_of``.
+
+    The scores are refreshed when one of the segments reads a score and they
+    are stale; the event summary is rebuilt when a writer left it behind.
+    """
+    from cli.event_summary import prepare_summary
+
+    summary = prepare_summary(con, as_of)
     if any(reads_scores(spec, library) for spec in specs):
         from cli.scoring import ensure_fresh_scores
 
         ensure_fresh_scores(con, settings, as_of)
+    return summary
 
 
 def export_columns(spec: SegmentSpec, preset: str | None = None) -> list[str]:
@@ -142,9 +150,10 @@ def previous_run(con: duckdb.DuckDBPyConnection, segment: str, before: int | Non
 
 
 def member_frame(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, run_id: int,
-                 columns: list[str], *, only_new_since: int | None = None) -> pl.DataFrame:
+                 columns: list[str], *, only_new_since: int | None = None,
+                 summary: bool | None = None) -> pl.DataFrame:
     """The export columns of the members of run ``run_id`` (only those absent from run ``only_new_since``)."""
-    compiler = Compiler(settings, as_of)
+    compiler = Compiler(settings, as_of, con=con, summary=summary)
     members = exp.select(_col("contact_id")).from_(exp.to_table("segment_members"))\
         .where(exp.EQ(this=_col("run_id"), expression=compiler.param(run_id)))
     conditions = [_col("id", "c").isin(query=members)]
@@ -193,11 +202,14 @@ def _changes(con: duckdb.DuckDBPyConnection, run_id: int, before: int | None) ->
 
 def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
                 library: SegmentLibrary | None = None, out: Path | None = None, fmt: str | None = None,
-                preset: str | None = None, changes_only: bool = False) -> RunResult:
-    """Run one segment: record its members and, with ``out``, write its list. Raises on failure."""
+                preset: str | None = None, changes_only: bool = False, summary: bool | None = None) -> RunResult:
+    """Run one segment: record its members and, with ``out``, write its list. Raises on failure.
+
+    ``summary``: whether the event summary may answer (``ensure_inputs``); None checks it.
+    """
     started = time.perf_counter()
     result = RunResult(segment=spec.name, purpose=spec.purpose)
-    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     preset = preset or spec.export.preset
     if out is not None:
         fmt = fmt or format_for_path(out) or spec.export.format or "csv"
@@ -210,7 +222,7 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
         if out is not None:
             columns = export_columns(spec, preset)
             frame = member_frame(con, settings, as_of, run_id, columns,
-                                 only_new_since=before if changes_only else None)
+                                 only_new_since=before if changes_only else None, summary=summary)
             if changes_only and before is None:
                 pass  # a first run: everyone is new
             if preset:
@@ -237,13 +249,13 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
     for name in names:
         try:
             spec = library.get(name)
-            ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+            summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
             target = out
             if out_dir is not None:
                 extension = fmt or spec.export.format or "csv"
                 target = Path(out_dir) / f"{spec.name}.{extension}"
             results.append(run_segment(con, spec, settings=settings, as_of=as_of, library=library, out=target,
-                                       fmt=fmt, preset=preset, changes_only=changes_only))
+                                       fmt=fmt, preset=preset, changes_only=changes_only, summary=summary))
         except CrmsegError as e:
             results.append(RunResult(segment=name, error=str(e)))
     return results
@@ -254,18 +266,22 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
 def count_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
                   library: SegmentLibrary | None = None) -> int:
     """How many contacts the segment holds now (purpose rules applied), without recording a run."""
-    ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
-    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     rows = compiled.execute(con)
     return len(rows)
 
 
 def current_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
-                    library: SegmentLibrary | None = None, fresh: bool = False) -> set[int]:
-    """The contact ids the segment holds now (``fresh``: the caller already called ``ensure_inputs``)."""
-    if not fresh:
-        ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
-    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+                    library: SegmentLibrary | None = None, fresh: bool | None = None) -> set[int]:
+    """The contact ids the segment holds now.
+
+    ``fresh``: the caller already called ``ensure_inputs``, which said whether the summary answers.
+    """
+    summary = fresh
+    if fresh is None:
+        summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     return {r[0] for r in compiled.execute(con)}
 
 
@@ -314,8 +330,8 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
 def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings: Settings,
             as_of: date) -> dict[str, Any]:
     """How many contacts each pair of (valid) segments share now, purpose rules applied."""
-    ensure_inputs(con, list(library.segments.values()), settings=settings, as_of=as_of, library=library)
-    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library, fresh=True)
+    summary = ensure_inputs(con, list(library.segments.values()), settings=settings, as_of=as_of, library=library)
+    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library, fresh=summary)
                for name, spec in sorted(library.segments.items())}
     names = list(members)
     matrix = [[len(members[a] & members[b]) for b in names] for a in names]
@@ -410,8 +426,8 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
 def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
             as_of: date, library: SegmentLibrary | None = None) -> Explanation:
     """Each condition of the segment, true or false for one contact, with the values it saw."""
-    ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
-    compiler = Compiler(settings, as_of, library=library, con=con)
+    summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiler = Compiler(settings, as_of, library=library, con=con, summary=summary)
     compiler.stack.append(spec)
     nodes = list(walk(spec.where))
     columns: list[tuple[str, exp.Expression]] = []
