@@ -463,6 +463,8 @@ class Compiler:
         if not self.summary or node.until is not None or node.campaign or node.channel or node.payment_method:
             return None
         windowed = node.within is not None or node.since is not None
+        if windowed and (node.count or node.sum):
+            return None  # counts and sums inside a window need the events themselves
         query = self.summary_rows(node.types)
         if not node.count and not node.sum:
             # At least one matching event: one within the window is the last one being in it.
@@ -471,8 +473,6 @@ class Compiler:
             if node.since is not None:
                 query = query.where(exp.GTE(this=_col("last_at"), expression=self.date_param(node.since)))
             return self.in_set(query)
-        if windowed:
-            return None  # counts and sums inside a window need the events themselves
         parts: list[exp.Expression] = []
         for source, operations in ((exp.Sum(this=_col("event_count")), node.count),
                                    (exp.Sum(this=_col("amount_total")), node.sum)):

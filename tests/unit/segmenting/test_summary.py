@@ -34,6 +34,7 @@ EMAIL_SEGMENTS = [
     "where: {not: {event: {type: [donation, purchase], since: '2025-09-01'}}}\ninclude_inactive: true",
     "where: {any: [{total_given: {gte: 50}}, {last_activity_at: {within: 2 months}}]}",
     "where: {event: {type: email_open, count: {gte: 2}, sum: {eq: 0}}}",
+    "where: {all: [{event: {type: donation, since: -24 months, count: {gte: 2}}}, {not: {event: {type: donation, within: 6 months}}}]}",
     "where: {all: []}",
 ]
 
