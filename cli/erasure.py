@@ -38,6 +38,7 @@ _CONTACT_ROWS = [
     ("custom_values", "contact_id"),
     ("contact_tags", "contact_id"),
     ("events", "contact_id"),
+    ("contact_event_summary", "contact_id"),
     ("group_members", "contact_id"),
     ("segment_members", "contact_id"),
     ("contact_scores", "contact_id"),
@@ -49,7 +50,7 @@ _CONTACT_ROWS = [
     ("merges", "kept_id"),
     ("merges", "absorbed_id"),
 ]
-# Tables of schema version 1, each handled above or below by name. Any other
+# Tables of schema version 1 (and the event summary), each handled above or below by name. Any other
 # table (added by a later migration) gets the generic sweep.
 _KNOWN_TABLES = frozenset(
     {
@@ -57,6 +58,8 @@ _KNOWN_TABLES = frozenset(
         "events", "groups", "group_members", "segment_runs", "segment_members", "suppressions", "imports",
         "import_rejects", "import_issues", "merges", "duplicate_pairs", "contact_scores", "stage_history",
         "cleaning_changes", "audit_log",
+        # Migration 3: per-contact event aggregates, no free text of theirs.
+        "contact_event_summary",
     }
 )
 # Tables the sweep never touches: the ledger is how erasure is remembered.

@@ -62,8 +62,9 @@ EXPORT_SECTIONS: dict[str, str] = {
     "cleaning_changes": "cleaning_changes",
     "audit_log": "audit_log",
 }
-# Tables that never hold a person's data.
-TABLES_WITHOUT_PEOPLE = frozenset({"schema_version", "meta", "keyring", "custom_fields"})
+# Tables that never hold a person's data. ``contact_event_summary`` holds only
+# sums and dates derived from the person's events, which the export shows in full.
+TABLES_WITHOUT_PEOPLE = frozenset({"schema_version", "meta", "keyring", "custom_fields", "contact_event_summary"})
 _JSON_COLUMNS = {"fields", "raw", "absorbed_record", "kept_before", "before_value", "after_value", "details", "options"}
 
 

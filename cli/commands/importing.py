@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.commands.common import AppContext, app_context, table
-from cli.importing import ImportOptions, import_contacts, import_events, import_history, import_problems, parse_map_option
+
+if TYPE_CHECKING:
+    from cli.importing import ImportOptions
+
+# The import library (Polars, fastexcel, phonenumbers, email-validator) is
+# imported inside each command, so that other commands start without it.
 
 app = typer.Typer(help="Import contacts and events from CSV/TSV/TXT or Excel exports.", no_args_is_help=True)
 
@@ -22,6 +27,8 @@ def _options(
     sheet, encoding, delimiter, date_format, preset, mapping, tags, source, on_conflict, strict, dry_run,
     event_type=None, create_missing=False,
 ) -> ImportOptions:
+    from cli.importing import ImportOptions, parse_map_option
+
     return ImportOptions(
         sheet=sheet, encoding=encoding, delimiter=delimiter, date_format=date_format, preset=preset,
         mapping=parse_map_option(mapping), tags=list(tags or []), source=source, on_conflict=on_conflict,
@@ -31,6 +38,8 @@ def _options(
 
 def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) -> None:
     con = app.connect()
+    from cli.importing import import_contacts, import_events
+
     function = import_contacts if kind == "contacts" else import_events
     summaries = []
     show_bar = not app.quiet and not app.json_output
@@ -142,6 +151,8 @@ def history(
     Example: crmseg import history --limit 10
     """
     app = app_context(ctx)
+    from cli.importing import import_history
+
     rows = import_history(app.connect(), limit)
 
     def render(console) -> None:
@@ -162,6 +173,8 @@ def rejects(
     Example: crmseg import rejects 3 --json
     """
     app = app_context(ctx)
+    from cli.importing import import_problems
+
     data = import_problems(app.connect(), import_id)
 
     def render(console) -> None:

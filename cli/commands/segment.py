@@ -78,8 +78,9 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
     library = library_for(app_ctx.settings)
     spec = library.get(name)
     con = _locked_connection(app_ctx)
-    compiled = compile_segment(spec, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library, con=con)
+    # Counting first brings the scores and the event summary up to date, so the SQL shown is the one that ran.
     count = count_members(con, spec, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
+    compiled = compile_segment(spec, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library, con=con)
     text = spec.source.read_text(encoding="utf-8-sig") if spec.source else ""
     data = {"name": spec.name, "file": str(spec.source), "purpose": spec.purpose, "as_of": app_ctx.as_of,
             "definition": spec.definition, "sql": compiled.sql, "params": compiled.params, "members": count}

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from cli.errors import ImportFileError, InputError
+from cli.event_summary import refresh_event_summary_for_import
 from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import build_email_table, number_sql, timestamp_sql
@@ -219,6 +220,8 @@ def events_pipeline(mapping: ColumnMapping):
             {"id": ctx.import_id},
         ).fetchall()
         summary.inserted = len(inserted)
+        if summary.inserted:
+            refresh_event_summary_for_import(con, ctx.import_id)
         kept = con.execute("SELECT count(*) FROM import_stg").fetchall()[0][0]
         summary.unchanged = kept - summary.inserted
         if summary.created_contacts:

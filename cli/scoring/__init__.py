@@ -12,6 +12,7 @@ from cli.scoring.leads import LEAD_STAGES, LeadEngineMissingError, RuleHits
 from cli.scoring.lifecycle import LIFECYCLE_STAGES
 from cli.scoring.refresh import (
     ScoreRun,
+    ensure_fresh_scores,
     lead_distribution,
     lifecycle_distribution,
     refresh_scores,
@@ -27,6 +28,7 @@ __all__ = [
     "RFM_SEGMENT_GRID",
     "RuleHits",
     "ScoreRun",
+    "ensure_fresh_scores",
     "lead_distribution",
     "lifecycle_distribution",
     "refresh_scores",

@@ -5,10 +5,19 @@ the as-of date it was computed for), appends the stage changes to
 ``stage_history`` and fills the lead points, in one transaction (or inside
 the caller's). ``clean`` and ``segment run`` call it first, so a segment never
 reads a score computed for another day or before the last import.
+
+``ensure_fresh_scores`` is what they call: it refreshes only when the scores
+are stale. Each refresh stores in ``meta`` the as-of date it computed for and
+a fingerprint of the data it read (counts, maximal ids and order-free hashes
+of the rows scores depend on, and the scoring settings); when both still
+match, nothing is recomputed. The fingerprint costs tens of milliseconds on
+a million contacts, a refresh seconds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +26,7 @@ from typing import Any
 import duckdb
 
 from cli.scoring.facts import build_facts, drop_facts
-from cli.scoring.leads import LEAD_STAGES, RuleHits, score_leads
+from cli.scoring.leads import LEAD_STAGES, RuleHits, _mentions, score_leads
 from cli.scoring.lifecycle import LIFECYCLE_STAGES, STAGE_SQL, lifecycle_params, record_stage_changes
 from cli.scoring.rfm import RFM_SEGMENT_GRID, RFM_SEGMENTS
 from cli.settings import Settings
@@ -45,6 +54,64 @@ FROM _score_facts f LEFT JOIN rfm ON rfm.contact_id = f.contact_id
 ORDER BY f.contact_id
 """
 )
+
+
+FRESHNESS_KEY = "scores.freshness"
+
+# What scores read: events, contacts (status, consent, reachability — every
+# writer stamps ``updated_at``), merges, suppressions, and what lead rules may
+# test (tags, custom values, groups). Order-free hashes catch in-place updates
+# that keep counts; constants only, no user value.
+_FINGERPRINT_SQL = """
+SELECT
+    (SELECT [count(*), max(id), sum(contact_id)]::VARCHAR || max(occurred_at)::VARCHAR FROM events),
+    (SELECT [count(*), max(id), bit_xor(hash(id, status, merged_into, is_inactive, consent_email, consent_at,
+                                            consent_withdrawn_at, updated_at))]::VARCHAR
+            || max(updated_at)::VARCHAR FROM contacts),
+    (SELECT [count(*), max(id), count(undone_at)]::VARCHAR FROM merges),
+    (SELECT [count(*), bit_xor(hash(key, kind, reason, suppressed_at, contact_id))]::VARCHAR FROM suppressions),
+    (SELECT [count(*), bit_xor(hash(contact_id, tag))]::VARCHAR FROM contact_tags),
+    (SELECT [count(*), bit_xor(hash(contact_id, field, text_value, number_value, date_value, bool_value,
+                                    list_value))]::VARCHAR FROM custom_values),
+    (SELECT [count(*), bit_xor(hash(group_id, contact_id))]::VARCHAR FROM group_members),
+    (SELECT [count(*), bit_xor(hash(id, name))]::VARCHAR FROM groups)
+"""
+
+
+def _settings_fingerprint(settings: Settings) -> str:
+    parts = [settings.scoring.model_dump_json(), settings.lifecycle.model_dump_json(),
+             json.dumps({name: f.model_dump(mode="json") for name, f in sorted(settings.fields.items())})]
+    # A lead rule may inline another segment's `where`: its file is an input too.
+    if any(_mentions(rule.when, ("in_segment",)) for rule in settings.scoring.leads.rules):
+        folder = settings.segments_path
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    parts.append(path.name + ":" + hashlib.sha256(path.read_bytes()).hexdigest())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def scores_fingerprint(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> str:
+    """A cheap digest of everything ``refresh_scores`` reads at ``as_of`` (data and settings)."""
+    row = con.execute(_FINGERPRINT_SQL).fetchall()[0]
+    return json.dumps({"as_of": as_of.isoformat(), "data": list(row), "settings": _settings_fingerprint(settings)})
+
+
+def _stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    rows = con.execute("SELECT value FROM meta WHERE key = ?", [FRESHNESS_KEY]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def ensure_fresh_scores(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> bool:
+    """Refresh the scores unless the last refresh was for ``as_of`` over the same data; True when it ran.
+
+    Segment runs call it before evaluating a segment that reads a score, a
+    stage or the stage history.
+    """
+    if _stored_fingerprint(con) == scores_fingerprint(con, settings, as_of):
+        return False
+    refresh_scores(con, settings, as_of)
+    return True
 
 
 @dataclass
@@ -84,6 +151,7 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: da
     started = time.perf_counter()
     own = _begin(con)
     try:
+        fingerprint = scores_fingerprint(con, settings, as_of)
         build_facts(con, settings, as_of)
         con.execute("DELETE FROM contact_scores")
         params: dict[str, Any] = lifecycle_params(settings, as_of)
@@ -93,6 +161,7 @@ def refresh_scores(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: da
         changes = record_stage_changes(con, settings, as_of)
         hits = score_leads(con, settings, as_of)
         drop_facts(con)
+        con.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [FRESHNESS_KEY, fingerprint])
         if own:
             con.execute("COMMIT")
     except BaseException:

@@ -17,6 +17,15 @@ Shape of the query::
     [LEFT JOIN (one custom field) AS cf_<name> ...]  -- per custom field used
     WHERE <condition>
 
+When the per-contact event summary (``cli.event_summary``) agrees with the
+events and no event is dated after the as-of date, the compiler answers
+from it what it can answer exactly: an event condition without campaign,
+channel, payment-method or ``until`` filters (with the default count, or
+with count/sum comparisons and no date window), the gift fields,
+``last_activity_at`` and the "no unsubscribe since consent" rule. Otherwise
+(no connection, a stale summary, an ``--as-of`` replay before the newest
+event) it scans ``events``. Both paths select the same contacts.
+
 Set conditions (tags, events, groups, stage changes) are uncorrelated
 ``c.id IN (SELECT contact_id ...)`` sub-queries, which DuckDB runs as hash
 semi-joins. Events dated after the as-of date are filtered out of every
@@ -137,8 +146,9 @@ class Compiler:
     """Compiles nodes into sqlglot expressions over ``contacts AS c``, collecting joins and parameters."""
 
     def __init__(self, settings: Settings, as_of: date, *, library: SegmentLibrary | None = None,
-                 con: duckdb.DuckDBPyConnection | None = None) -> None:
+                 con: duckdb.DuckDBPyConnection | None = None, summary: bool | None = None) -> None:
         self.settings = settings
+        self._summary = summary
         self.as_of = as_of
         self._library = library
         self.con = con
@@ -170,6 +180,25 @@ class Compiler:
 
     def date_param(self, value: date | RelativeDate) -> exp.Placeholder:
         return self.param(resolve(value, self.as_of))
+
+    @property
+    def summary(self) -> bool:
+        """Whether conditions may read ``contact_event_summary`` (checked once, on first use)."""
+        if self._summary is None:
+            if self.con is None:
+                self._summary = False
+            else:
+                from cli.event_summary import summary_is_usable
+
+                self._summary = summary_is_usable(self.con, self.as_of)
+        return self._summary
+
+    def summary_rows(self, types: list[str] | tuple[str, ...] | None) -> exp.Select:
+        """``contact_event_summary AS es`` rows of these event types (all when None)."""
+        query = exp.select(_col("contact_id")).from_(_table("contact_event_summary", "es"))
+        if types:
+            query = query.where(_col("type").isin(*[self.param(t) for t in types]))
+        return query
 
     @property
     def library(self) -> SegmentLibrary:
@@ -222,6 +251,22 @@ class Compiler:
         if name in SCORE_FIELDS:
             self.join("s", _table("contact_scores", "s"))
             return _col(name, "s")
+        if name in GIFT_FIELDS and self.summary:
+            sub = (
+                exp.select(
+                    _col("contact_id"),
+                    exp.alias_(_col("first_at"), "first_gift_at", quoted=True),
+                    exp.alias_(_col("last_at"), "last_gift_at", quoted=True),
+                    exp.alias_(_col("amount_total"), "total_given", quoted=True),
+                    exp.alias_(_col("event_count"), "gift_count", quoted=True),
+                )
+                .from_(_table("contact_event_summary", "es"))
+                .where(exp.EQ(this=_col("type"), expression=self.named("gift_type", "donation")))
+            )
+            self.join("g", sub.subquery("g", copy=False))
+            if name in ("total_given", "gift_count"):
+                return exp.func("coalesce", _col(name, "g"), _lit(0))
+            return _col(name, "g")
         if name in GIFT_FIELDS:
             amount = exp.func("coalesce", _col("amount"), _lit(0))
             sub = (
@@ -245,6 +290,16 @@ class Compiler:
             return _col(name, "g")
         if name == "last_activity_at":
             if "a" in self.joins:
+                return _col("last_activity_at", "a")
+            if self.summary:
+                types = list(self.settings.cleaning.activity_types)
+                sub = (
+                    exp.select(_col("contact_id"), exp.alias_(exp.func("max", _col("last_at")), "last_activity_at", quoted=True))
+                    .from_(_table("contact_event_summary", "es"))
+                    .where(_col("type").isin(*[self.param(t) for t in types] or [exp.null()]))
+                    .group_by(_col("contact_id"))
+                )
+                self.join("a", sub.subquery("a", copy=False))
                 return _col("last_activity_at", "a")
             sub = (
                 exp.select(_col("contact_id"), exp.alias_(exp.func("max", _col("occurred_at")), "last_activity_at", quoted=True))
@@ -403,7 +458,36 @@ class Compiler:
                 parts.append(self.predicate(source.copy(), "number", operation.op, operation.operand))
         return _all(parts) if parts else None
 
+    def summary_event(self, node: EventCondition) -> exp.Expression | None:
+        """The event condition answered from the summary, None when the summary cannot answer it exactly."""
+        if not self.summary or node.until is not None or node.campaign or node.channel or node.payment_method:
+            return None
+        windowed = node.within is not None or node.since is not None
+        if windowed and (node.count or node.sum):
+            return None  # counts and sums inside a window need the events themselves
+        query = self.summary_rows(node.types)
+        if not node.count and not node.sum:
+            # At least one matching event: one within the window is the last one being in it.
+            if node.within is not None:
+                query = query.where(exp.GTE(this=_col("last_at"), expression=self.param(node.within.back_from(self.as_of))))
+            if node.since is not None:
+                query = query.where(exp.GTE(this=_col("last_at"), expression=self.date_param(node.since)))
+            return self.in_set(query)
+        parts: list[exp.Expression] = []
+        for source, operations in ((exp.Sum(this=_col("event_count")), node.count),
+                                   (exp.Sum(this=_col("amount_total")), node.sum)):
+            for operation in operations:
+                parts.append(self.predicate(source.copy(), "number", operation.op, operation.operand))
+        having = _all(parts)
+        query = query.group_by(_col("contact_id"))
+        if all(_compare(o.op, 0, o.operand) for o in node.count + node.sum):
+            return exp.not_(self.in_set(query.having(exp.not_(_false_if_null(having)))))
+        return self.in_set(query.having(_false_if_null(having)))
+
     def event(self, node: EventCondition) -> exp.Expression:
+        answered = self.summary_event(node)
+        if answered is not None:
+            return answered
         query = exp.select(_col("contact_id")).from_(_table("events", "e")).where(_all(self.event_filters(node)))
         having = self.event_aggregate(node)
         if having is None:
@@ -505,6 +589,21 @@ class Compiler:
         rules.append(("email not suppressed", exp.not_(suppressed)))
         rules.append(("email not invalid", exp.not_(_false_if_null(exp.EQ(
             this=_col("email_quality", "c"), expression=self.named("invalid_quality", "invalid"))))))
+        if self.summary:
+            # Some stop event after the consent date is the last one of its type being after it.
+            stop = (
+                exp.select(_lit(1)).from_(_table("contact_event_summary", "se"))
+                .where(exp.and_(
+                    exp.EQ(this=_col("contact_id", "se"), expression=_col("id", "c")),
+                    _col("type", "se").isin(*[self.named(f"stop_type_{i + 1}", t) for i, t in enumerate(EMAIL_STOP_EVENTS)]),
+                    exp.or_(exp.Is(this=_col("consent_at", "c"), expression=exp.Null()),
+                            exp.GT(this=_col("last_at", "se"), expression=_col("consent_at", "c"))),
+                ))
+            )
+            rules.append(("no unsubscribe, complaint or hard bounce since consent", exp.not_(exp.Exists(this=stop))))
+            if not include_inactive:
+                rules.append(("not flagged inactive", exp.not_(_false_if_null(_col("is_inactive", "c")))))
+            return rules
         stop = (
             exp.select(_lit(1)).from_(_table("events", "se"))
             .where(exp.and_(
@@ -562,7 +661,7 @@ def compile_condition(condition: Any, *, settings: Settings, as_of: date,
 def compile_segment(spec: SegmentSpec, *, settings: Settings, as_of: date,
                     library: SegmentLibrary | None = None,
                     con: duckdb.DuckDBPyConnection | None = None,
-                    purpose: bool = True) -> CompiledQuery:
+                    purpose: bool = True, summary: bool | None = None) -> CompiledQuery:
     """The members of a segment: its ``where`` and (unless ``purpose=False``) its purpose rules.
 
     >>> from cli.segmenting.loader import load_segment_text
@@ -571,7 +670,7 @@ def compile_segment(spec: SegmentSpec, *, settings: Settings, as_of: date,
     >>> "COALESCE(\\"c\\".\\"city\\" = $p1, FALSE)" in compile_segment(spec, settings=Settings(), as_of=date(2026, 1, 1)).sql
     True
     """
-    compiler = Compiler(settings, as_of, library=library, con=con)
+    compiler = Compiler(settings, as_of, library=library, con=con, summary=summary)
     parts = [compiler.segment_where(spec)]
     if purpose:
         parts.extend(rule for _, rule in compiler.purpose_rules(spec.purpose, spec.include_inactive))

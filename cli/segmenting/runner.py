@@ -7,6 +7,10 @@ written (atomically) before the run commits, so a failed export leaves no
 run behind and ``--changes-only`` never skips anyone. Runs of several
 segments are independent: one failing does not stop the others.
 
+Scores are refreshed first when they are stale and a segment reads one
+(``ensure_inputs``): a score field, a stage, a ``stage_change`` condition,
+directly, through ``in_segment`` or among the export columns.
+
 Segment queries run with DuckDB's ``enable_external_access`` off
 (``restrict_external_access``): the setting is global to the database
 instance and cannot be turned back on, so commands call it once they have
@@ -29,7 +33,7 @@ from sqlglot import exp
 from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
 from cli.exporting.presets import preset_columns
-from cli.segmenting.compiler import Compiler, CompiledQuery, _all, _col, compile_segment
+from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
 from cli.segmenting.model import (
     AllOf,
@@ -90,6 +94,42 @@ class RunResult:
         }
 
 
+def reads_scores(spec: SegmentSpec, library: SegmentLibrary | None = None, *, columns: bool = True) -> bool:
+    """Whether evaluating ``spec`` reads ``contact_scores`` or ``stage_history`` (``in_segment`` followed)."""
+    pending: list[tuple[SegmentSpec, bool]] = [(spec, columns)]
+    seen: set[str] = set()
+    while pending:
+        current, with_columns = pending.pop()
+        if current.name in seen:
+            continue
+        seen.add(current.name)
+        if with_columns and any(c in SCORE_FIELDS for c in (current.export.columns or ())):
+            return True
+        for node, _ in walk(current.where):
+            if isinstance(node, StageChange) or (isinstance(node, FieldCondition) and node.field in SCORE_FIELDS):
+                return True
+            if isinstance(node, SegmentReference) and library is not None and node.segment in library.segments:
+                pending.append((library.segments[node.segment], False))
+    return False
+
+
+def ensure_inputs(con: duckdb.DuckDBPyConnection, specs: list[SegmentSpec], *, settings: Settings, as_of: date,
+                  library: SegmentLibrary | None = None) -> bool:
+    """Bring what these segments read up to date; return whether the event summary answers at ``as_of``.
+
+    The scores are refreshed when one of the segments reads a score and they
+    are stale; the event summary is rebuilt when a writer left it behind.
+    """
+    from cli.event_summary import prepare_summary
+
+    summary = prepare_summary(con, as_of)
+    if any(reads_scores(spec, library) for spec in specs):
+        from cli.scoring import ensure_fresh_scores
+
+        ensure_fresh_scores(con, settings, as_of)
+    return summary
+
+
 def export_columns(spec: SegmentSpec, preset: str | None = None) -> list[str]:
     """The columns a segment's export holds (its ``export.columns`` or the purpose's default)."""
     columns = list(spec.export.columns or DEFAULT_COLUMNS[spec.purpose])
@@ -110,9 +150,10 @@ def previous_run(con: duckdb.DuckDBPyConnection, segment: str, before: int | Non
 
 
 def member_frame(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, run_id: int,
-                 columns: list[str], *, only_new_since: int | None = None) -> pl.DataFrame:
+                 columns: list[str], *, only_new_since: int | None = None,
+                 summary: bool | None = None) -> pl.DataFrame:
     """The export columns of the members of run ``run_id`` (only those absent from run ``only_new_since``)."""
-    compiler = Compiler(settings, as_of)
+    compiler = Compiler(settings, as_of, con=con, summary=summary)
     members = exp.select(_col("contact_id")).from_(exp.to_table("segment_members"))\
         .where(exp.EQ(this=_col("run_id"), expression=compiler.param(run_id)))
     conditions = [_col("id", "c").isin(query=members)]
@@ -161,11 +202,14 @@ def _changes(con: duckdb.DuckDBPyConnection, run_id: int, before: int | None) ->
 
 def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
                 library: SegmentLibrary | None = None, out: Path | None = None, fmt: str | None = None,
-                preset: str | None = None, changes_only: bool = False) -> RunResult:
-    """Run one segment: record its members and, with ``out``, write its list. Raises on failure."""
+                preset: str | None = None, changes_only: bool = False, summary: bool | None = None) -> RunResult:
+    """Run one segment: record its members and, with ``out``, write its list. Raises on failure.
+
+    ``summary``: whether the event summary may answer (``ensure_inputs``); None checks it.
+    """
     started = time.perf_counter()
     result = RunResult(segment=spec.name, purpose=spec.purpose)
-    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     preset = preset or spec.export.preset
     if out is not None:
         fmt = fmt or format_for_path(out) or spec.export.format or "csv"
@@ -178,7 +222,7 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
         if out is not None:
             columns = export_columns(spec, preset)
             frame = member_frame(con, settings, as_of, run_id, columns,
-                                 only_new_since=before if changes_only else None)
+                                 only_new_since=before if changes_only else None, summary=summary)
             if changes_only and before is None:
                 pass  # a first run: everyone is new
             if preset:
@@ -205,12 +249,13 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
     for name in names:
         try:
             spec = library.get(name)
+            summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
             target = out
             if out_dir is not None:
                 extension = fmt or spec.export.format or "csv"
                 target = Path(out_dir) / f"{spec.name}.{extension}"
             results.append(run_segment(con, spec, settings=settings, as_of=as_of, library=library, out=target,
-                                       fmt=fmt, preset=preset, changes_only=changes_only))
+                                       fmt=fmt, preset=preset, changes_only=changes_only, summary=summary))
         except CrmsegError as e:
             results.append(RunResult(segment=name, error=str(e)))
     return results
@@ -221,14 +266,22 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
 def count_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
                   library: SegmentLibrary | None = None) -> int:
     """How many contacts the segment holds now (purpose rules applied), without recording a run."""
-    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+    summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     rows = compiled.execute(con)
     return len(rows)
 
 
 def current_members(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: Settings, as_of: date,
-                    library: SegmentLibrary | None = None) -> set[int]:
-    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
+                    library: SegmentLibrary | None = None, fresh: bool | None = None) -> set[int]:
+    """The contact ids the segment holds now.
+
+    ``fresh``: the caller already called ``ensure_inputs``, which said whether the summary answers.
+    """
+    summary = fresh
+    if fresh is None:
+        summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     return {r[0] for r in compiled.execute(con)}
 
 
@@ -277,7 +330,8 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
 def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings: Settings,
             as_of: date) -> dict[str, Any]:
     """How many contacts each pair of (valid) segments share now, purpose rules applied."""
-    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library)
+    summary = ensure_inputs(con, list(library.segments.values()), settings=settings, as_of=as_of, library=library)
+    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library, fresh=summary)
                for name, spec in sorted(library.segments.items())}
     names = list(members)
     matrix = [[len(members[a] & members[b]) for b in names] for a in names]
@@ -372,7 +426,8 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
 def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
             as_of: date, library: SegmentLibrary | None = None) -> Explanation:
     """Each condition of the segment, true or false for one contact, with the values it saw."""
-    compiler = Compiler(settings, as_of, library=library, con=con)
+    summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiler = Compiler(settings, as_of, library=library, con=con, summary=summary)
     compiler.stack.append(spec)
     nodes = list(walk(spec.where))
     columns: list[tuple[str, exp.Expression]] = []

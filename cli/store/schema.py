@@ -254,8 +254,17 @@ def _migrate_to_6(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE stage_history ADD COLUMN seq BIGINT DEFAULT nextval('stage_history_seq')")
 
 
+def _migrate_to_3(con: duckdb.DuckDBPyConnection) -> None:
+    # Imported lazily: the summary module's SQL belongs with the code that keeps it current.
+    from cli.event_summary import CREATE_SQL, rebuild_event_summary
+
+    con.execute(CREATE_SQL)
+    rebuild_event_summary(con)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _migrate_to_1),
+    Migration(3, "contact_event_summary: per-contact, per-type event aggregates", _migrate_to_3),
     Migration(6, "stage_history.seq: the order of stage changes", _migrate_to_6),
 ]
 
@@ -282,7 +291,12 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, migrations: list[Migration]
             f"this database has schema version {version}, newer than this crmseg knows "
             f"({newest}). Upgrade crmseg to open it."
         )
-    pending = [m for m in sorted(migrations, key=lambda m: m.version) if m.version > version]
+    # Versions are reserved per branch and may land out of order: a file at
+    # version 6 that never ran migration 3 gets it now.
+    applied = set()
+    if version:
+        applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
+    pending = [m for m in sorted(migrations, key=lambda m: m.version) if m.version not in applied]
     if not pending:
         return []
     con.execute("BEGIN TRANSACTION")
