@@ -228,19 +228,38 @@ DAY_FIRST_FORMATS = [
 ]
 
 
+def _strptime_sql(column: str, formats: list[str]) -> str:
+    return "try_strptime(" + column + ", [" + ", ".join(sql_literal(f) for f in formats) + "])"
+
+
 def timestamp_sql(column: str, date_format: str | None = None) -> str:
     """SQL: the cell as a TIMESTAMP (day-first, ISO, or an Excel serial day number), else NULL.
 
     With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
+
+    A failed ``try_strptime`` is costly, so each cell only meets the formats
+    that could match it: ISO cells go to a cast (no day-first format can read
+    them: they start with four digits and a dash), and a cell meets only the
+    day-first formats with as many colons as it has (a number never reads a
+    colon), and only when it starts with a digit, as every format does.
     """
-    formats = ([date_format] if date_format else []) + DAY_FIRST_FORMATS
-    format_list = "[" + ", ".join(sql_literal(f) for f in formats) + "]"
-    return (
-        "coalesce(try_strptime(" + column + ", " + format_list + "), "
-        "CASE WHEN regexp_full_match(" + column + ", '\\d{4}-\\d{2}-\\d{2}([ T].*)?') THEN try_cast(" + column + " AS TIMESTAMP) END, "
-        "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
-        "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END)"
+    by_colons: dict[int, list[str]] = {}
+    for spec in DAY_FIRST_FORMATS:
+        by_colons.setdefault(spec.count(":"), []).append(spec)
+    colons = "strlen(" + column + ") - strlen(replace(" + column + ", ':', ''))"
+    day_first = (
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*[0-9]') THEN CASE " + colons + " "
+        + " ".join("WHEN " + str(n) + " THEN " + _strptime_sql(column, specs) for n, specs in sorted(by_colons.items()))
+        + " END END"
     )
+    parts = [_strptime_sql(column, [date_format])] if date_format else []
+    parts += [
+        "CASE WHEN regexp_full_match(" + column + ", '\\d{4}-\\d{2}-\\d{2}([ T].*)?') THEN try_cast(" + column + " AS TIMESTAMP) END",
+        day_first,
+        "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
+        "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END",
+    ]
+    return "coalesce(" + ", ".join(parts) + ")"
 
 
 def date_sql(column: str, date_format: str | None = None) -> str:
