@@ -59,7 +59,7 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
         "SELECT raw, c AS cleaned, "
         "CASE WHEN strpos(c, '@') > 0 THEN regexp_extract(c, '^(.*)@([^@]*)$', 1) END AS local, "
         "CASE WHEN strpos(c, '@') > 0 THEN rtrim(regexp_extract(c, '^(.*)@([^@]*)$', 2), '.') END AS domain "
-        "FROM (SELECT DISTINCT raw, " + clean + " AS c FROM (" + source_sql + ") WHERE raw IS NOT NULL)"
+        "FROM (SELECT raw, " + clean + " AS c FROM (SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL))"
     )
     con.execute(build)
     domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM " + table + " WHERE domain IS NOT NULL").fetchall()]
