@@ -155,6 +155,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     select.append((list_sql("r." + col("tags"), settings.list_separator) if col("tags") else "NULL::VARCHAR[]") + " AS tags")
     ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
     ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
+    params = _option_params(settings, mapping)
     select.append(("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id")
     for name, spec in settings.fields.items():
         if name not in mapping.fields:
@@ -167,12 +168,23 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
                 "LEFT JOIN import_phones ph_" + name + " ON ph_" + name + ".raw = r." + col(name) + " AND ph_" + name
                 + ".region = " + region
             )
-        value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, options.date_format)
+        if spec.type in ("select", "multiselect"):
+            # Option look-ups (list lambdas) run once per distinct cell, then rows join on the cell.
+            value, bad = _custom_expr(name, spec, "raw", settings.list_separator, options.date_format)
+            look = (
+                "CREATE OR REPLACE TEMP TABLE import_look_" + name + " AS SELECT raw, " + value + " AS v, "
+                + (bad if bad else "NULL") + " AS bad FROM (SELECT DISTINCT " + col(name) + " AS raw FROM import_raw "
+                "WHERE " + col(name) + " IS NOT NULL)"
+            )
+            con.execute(look, {k: v for k, v in params.items() if "$" + k in look})
+            joins.append("LEFT JOIN import_look_" + name + " lk_" + name + " ON lk_" + name + ".raw = r." + col(name))
+            value, bad = "lk_" + name + ".v", ("lk_" + name + ".bad" if bad else None)
+        else:
+            value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, options.date_format)
         select.append(value + " AS x_" + name)
         if bad:
             select.append(bad + " AS xbad_" + name)
     sql = "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT " + ", ".join(select) + " FROM import_raw r " + " ".join(joins)
-    params = _option_params(settings, mapping)
     used = {k: v for k, v in params.items() if "$" + k in sql}
     con.execute(sql, used)
     return used
