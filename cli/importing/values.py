@@ -40,11 +40,27 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def cell_email_clean(column: str) -> str:
-    """SQL: the cell trimmed, without ``mailto:`` or angle brackets, lower-cased."""
+def _trim_guarded(expression: str, characters: str, codes: str) -> str:
+    """SQL: ``trim(expression, characters)``, run only when the first or last character is one of ``codes``."""
     return (
-        "lower(trim(regexp_replace(trim(" + column + ", ' <>\t\u00a0'), '^(?i:mailto:)', ''), ' <>\t\u00a0'))"
+        "CASE WHEN ascii(" + expression + ") IN " + codes + " OR ascii(right(" + expression + ", 1)) IN " + codes
+        + " THEN trim(" + expression + ", " + sql_literal(characters) + ") ELSE " + expression + " END"
     )
+
+
+_EMAIL_TRIM = " <>\t\u00a0"
+_EMAIL_TRIM_CODES = "(32, 60, 62, 9, 160)"
+
+
+def cell_email_clean_sql(source_sql: str) -> str:
+    """SQL: ``raw`` of ``source_sql`` and ``c``, the cell trimmed, without ``mailto:`` or angle brackets, lower-cased.
+
+    Each step is its own subquery so that the guarded trims (a trim with a
+    character set is costly) evaluate their argument once.
+    """
+    step1 = "SELECT raw, " + _trim_guarded("raw", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + source_sql + ")"
+    step2 = "SELECT raw, regexp_replace(a, '^(?i:mailto:)', '') AS b FROM (" + step1 + ")"
+    return "SELECT raw, lower(" + _trim_guarded("b", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + ") AS c FROM (" + step2 + ")"
 
 
 def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
@@ -53,13 +69,13 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
     ``source_sql`` is a query with one column ``raw``; ``email`` is the
     normalised address or NULL, ``reason`` why it is not usable.
     """
-    clean = cell_email_clean("raw")
     build = (
         "CREATE OR REPLACE TEMP TABLE " + table + " AS "
         "SELECT raw, c AS cleaned, "
-        "CASE WHEN strpos(c, '@') > 0 THEN regexp_extract(c, '^(.*)@([^@]*)$', 1) END AS local, "
-        "CASE WHEN strpos(c, '@') > 0 THEN rtrim(regexp_extract(c, '^(.*)@([^@]*)$', 2), '.') END AS domain "
-        "FROM (SELECT raw, " + clean + " AS c FROM (SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL))"
+        "CASE WHEN strpos(c, '@') > 0 THEN parts.local END AS local, "
+        "CASE WHEN strpos(c, '@') > 0 THEN rtrim(parts.domain, '.') END AS domain "
+        "FROM (SELECT raw, c, regexp_extract(c, '^(.*)@([^@]*)$', ['local', 'domain']) AS parts FROM ("
+        + cell_email_clean_sql("SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL") + "))"
     )
     con.execute(build)
     domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM " + table + " WHERE domain IS NOT NULL").fetchall()]
