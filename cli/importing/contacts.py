@@ -42,7 +42,7 @@ from cli.importing.values import (
     timestamp_sql,
 )
 from cli.settings import Settings
-from cli.suppression import apply_suppressions, refresh_contact_keys
+from cli.suppression import apply_suppressions
 
 TEXT_FIELDS = ["first_name", "last_name", "street", "postal_code", "city", "country", "organisation", "job_title", "source"]
 # Contact columns an import writes (besides id, status, stamps).
@@ -369,18 +369,18 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
         """
         INSERT INTO contacts (id, email, external_id, first_name, last_name, phone, street, postal_code, city, country,
             birth_date, gender, organisation, job_title, kind, source, consent_email, consent_basis, consent_at,
-            consent_method, created_at, updated_at, import_id)
+            consent_method, created_at, updated_at, import_id, email_key, phone_key)
         SELECT id, email, external_id, first_name, last_name, phone, street, postal_code, city, country, birth_date,
             gender, organisation, job_title,
             CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
             coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
-            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id
+            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id,
+            crmseg_key(email), crmseg_key(phone)
         FROM import_incoming WHERE is_new
-        RETURNING id
         """,
         params,
     ).fetchall()
-    ctx.summary.inserted = len(inserted)
+    ctx.summary.inserted = inserted[0][0]
     ctx.progress("write", 1, 3)
     changed: set[int] = set()
     mode = options.on_conflict
@@ -462,6 +462,21 @@ def _write_tags(ctx: PipelineContext, *, existing: bool) -> set[int]:
     return {r[0] for r in rows}
 
 
+def _refresh_matched_keys(ctx: PipelineContext) -> None:
+    """Keep ``email_key``/``phone_key`` equal to ``crmseg_key(email/phone)`` for the contacts this import touched.
+
+    New contacts got their keys on insert; only existing contacts the import
+    updated can have a new email or phone, so only they are recomputed (the
+    whole base was recomputed before: one HMAC per contact per import).
+    """
+    ctx.con.execute(
+        "UPDATE contacts c SET email_key = k.email_key, phone_key = k.phone_key FROM ("
+        "SELECT c.id, crmseg_key(c.email) AS email_key, crmseg_key(c.phone) AS phone_key "
+        "FROM contacts c JOIN import_incoming i ON i.id = c.id AND NOT i.is_new) k "
+        "WHERE c.id = k.id AND (c.email_key IS DISTINCT FROM k.email_key OR c.phone_key IS DISTINCT FROM k.phone_key)"
+    )
+
+
 def _link_issues(ctx: PipelineContext) -> None:
     ctx.con.execute(
         "UPDATE import_issues i SET contact_id = s.id FROM ("
@@ -488,7 +503,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         customs = _aggregate(ctx, mapping)
         _write_contacts(ctx, customs)
         _link_issues(ctx)
-        refresh_contact_keys(ctx.con)
+        _refresh_matched_keys(ctx)
         apply_suppressions(ctx.con)
         ctx.progress("write", 3, 3)
 
