@@ -294,25 +294,49 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
 
 
 def _group_and_match(ctx: PipelineContext) -> None:
-    """``import_stg.fk``: the final key each row folds into (a base contact or a new group)."""
+    """``import_stg.gk`` (the row's group in the file) and ``import_keys`` (each group's final key).
+
+    A group's final key ``fk`` is the base contact it matches (``c:ID``), else
+    the group itself; ``single`` says that exactly one row folds into it.
+    Rows without an email borrow the email (or external id) of rows sharing
+    their external id (or phone): those look-ups only scan the keys such rows
+    hold, since most rows have an email.
+    """
     con = ctx.con
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_groups AS
-        SELECT row_id, email, external_id, phone,
-          CASE WHEN email IS NOT NULL THEN 'e:' || email
-               WHEN external_id IS NOT NULL THEN coalesce('e:' || min(email) OVER (PARTITION BY external_id), 'x:' || external_id)
-               WHEN phone IS NOT NULL THEN coalesce('e:' || min(email) OVER (PARTITION BY phone),
-                                                    'x:' || min(external_id) OVER (PARTITION BY phone), 'p:' || phone)
-               ELSE 'r:' || row_id END AS gk
-        FROM import_stg
+        CREATE OR REPLACE TEMP TABLE import_ext_keys AS
+        SELECT external_id, min(email) AS email FROM import_stg
+        WHERE external_id IN (SELECT external_id FROM import_stg WHERE email IS NULL AND external_id IS NOT NULL)
+        GROUP BY external_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_phone_keys AS
+        SELECT phone, min(email) AS email, min(external_id) AS external_id FROM import_stg
+        WHERE phone IN (SELECT phone FROM import_stg WHERE email IS NULL AND external_id IS NULL AND phone IS NOT NULL)
+        GROUP BY phone
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_stg AS
+        SELECT s.*,
+          CASE WHEN s.email IS NOT NULL THEN 'e:' || s.email
+               WHEN s.external_id IS NOT NULL THEN coalesce('e:' || xk.email, 'x:' || s.external_id)
+               WHEN s.phone IS NOT NULL THEN coalesce('e:' || pk.email, 'x:' || pk.external_id, 'p:' || s.phone)
+               ELSE 'r:' || s.row_id END AS gk
+        FROM import_stg s LEFT JOIN import_ext_keys xk ON xk.external_id = s.external_id
+        LEFT JOIN import_phone_keys pk ON pk.phone = s.phone
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE import_matches AS
         WITH g AS (
-            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone FROM import_groups GROUP BY gk
+            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone, count(*) AS n
+            FROM import_stg GROUP BY gk
         ), live AS (
             SELECT id, email, external_id, phone FROM contacts WHERE status IN ('active', 'suppressed')
         ), by_email AS (
@@ -323,22 +347,29 @@ def _group_and_match(ctx: PipelineContext) -> None:
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.phone = g.phone
             WHERE g.email IS NULL AND g.ext IS NULL GROUP BY g.gk
         )
-        SELECT g.gk, coalesce(e.id, x.id, p.id) AS contact_id
+        SELECT g.gk, g.n, coalesce(e.id, x.id, p.id) AS contact_id
         FROM g LEFT JOIN by_email e USING (gk) LEFT JOIN by_ext x USING (gk) LEFT JOIN by_phone p USING (gk)
         """
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_stg AS
-        SELECT s.*, m.contact_id AS matched_id,
-               CASE WHEN m.contact_id IS NOT NULL THEN 'c:' || m.contact_id ELSE g.gk END AS fk
-        FROM import_stg s JOIN import_groups g USING (row_id) JOIN import_matches m USING (gk)
+        CREATE OR REPLACE TEMP TABLE import_keys AS
+        SELECT m.gk, m.contact_id AS matched_id,
+               CASE WHEN m.contact_id IS NOT NULL THEN 'c:' || m.contact_id ELSE m.gk END AS fk,
+               m.n = 1 AND (m.contact_id IS NULL OR t.rows = 1) AS single
+        FROM import_matches m LEFT JOIN (
+            SELECT contact_id, sum(n) AS rows FROM import_matches WHERE contact_id IS NOT NULL GROUP BY contact_id
+        ) t USING (contact_id)
         """
     )
 
 
 def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
-    """``import_incoming``: one row per contact to insert or update. Returns the custom fields present."""
+    """``import_incoming``: one row per contact to insert or update. Returns the custom fields present.
+
+    A key that only one row folds into takes that row as it is (what the
+    aggregates give for one row); the others are aggregated.
+    """
     con, settings, options = ctx.con, ctx.settings, ctx.options
     pick = "arg_max" if options.on_conflict == "update" else "arg_min"
     scalar = [
@@ -346,12 +377,19 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
         "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at", "created_at",
     ]
     customs = [name for name in settings.fields if name in mapping.fields]
+    values = scalar + ["x_" + c for c in customs]
     items = ["fk", "any_value(matched_id) AS id", "min(line) AS line", "matched_id IS NULL AS is_new"]
-    items += [pick + "(" + c + ", row_id) FILTER (WHERE " + c + " IS NOT NULL) AS " + c for c in scalar]
-    items += [pick + "(x_" + c + ", row_id) FILTER (WHERE x_" + c + " IS NOT NULL) AS x_" + c for c in customs]
+    items += [pick + "(" + c + ", row_id) FILTER (WHERE " + c + " IS NOT NULL) AS " + c for c in values]
     items.append("list_distinct(flatten(list(tags) FILTER (WHERE tags IS NOT NULL))) AS tags")
+    one = ["fk", "matched_id AS id", "line", "matched_id IS NULL AS is_new"] + values
+    one.append("list_distinct(tags) AS tags")
     # Column names: constants above and validated custom field names.
-    sql = "CREATE OR REPLACE TEMP TABLE import_incoming AS SELECT " + ", ".join(items) + " FROM import_stg GROUP BY fk, matched_id"
+    sql = (
+        "CREATE OR REPLACE TEMP TABLE import_incoming AS "
+        "SELECT " + ", ".join(one) + " FROM import_stg JOIN import_keys USING (gk) WHERE single "
+        "UNION ALL SELECT " + ", ".join(items) + " FROM import_stg JOIN import_keys USING (gk) WHERE NOT single "
+        "GROUP BY fk, matched_id"
+    )
     con.execute(sql)
     con.execute("UPDATE import_incoming SET id = nextval('contact_id_seq') WHERE id IS NULL")
     # Consent: an opt-in date without a flag (Mailchimp's OPTIN_TIME) means opted in.
@@ -478,9 +516,11 @@ def _refresh_matched_keys(ctx: PipelineContext) -> None:
 
 
 def _link_issues(ctx: PipelineContext) -> None:
+    if not ctx.summary.issues:
+        return
     ctx.con.execute(
         "UPDATE import_issues i SET contact_id = s.id FROM ("
-        "SELECT st.line, inc.id FROM import_stg st JOIN import_incoming inc USING (fk)) s "
+        "SELECT st.line, inc.id FROM import_stg st JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)) s "
         "WHERE i.import_id = $id AND i.row_number = s.line",
         {"id": ctx.import_id},
     )
