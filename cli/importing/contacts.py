@@ -42,6 +42,7 @@ from cli.importing.values import (
     timestamp_sql,
 )
 from cli.settings import Settings
+from cli.store.connection import key_sql
 from cli.suppression import apply_suppressions
 
 TEXT_FIELDS = ["first_name", "last_name", "street", "postal_code", "city", "country", "organisation", "job_title", "source"]
@@ -413,8 +414,8 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
             CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
             coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
             CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id,
-            crmseg_key(email), crmseg_key(phone)
-        FROM import_incoming WHERE is_new
+            """ + key_sql("i.email", "k") + ", " + key_sql("i.phone", "k") + """
+        FROM import_incoming i, keyring k WHERE i.is_new
         """,
         params,
     ).fetchall()
@@ -509,8 +510,8 @@ def _refresh_matched_keys(ctx: PipelineContext) -> None:
     """
     ctx.con.execute(
         "UPDATE contacts c SET email_key = k.email_key, phone_key = k.phone_key FROM ("
-        "SELECT c.id, crmseg_key(c.email) AS email_key, crmseg_key(c.phone) AS phone_key "
-        "FROM contacts c JOIN import_incoming i ON i.id = c.id AND NOT i.is_new) k "
+        "SELECT c.id, " + key_sql("c.email", "r") + " AS email_key, " + key_sql("c.phone", "r") + " AS phone_key "
+        "FROM contacts c JOIN import_incoming i ON i.id = c.id AND NOT i.is_new, keyring r) k "
         "WHERE c.id = k.id AND (c.email_key IS DISTINCT FROM k.email_key OR c.phone_key IS DISTINCT FROM k.phone_key)"
     )
 

@@ -22,7 +22,8 @@ from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_he
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import build_email_table, number_sql, timestamp_sql
 from cli.settings import Settings
-from cli.suppression import apply_suppressions, refresh_contact_keys
+from cli.store.connection import key_sql
+from cli.suppression import apply_suppressions
 
 # Words found in type/status columns of exports -> event type.
 TYPE_WORDS: dict[str, list[str]] = {
@@ -162,14 +163,17 @@ def events_pipeline(mapping: ColumnMapping):
         if options.create_missing:
             created = con.execute(
                 """
-                INSERT INTO contacts (id, email, external_id, source, import_id)
-                SELECT nextval('contact_id_seq'), email, external_id, $source, $import_id FROM (
-                    SELECT coalesce(email, min(email) OVER (PARTITION BY external_id)) AS email,
-                           coalesce(external_id, min(external_id) OVER (PARTITION BY email)) AS external_id
-                    FROM import_stg
-                    WHERE contact_id IS NULL AND (email IS NOT NULL OR external_id IS NOT NULL)
-                      AND type IS NOT NULL AND occurred_at IS NOT NULL
-                ) GROUP BY email, external_id
+                INSERT INTO contacts (id, email, external_id, source, import_id, email_key)
+                SELECT nextval('contact_id_seq'), email, external_id, $source, $import_id, """ + key_sql("email", "k") + """
+                FROM keyring k, (
+                    SELECT email, external_id FROM (
+                        SELECT coalesce(email, min(email) OVER (PARTITION BY external_id)) AS email,
+                               coalesce(external_id, min(external_id) OVER (PARTITION BY email)) AS external_id
+                        FROM import_stg
+                        WHERE contact_id IS NULL AND (email IS NOT NULL OR external_id IS NOT NULL)
+                          AND type IS NOT NULL AND occurred_at IS NOT NULL
+                    ) GROUP BY email, external_id
+                )
                 """,
                 {"source": options.source or ctx.source.path.name, "import_id": ctx.import_id},
             ).fetchall()
@@ -239,7 +243,6 @@ def events_pipeline(mapping: ColumnMapping):
         kept = con.execute("SELECT count(*) FROM import_stg").fetchall()[0][0]
         summary.unchanged = kept - summary.inserted
         if summary.created_contacts:
-            refresh_contact_keys(con)
             apply_suppressions(con)
         ctx.progress("write", 3, 3)
 
