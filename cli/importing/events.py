@@ -128,8 +128,12 @@ def events_pipeline(mapping: ColumnMapping):
                 "FROM (SELECT DISTINCT email FROM import_emails WHERE email IS NOT NULL) e JOIN import_live l USING (email) "
                 "GROUP BY e.email"
             )
-            select.append("be.id AS email_contact")
-            joins.append("LEFT JOIN import_by_email be ON be.email = em.email")
+            # The contact goes into the email look-up table, so rows probe one table, not two.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE import_emails AS SELECT em.*, be.id AS contact_id "
+                "FROM import_emails em LEFT JOIN import_by_email be ON be.email = em.email"
+            )
+            select.append("em.contact_id AS email_contact")
         else:
             select.append("NULL::BIGINT AS email_contact")
         if ext_column:
