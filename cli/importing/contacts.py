@@ -385,11 +385,14 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
     one = ["fk", "matched_id AS id", "line", "matched_id IS NULL AS is_new"] + values
     one.append("list_distinct(tags) AS tags")
     # Column names: constants above and validated custom field names.
+    # New contacts' keys are computed here, in a parallel projection, rather than in the INSERT.
     sql = (
-        "CREATE OR REPLACE TEMP TABLE import_incoming AS "
+        "CREATE OR REPLACE TEMP TABLE import_incoming AS SELECT u.*, "
+        "CASE WHEN u.is_new THEN " + key_sql("u.email", "k") + " END AS email_key, "
+        "CASE WHEN u.is_new THEN " + key_sql("u.phone", "k") + " END AS phone_key FROM ("
         "SELECT " + ", ".join(one) + " FROM import_stg JOIN import_keys USING (gk) WHERE single "
         "UNION ALL SELECT " + ", ".join(items) + " FROM import_stg JOIN import_keys USING (gk) WHERE NOT single "
-        "GROUP BY fk, matched_id"
+        "GROUP BY fk, matched_id) u, keyring k"
     )
     con.execute(sql)
     con.execute("UPDATE import_incoming SET id = nextval('contact_id_seq') WHERE id IS NULL")
@@ -414,8 +417,8 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
             CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
             coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
             CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id,
-            """ + key_sql("i.email", "k") + ", " + key_sql("i.phone", "k") + """
-        FROM import_incoming i, keyring k WHERE i.is_new
+            email_key, phone_key
+        FROM import_incoming WHERE is_new
         """,
         params,
     ).fetchall()
