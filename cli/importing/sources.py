@@ -337,11 +337,15 @@ def _trimmed(column: str) -> str:
     """SQL: the cell without surrounding blanks, an empty cell NULL.
 
     ``trim`` with a character set costs more than the read itself, so it only
-    runs on cells that start or end with one of those characters (or are empty).
+    runs on cells that start or end with one of those characters (or are
+    empty). The first character is tested by byte-wise comparison (free):
+    below ``!`` means empty or a control or space character, and between
+    U+00A0 and U+00A1 means a leading no-break space.
     """
     return (
-        "CASE WHEN ascii(" + column + ") IN " + _BLANK_CODES + " OR ascii(right(" + column + ", 1)) IN " + _BLANK_CODES
-        + " OR " + column + " = '' THEN nullif(trim(" + column + ", " + _BLANKS + "), '') ELSE " + column + " END"
+        "CASE WHEN " + column + " < '!' OR (" + column + " >= '\u00a0' AND " + column + " < '\u00a1') "
+        "OR ascii(right(" + column + ", 1)) IN " + _BLANK_CODES
+        + " THEN nullif(trim(" + column + ", " + _BLANKS + "), '') ELSE " + column + " END"
     )
 
 
