@@ -16,7 +16,8 @@ The steps, each one SQL statement (or a few) over the whole file:
 6. New contacts are inserted; existing ones are filled (``fill``: only empty
    fields gain a value), overwritten (``update``: a non-empty cell wins) or
    left alone (``keep``); custom values and tags likewise.
-7. Keys are refreshed and the suppression ledger applied, so a re-imported
+7. Keys are computed for new contacts and refreshed for updated ones, and
+   the suppression ledger applied, so a re-imported
    address that bounced or unsubscribed stays suppressed.
 """
 
