@@ -16,7 +16,8 @@ The steps, each one SQL statement (or a few) over the whole file:
 6. New contacts are inserted; existing ones are filled (``fill``: only empty
    fields gain a value), overwritten (``update``: a non-empty cell wins) or
    left alone (``keep``); custom values and tags likewise.
-7. Keys are refreshed and the suppression ledger applied, so a re-imported
+7. Keys are computed for new contacts and refreshed for updated ones, and
+   the suppression ledger applied, so a re-imported
    address that bounced or unsubscribed stays suppressed.
 """
 
@@ -42,7 +43,8 @@ from cli.importing.values import (
     timestamp_sql,
 )
 from cli.settings import Settings
-from cli.suppression import apply_suppressions, refresh_contact_keys
+from cli.store.connection import key_sql
+from cli.suppression import apply_suppressions
 
 TEXT_FIELDS = ["first_name", "last_name", "street", "postal_code", "city", "country", "organisation", "job_title", "source"]
 # Contact columns an import writes (besides id, status, stamps).
@@ -155,6 +157,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     select.append((list_sql("r." + col("tags"), settings.list_separator) if col("tags") else "NULL::VARCHAR[]") + " AS tags")
     ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
     ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
+    params = _option_params(settings, mapping)
     select.append(("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id")
     for name, spec in settings.fields.items():
         if name not in mapping.fields:
@@ -167,12 +170,23 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
                 "LEFT JOIN import_phones ph_" + name + " ON ph_" + name + ".raw = r." + col(name) + " AND ph_" + name
                 + ".region = " + region
             )
-        value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, options.date_format)
+        if spec.type in ("select", "multiselect"):
+            # Option look-ups (list lambdas) run once per distinct cell, then rows join on the cell.
+            value, bad = _custom_expr(name, spec, "raw", settings.list_separator, options.date_format)
+            look = (
+                "CREATE OR REPLACE TEMP TABLE import_look_" + name + " AS SELECT raw, " + value + " AS v, "
+                + (bad if bad else "NULL") + " AS bad FROM (SELECT DISTINCT " + col(name) + " AS raw FROM import_raw "
+                "WHERE " + col(name) + " IS NOT NULL)"
+            )
+            con.execute(look, {k: v for k, v in params.items() if "$" + k in look})
+            joins.append("LEFT JOIN import_look_" + name + " lk_" + name + " ON lk_" + name + ".raw = r." + col(name))
+            value, bad = "lk_" + name + ".v", ("lk_" + name + ".bad" if bad else None)
+        else:
+            value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, options.date_format)
         select.append(value + " AS x_" + name)
         if bad:
             select.append(bad + " AS xbad_" + name)
     sql = "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT " + ", ".join(select) + " FROM import_raw r " + " ".join(joins)
-    params = _option_params(settings, mapping)
     used = {k: v for k, v in params.items() if "$" + k in sql}
     con.execute(sql, used)
     return used
@@ -282,25 +296,49 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
 
 
 def _group_and_match(ctx: PipelineContext) -> None:
-    """``import_stg.fk``: the final key each row folds into (a base contact or a new group)."""
+    """``import_stg.gk`` (the row's group in the file) and ``import_keys`` (each group's final key).
+
+    A group's final key ``fk`` is the base contact it matches (``c:ID``), else
+    the group itself; ``single`` says that exactly one row folds into it.
+    Rows without an email borrow the email (or external id) of rows sharing
+    their external id (or phone): those look-ups only scan the keys such rows
+    hold, since most rows have an email.
+    """
     con = ctx.con
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_groups AS
-        SELECT row_id, email, external_id, phone,
-          CASE WHEN email IS NOT NULL THEN 'e:' || email
-               WHEN external_id IS NOT NULL THEN coalesce('e:' || min(email) OVER (PARTITION BY external_id), 'x:' || external_id)
-               WHEN phone IS NOT NULL THEN coalesce('e:' || min(email) OVER (PARTITION BY phone),
-                                                    'x:' || min(external_id) OVER (PARTITION BY phone), 'p:' || phone)
-               ELSE 'r:' || row_id END AS gk
-        FROM import_stg
+        CREATE OR REPLACE TEMP TABLE import_ext_keys AS
+        SELECT external_id, min(email) AS email FROM import_stg
+        WHERE external_id IN (SELECT external_id FROM import_stg WHERE email IS NULL AND external_id IS NOT NULL)
+        GROUP BY external_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_phone_keys AS
+        SELECT phone, min(email) AS email, min(external_id) AS external_id FROM import_stg
+        WHERE phone IN (SELECT phone FROM import_stg WHERE email IS NULL AND external_id IS NULL AND phone IS NOT NULL)
+        GROUP BY phone
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_stg AS
+        SELECT s.*,
+          CASE WHEN s.email IS NOT NULL THEN 'e:' || s.email
+               WHEN s.external_id IS NOT NULL THEN coalesce('e:' || xk.email, 'x:' || s.external_id)
+               WHEN s.phone IS NOT NULL THEN coalesce('e:' || pk.email, 'x:' || pk.external_id, 'p:' || s.phone)
+               ELSE 'r:' || s.row_id END AS gk
+        FROM import_stg s LEFT JOIN import_ext_keys xk ON xk.external_id = s.external_id
+        LEFT JOIN import_phone_keys pk ON pk.phone = s.phone
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE import_matches AS
         WITH g AS (
-            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone FROM import_groups GROUP BY gk
+            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone, count(*) AS n
+            FROM import_stg GROUP BY gk
         ), live AS (
             SELECT id, email, external_id, phone FROM contacts WHERE status IN ('active', 'suppressed')
         ), by_email AS (
@@ -311,22 +349,29 @@ def _group_and_match(ctx: PipelineContext) -> None:
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.phone = g.phone
             WHERE g.email IS NULL AND g.ext IS NULL GROUP BY g.gk
         )
-        SELECT g.gk, coalesce(e.id, x.id, p.id) AS contact_id
+        SELECT g.gk, g.n, coalesce(e.id, x.id, p.id) AS contact_id
         FROM g LEFT JOIN by_email e USING (gk) LEFT JOIN by_ext x USING (gk) LEFT JOIN by_phone p USING (gk)
         """
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_stg AS
-        SELECT s.*, m.contact_id AS matched_id,
-               CASE WHEN m.contact_id IS NOT NULL THEN 'c:' || m.contact_id ELSE g.gk END AS fk
-        FROM import_stg s JOIN import_groups g USING (row_id) JOIN import_matches m USING (gk)
+        CREATE OR REPLACE TEMP TABLE import_keys AS
+        SELECT m.gk, m.contact_id AS matched_id,
+               CASE WHEN m.contact_id IS NOT NULL THEN 'c:' || m.contact_id ELSE m.gk END AS fk,
+               m.n = 1 AND (m.contact_id IS NULL OR t.rows = 1) AS single
+        FROM import_matches m LEFT JOIN (
+            SELECT contact_id, sum(n) AS rows FROM import_matches WHERE contact_id IS NOT NULL GROUP BY contact_id
+        ) t USING (contact_id)
         """
     )
 
 
 def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
-    """``import_incoming``: one row per contact to insert or update. Returns the custom fields present."""
+    """``import_incoming``: one row per contact to insert or update. Returns the custom fields present.
+
+    A key that only one row folds into takes that row as it is (what the
+    aggregates give for one row); the others are aggregated.
+    """
     con, settings, options = ctx.con, ctx.settings, ctx.options
     pick = "arg_max" if options.on_conflict == "update" else "arg_min"
     scalar = [
@@ -334,12 +379,22 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
         "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at", "created_at",
     ]
     customs = [name for name in settings.fields if name in mapping.fields]
+    values = scalar + ["x_" + c for c in customs]
     items = ["fk", "any_value(matched_id) AS id", "min(line) AS line", "matched_id IS NULL AS is_new"]
-    items += [pick + "(" + c + ", row_id) FILTER (WHERE " + c + " IS NOT NULL) AS " + c for c in scalar]
-    items += [pick + "(x_" + c + ", row_id) FILTER (WHERE x_" + c + " IS NOT NULL) AS x_" + c for c in customs]
+    items += [pick + "(" + c + ", row_id) FILTER (WHERE " + c + " IS NOT NULL) AS " + c for c in values]
     items.append("list_distinct(flatten(list(tags) FILTER (WHERE tags IS NOT NULL))) AS tags")
+    one = ["fk", "matched_id AS id", "line", "matched_id IS NULL AS is_new"] + values
+    one.append("list_distinct(tags) AS tags")
     # Column names: constants above and validated custom field names.
-    sql = "CREATE OR REPLACE TEMP TABLE import_incoming AS SELECT " + ", ".join(items) + " FROM import_stg GROUP BY fk, matched_id"
+    # New contacts' keys are computed here, in a parallel projection, rather than in the INSERT.
+    sql = (
+        "CREATE OR REPLACE TEMP TABLE import_incoming AS SELECT u.*, "
+        "CASE WHEN u.is_new THEN " + key_sql("u.email", "k") + " END AS email_key, "
+        "CASE WHEN u.is_new THEN " + key_sql("u.phone", "k") + " END AS phone_key FROM ("
+        "SELECT " + ", ".join(one) + " FROM import_stg JOIN import_keys USING (gk) WHERE single "
+        "UNION ALL SELECT " + ", ".join(items) + " FROM import_stg JOIN import_keys USING (gk) WHERE NOT single "
+        "GROUP BY fk, matched_id) u, keyring k"
+    )
     con.execute(sql)
     con.execute("UPDATE import_incoming SET id = nextval('contact_id_seq') WHERE id IS NULL")
     # Consent: an opt-in date without a flag (Mailchimp's OPTIN_TIME) means opted in.
@@ -357,18 +412,18 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
         """
         INSERT INTO contacts (id, email, external_id, first_name, last_name, phone, street, postal_code, city, country,
             birth_date, gender, organisation, job_title, kind, source, consent_email, consent_basis, consent_at,
-            consent_method, created_at, updated_at, import_id)
+            consent_method, created_at, updated_at, import_id, email_key, phone_key)
         SELECT id, email, external_id, first_name, last_name, phone, street, postal_code, city, country, birth_date,
             gender, organisation, job_title,
             CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
             coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
-            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id
+            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id,
+            email_key, phone_key
         FROM import_incoming WHERE is_new
-        RETURNING id
         """,
         params,
     ).fetchall()
-    ctx.summary.inserted = len(inserted)
+    ctx.summary.inserted = inserted[0][0]
     ctx.progress("write", 1, 3)
     changed: set[int] = set()
     mode = options.on_conflict
@@ -450,10 +505,27 @@ def _write_tags(ctx: PipelineContext, *, existing: bool) -> set[int]:
     return {r[0] for r in rows}
 
 
+def _refresh_matched_keys(ctx: PipelineContext) -> None:
+    """Keep ``email_key``/``phone_key`` equal to ``crmseg_key(email/phone)`` for the contacts this import touched.
+
+    New contacts got their keys on insert; only existing contacts the import
+    updated can have a new email or phone, so only they are recomputed (the
+    whole base was recomputed before: one HMAC per contact per import).
+    """
+    ctx.con.execute(
+        "UPDATE contacts c SET email_key = k.email_key, phone_key = k.phone_key FROM ("
+        "SELECT c.id, " + key_sql("c.email", "r") + " AS email_key, " + key_sql("c.phone", "r") + " AS phone_key "
+        "FROM contacts c JOIN import_incoming i ON i.id = c.id AND NOT i.is_new, keyring r) k "
+        "WHERE c.id = k.id AND (c.email_key IS DISTINCT FROM k.email_key OR c.phone_key IS DISTINCT FROM k.phone_key)"
+    )
+
+
 def _link_issues(ctx: PipelineContext) -> None:
+    if not ctx.summary.issues:
+        return
     ctx.con.execute(
         "UPDATE import_issues i SET contact_id = s.id FROM ("
-        "SELECT st.line, inc.id FROM import_stg st JOIN import_incoming inc USING (fk)) s "
+        "SELECT st.line, inc.id FROM import_stg st JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)) s "
         "WHERE i.import_id = $id AND i.row_number = s.line",
         {"id": ctx.import_id},
     )
@@ -476,7 +548,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         customs = _aggregate(ctx, mapping)
         _write_contacts(ctx, customs)
         _link_issues(ctx)
-        refresh_contact_keys(ctx.con)
+        _refresh_matched_keys(ctx)
         apply_suppressions(ctx.con)
         ctx.progress("write", 3, 3)
 

@@ -23,7 +23,8 @@ from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_he
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import build_email_table, number_sql, timestamp_sql
 from cli.settings import Settings
-from cli.suppression import apply_suppressions, refresh_contact_keys
+from cli.store.connection import key_sql
+from cli.suppression import apply_suppressions
 
 # Words found in type/status columns of exports -> event type.
 TYPE_WORDS: dict[str, list[str]] = {
@@ -105,58 +106,83 @@ def events_pipeline(mapping: ColumnMapping):
         if col("email"):
             joins.append("LEFT JOIN import_emails em ON em.raw = r." + col("email"))
         if type_sql == "tw.type":
-            joins.append(
-                "LEFT JOIN import_type_words tw ON tw.word = regexp_replace(lower(strip_accents(r." + col("type")
-                + ")), '[^a-z0-9]', '', 'g')"
+            # Each distinct cell is folded once, then rows join on the cell itself.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE import_type_cells AS SELECT v.raw, w.type FROM (SELECT DISTINCT "
+                + col("type") + " AS raw FROM import_raw WHERE " + col("type") + " IS NOT NULL) v "
+                "LEFT JOIN import_type_words w ON w.word = regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
             )
+            joins.append("LEFT JOIN import_type_cells tw ON tw.raw = r." + col("type"))
+        # Link to contacts: by email, else by external id; a merged contact leads to its keeper.
+        # Each distinct email and external id is looked up once.
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE import_live AS
+            SELECT id, email, external_id, CASE WHEN status = 'merged' THEN merged_into ELSE id END AS target,
+                   status = 'merged' AS merged
+            FROM contacts WHERE status IN ('active', 'suppressed', 'merged')
+            """
+        )
+        if col("email"):
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE import_by_email AS SELECT e.email, arg_min(l.target, (l.merged, l.id)) AS id "
+                "FROM (SELECT DISTINCT email FROM import_emails WHERE email IS NOT NULL) e JOIN import_live l USING (email) "
+                "GROUP BY e.email"
+            )
+            # The contact goes into the email look-up table, so rows probe one table, not two.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE import_emails AS SELECT em.*, be.id AS contact_id "
+                "FROM import_emails em LEFT JOIN import_by_email be ON be.email = em.email"
+            )
+            select.append("em.contact_id AS email_contact")
+        else:
+            select.append("NULL::BIGINT AS email_contact")
+        if ext_column:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE import_by_ext AS SELECT e.external_id, arg_min(l.target, (l.merged, l.id)) AS id "
+                "FROM (SELECT DISTINCT " + ext_column + " AS external_id FROM import_raw WHERE " + ext_column + " IS NOT NULL) e "
+                "JOIN import_live l USING (external_id) GROUP BY e.external_id"
+            )
+            select.append("bx.id AS ext_contact")
+            joins.append("LEFT JOIN import_by_ext bx ON bx.external_id = r." + ext_column)
+        else:
+            select.append("NULL::BIGINT AS ext_contact")
         # Only generated column names (cN) and constants are formatted in.
-        con.execute("CREATE OR REPLACE TEMP TABLE import_stg AS SELECT " + ", ".join(select) + " FROM import_raw r " + " ".join(joins), params)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * EXCLUDE (email_contact, ext_contact), "
+            "coalesce(email_contact, ext_contact) AS contact_id FROM (SELECT " + ", ".join(select)
+            + " FROM import_raw r " + " ".join(joins) + ")",
+            params,
+        )
+        con.execute("DROP TABLE IF EXISTS import_live")
         ctx.progress("normalise", 1, 3)
 
         erased = con.execute("SELECT count(*) FROM suppressions WHERE reason = 'erased'").fetchall()[0][0]
         if erased:
             dropped = con.execute(
-                "DELETE FROM import_stg WHERE row_id IN (SELECT s.row_id FROM import_stg s JOIN suppressions x "
-                "ON x.reason = 'erased' AND x.key = crmseg_key(s.email)) RETURNING row_id"
+                "DELETE FROM import_stg WHERE email IN (SELECT e.email FROM (SELECT DISTINCT email FROM import_stg "
+                "WHERE email IS NOT NULL) e JOIN suppressions x ON x.reason = 'erased' AND x.key = crmseg_key(e.email))"
             ).fetchall()
-            summary.skipped += len(dropped)
+            summary.skipped += dropped[0][0]
 
-        # Link to contacts: by email, else by external id; a merged contact leads to its keeper.
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE import_stg AS
-            WITH live AS (
-                SELECT id, email, external_id, CASE WHEN status = 'merged' THEN merged_into ELSE id END AS target,
-                       status = 'merged' AS merged
-                FROM contacts WHERE status IN ('active', 'suppressed', 'merged')
-            ), by_email AS (
-                SELECT e.email, arg_min(l.target, (l.merged, l.id)) AS id
-                FROM (SELECT DISTINCT email FROM import_stg WHERE email IS NOT NULL) e JOIN live l USING (email) GROUP BY e.email
-            ), by_ext AS (
-                SELECT e.external_id, arg_min(l.target, (l.merged, l.id)) AS id
-                FROM (SELECT DISTINCT external_id FROM import_stg WHERE external_id IS NOT NULL) e
-                JOIN live l USING (external_id) GROUP BY e.external_id
-            )
-            SELECT s.*, coalesce(be.id, bx.id) AS contact_id
-            FROM import_stg s LEFT JOIN by_email be USING (email) LEFT JOIN by_ext bx USING (external_id)
-            """
-        )
         if options.create_missing:
             created = con.execute(
                 """
-                INSERT INTO contacts (id, email, external_id, source, import_id)
-                SELECT nextval('contact_id_seq'), email, external_id, $source, $import_id FROM (
-                    SELECT coalesce(email, min(email) OVER (PARTITION BY external_id)) AS email,
-                           coalesce(external_id, min(external_id) OVER (PARTITION BY email)) AS external_id
-                    FROM import_stg
-                    WHERE contact_id IS NULL AND (email IS NOT NULL OR external_id IS NOT NULL)
-                      AND type IS NOT NULL AND occurred_at IS NOT NULL
-                ) GROUP BY email, external_id
-                RETURNING id
+                INSERT INTO contacts (id, email, external_id, source, import_id, email_key)
+                SELECT nextval('contact_id_seq'), email, external_id, $source, $import_id, """ + key_sql("email", "k") + """
+                FROM keyring k, (
+                    SELECT email, external_id FROM (
+                        SELECT coalesce(email, min(email) OVER (PARTITION BY external_id)) AS email,
+                               coalesce(external_id, min(external_id) OVER (PARTITION BY email)) AS external_id
+                        FROM import_stg
+                        WHERE contact_id IS NULL AND (email IS NOT NULL OR external_id IS NOT NULL)
+                          AND type IS NOT NULL AND occurred_at IS NOT NULL
+                    ) GROUP BY email, external_id
+                )
                 """,
                 {"source": options.source or ctx.source.path.name, "import_id": ctx.import_id},
             ).fetchall()
-            summary.created_contacts = len(created)
+            summary.created_contacts = created[0][0]
             con.execute(
                 "UPDATE import_stg s SET contact_id = c.id FROM contacts c WHERE s.contact_id IS NULL AND c.import_id = $id "
                 "AND ((s.email IS NOT NULL AND c.email = s.email) OR (s.email IS NULL AND c.external_id = s.external_id))",
@@ -179,10 +205,10 @@ def events_pipeline(mapping: ColumnMapping):
         rejected = con.execute(
             "INSERT INTO import_rejects (import_id, row_number, reason, raw) SELECT $id, s.line, " + reason + ", "
             + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
-            "WHERE s.type IS NULL OR s.occurred_at IS NULL OR s.contact_id IS NULL RETURNING 1",
+            "WHERE s.type IS NULL OR s.occurred_at IS NULL OR s.contact_id IS NULL",
             raw_params,
         ).fetchall()
-        summary.rejected += len(rejected)
+        summary.rejected += rejected[0][0]
         con.execute("DELETE FROM import_stg WHERE type IS NULL OR occurred_at IS NULL OR contact_id IS NULL")
 
         issue_parts = []
@@ -202,10 +228,10 @@ def events_pipeline(mapping: ColumnMapping):
         if issue_parts:
             issues = con.execute(
                 "INSERT INTO import_issues (import_id, row_number, contact_id, column_name, value, reason) "
-                "SELECT $id, * FROM (" + " UNION ALL ".join(issue_parts) + ") RETURNING 1",
+                "SELECT $id, * FROM (" + " UNION ALL ".join(issue_parts) + ")",
                 issue_params,
             ).fetchall()
-            summary.issues += len(issues)
+            summary.issues += issues[0][0]
 
         inserted = con.execute(
             """
@@ -215,17 +241,15 @@ def events_pipeline(mapping: ColumnMapping):
             WHERE NOT EXISTS (
                 SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = s.type AND e.occurred_at = s.occurred_at
                   AND e.amount IS NOT DISTINCT FROM s.amount AND e.campaign IS NOT DISTINCT FROM s.campaign)
-            RETURNING 1
             """,
             {"id": ctx.import_id},
         ).fetchall()
-        summary.inserted = len(inserted)
+        summary.inserted = inserted[0][0]
         if summary.inserted:
             refresh_event_summary_for_import(con, ctx.import_id)
         kept = con.execute("SELECT count(*) FROM import_stg").fetchall()[0][0]
         summary.unchanged = kept - summary.inserted
         if summary.created_contacts:
-            refresh_contact_keys(con)
             apply_suppressions(con)
         ctx.progress("write", 3, 3)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -175,10 +176,13 @@ def run_import(
     path = Path(path)
     summary = ImportSummary(file=str(path), kind=kind, dry_run=options.dry_run)
     progress("read", 0, 0)
+    # The content hash (hashlib releases the GIL) runs beside DuckDB's parse.
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmseg-hash")
+    hashed = hasher.submit(file_hash, path) if path.is_file() else None
     try:
         source = read_source(con, path, sheet=options.sheet, encoding=options.encoding, delimiter=options.delimiter)
         summary.sheet, summary.encoding, summary.delimiter = source.sheet, source.encoding, source.delimiter
-        digest = file_hash(path)
+        digest = hashed.result() if hashed is not None else file_hash(path)
         previous = _already_imported(con, digest, kind, source.sheet)
         if previous is not None:
             summary.already_imported = previous
@@ -221,6 +225,7 @@ def run_import(
             raise
         return summary
     finally:
+        hasher.shutdown(wait=True, cancel_futures=True)
         cleanup(con)
 
 

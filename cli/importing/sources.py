@@ -9,11 +9,14 @@ the reader itself had to refuse (ragged rows).
 CSV files are parsed by DuckDB (fast, set-wise), which reads UTF-8 only
 without downloads; any other encoding (UTF-8 with a BOM, UTF-16,
 Windows-1252, Latin-1) is transcoded to a temporary UTF-8 file in chunks
-first. DuckDB's rejected-row line numbers count records rather than physical
-lines, so a second, cheap DuckDB pass reads the file as raw lines and finds
-where each record starts (quote parity); when that alignment does not
-account for every row, a streaming ``csv`` pass in Python gives the same
-map. Excel workbooks (``.xlsx``, ``.xls``, ``.ods``) go through fastexcel.
+first. The parse numbers the records, and the line of record n is n + 1
+whenever the file has exactly one physical line per record (counted with a
+byte scan). Otherwise (a quoted cell spans lines, blank lines were skipped,
+a row was refused) DuckDB's rejected-row line numbers count records rather
+than physical lines, so a second DuckDB pass reads the file as raw lines and
+finds where each record starts (quote parity), joined to the rows in SQL;
+when that alignment does not account for every row, a streaming ``csv``
+pass in Python gives the same map. Excel workbooks (``.xlsx``, ``.xls``, ``.ods``) go through fastexcel.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import polars as pl
@@ -191,36 +193,6 @@ def _free_delimiter(text: str) -> str:
     return "\x1f"
 
 
-def _record_starts_duckdb(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[list[int], set[int]]:
-    """Physical start line of each record (1-based, in order) and which records are blank.
-
-    Reads the file as raw lines (no quoting) and marks a line as a record
-    start when the quotes before it are balanced.
-    """
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE import_lines AS "
-        "SELECT row_number() OVER () AS n, t FROM read_csv(?, columns = {'t': 'VARCHAR'}, delim = '\x01', "
-        "quote = '', escape = '', header = false, auto_detect = false, null_padding = true, "
-        "strict_mode = false, ignore_errors = true)",
-        [str(path)],
-    )
-    rows = con.execute(
-        """
-        WITH q AS (
-            SELECT n, t, coalesce(strlen(t) - strlen(replace(t, '"', '')), 0) AS quotes FROM import_lines
-        ), p AS (
-            SELECT n, t, coalesce(sum(quotes) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
-            FROM q
-        )
-        SELECT n, t IS NULL FROM p WHERE before % 2 = 0 ORDER BY n
-        """
-    ).fetchall()
-    con.execute("DROP TABLE IF EXISTS import_lines")
-    starts = [r[0] for r in rows]
-    blanks = {i + 1 for i, r in enumerate(rows) if r[1]}
-    return starts, blanks
-
-
 def _record_starts_python(path: Path, delimiter: str) -> tuple[array, set[int]]:
     """The same map as ``_record_starts_duckdb``, from Python's csv module (slower, exact)."""
     starts: array = array("q")
@@ -281,6 +253,102 @@ def read_text_file(
         return _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines)
 
 
+def _physical_lines(path: Path) -> int:
+    """How many physical lines ``path`` holds (a last line without a newline counts)."""
+    count = 0
+    last = b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK * 8), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (1 if last and last != b"\n" else 0)
+
+
+def _line_map_duckdb(con: duckdb.DuckDBPyConnection, path: Path, one_column: bool, parsed: int) -> bool:
+    """Build ``import_starts`` (record ordinal -> start line) and ``import_line_map`` (data row -> line).
+
+    Reads the file as raw lines (no quoting) and marks a line as a record
+    start when the quotes before it are balanced; record ordinals count the
+    header (1) and blank lines. Returns whether the data records line up with
+    the rows DuckDB parsed (else the caller falls back to Python's csv).
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_lines AS "
+        "SELECT row_number() OVER () AS n, t FROM read_csv(?, columns = {'t': 'VARCHAR'}, delim = '\x01', "
+        "quote = '', escape = '', header = false, auto_detect = false, null_padding = true, "
+        "strict_mode = false, ignore_errors = true)",
+        [str(path)],
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_starts AS
+        WITH q AS (
+            SELECT n, t, coalesce(strlen(t) - strlen(replace(t, '"', '')), 0) AS quotes FROM import_lines
+        ), p AS (
+            SELECT n, t, coalesce(sum(quotes) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+            FROM q
+        )
+        SELECT row_number() OVER (ORDER BY n) AS k, n AS line, t IS NULL AS blank FROM p WHERE before % 2 = 0
+        """
+    )
+    con.execute("DROP TABLE IF EXISTS import_lines")
+    # Ordinal k (1-based, blanks included, header = 1) -> start line; keep the data records.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_line_map AS "
+        "SELECT row_number() OVER (ORDER BY k) AS __ord, line FROM import_starts "
+        "WHERE k >= 2 AND k NOT IN (SELECT line FROM reject_errors WHERE line IS NOT NULL) AND ($one_column OR NOT blank)",
+        {"one_column": one_column},
+    )
+    return con.execute("SELECT count(*) FROM import_line_map").fetchall()[0][0] == parsed
+
+
+def _line_map_python(
+    con: duckdb.DuckDBPyConnection, path: Path, delimiter: str, one_column: bool, rejected_ordinals: set[int], parsed: int
+) -> bool:
+    """The same tables as ``_line_map_duckdb``, from Python's csv module (slower, exact)."""
+    starts, blanks = _record_starts_python(path, delimiter)
+    lines = [
+        starts[k - 1]
+        for k in range(2, len(starts) + 1)
+        if k not in rejected_ordinals and (one_column or k not in blanks)
+    ]
+    if len(lines) != parsed:
+        return False
+    frame = pl.DataFrame({
+        "__ord": pl.arange(1, parsed + 1, eager=True), "line": pl.Series(lines, dtype=pl.Int64),
+    })
+    starts_frame = pl.DataFrame({
+        "k": pl.arange(1, len(starts) + 1, eager=True), "line": pl.Series(list(starts), dtype=pl.Int64),
+    })
+    con.register("import_line_frame", frame)
+    con.register("import_starts_frame", starts_frame)
+    con.execute("CREATE OR REPLACE TEMP TABLE import_line_map AS SELECT * FROM import_line_frame")
+    con.execute("CREATE OR REPLACE TEMP TABLE import_starts AS SELECT * FROM import_starts_frame")
+    con.unregister("import_line_frame")
+    con.unregister("import_starts_frame")
+    return True
+
+
+_BLANKS = "' \t\r\n\u00a0'"
+_BLANK_CODES = "(32, 9, 10, 13, 160)"
+
+
+def _trimmed(column: str) -> str:
+    """SQL: the cell without surrounding blanks, an empty cell NULL.
+
+    ``trim`` with a character set costs more than the read itself, so it only
+    runs on cells that start or end with one of those characters (or are
+    empty). The first character is tested by byte-wise comparison (free):
+    below ``!`` means empty or a control or space character, and between
+    U+00A0 and U+00A1 means a leading no-break space.
+    """
+    return (
+        "CASE WHEN " + column + " < '!' OR (" + column + " >= '\u00a0' AND " + column + " < '\u00a1') "
+        "OR ascii(right(" + column + ", 1)) IN " + _BLANK_CODES
+        + " THEN nullif(trim(" + column + ", " + _BLANKS + "), '') ELSE " + column + " END"
+    )
+
+
 def _load_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -292,16 +360,22 @@ def _load_csv(
     force_python_lines: bool,
 ) -> SourceTable:
     columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
+    cells = ", ".join(_trimmed(f"c{i}") + f" AS c{i}" for i in range(len(headers)))
+    # One pass: parse, number the records and trim the cells; the line of
+    # record n is n + 1 unless a record spans lines or lines were skipped
+    # (checked below against the file's physical line count).
+    # Column names are generated here (c0..cN), never user text.
+    build = (
+        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
+        f"SELECT __ord AS __row, __ord + 1 AS __line, {cells} FROM ("
+        "SELECT row_number() OVER () AS __ord, * FROM read_csv($path, columns = $columns, delim = $delim, "
+        "quote = '\"', escape = '\"', header = true, auto_detect = false, null_padding = false, "
+        "store_rejects = true, max_line_size = 10000000, strict_mode = true))"
+    )
     try:
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE import_parsed AS "
-            "SELECT row_number() OVER () AS __ord, * FROM read_csv($path, columns = $columns, delim = $delim, "
-            "quote = '\"', escape = '\"', header = true, auto_detect = false, null_padding = false, "
-            "store_rejects = true, max_line_size = 10000000, strict_mode = true)",
-            {"path": str(source), "columns": columns, "delim": delimiter},
-        )
+        con.execute(build, {"path": str(source), "columns": columns, "delim": delimiter})
         rejects = con.execute(
             "SELECT line, arg_min(error_type, column_idx), arg_min(csv_line, column_idx) "
             "FROM reject_errors GROUP BY line ORDER BY line"
@@ -309,31 +383,32 @@ def _load_csv(
     except duckdb.Error as e:
         raise ImportFileError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]}).") from e
     rejected_ordinals = {r[0] for r in rejects}
-    parsed = con.execute("SELECT count(*) FROM import_parsed").fetchall()[0][0]
-
-    def aligned(starts: Any, blanks: set[int]) -> list[int] | None:
-        # Ordinal k (1-based, blanks included, header = 1) -> start line; keep the data records.
-        lines = [
-            starts[k - 1]
-            for k in range(2, len(starts) + 1)
-            if k not in rejected_ordinals and (one_column or k not in blanks)
-        ]
-        return lines if len(lines) == parsed else None
-
-    lines = None
-    starts: Any = []
-    blanks: set[int] = set()
-    if not force_python_lines:
-        starts, blanks = _record_starts_duckdb(con, source)
-        lines = aligned(starts, blanks)
-    if lines is None:
-        starts, blanks = _record_starts_python(source, delimiter)
-        lines = aligned(starts, blanks)
-    if lines is None:  # should not happen; keep going with record ordinals rather than fail
-        lines = list(range(2, parsed + 2))
+    parsed = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
+    starts: dict[int, int] = {}
+    if rejects or _physical_lines(source) != parsed + 1:
+        # Some record spans several lines, or blank or refused lines were
+        # skipped: map each record to the line it starts on.
+        mapped = not force_python_lines and _line_map_duckdb(con, source, one_column, parsed)
+        if not mapped:
+            mapped = _line_map_python(con, source, delimiter, one_column, rejected_ordinals, parsed)
+        if mapped:
+            relink = (
+                f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
+                f"SELECT r.__row, m.line AS __line, r.* EXCLUDE (__row, __line) FROM {RAW_TABLE} r "
+                "JOIN import_line_map m ON m.__ord = r.__row ORDER BY r.__row"
+            )
+            con.execute(relink)
+            starts = dict(
+                con.execute(
+                    "SELECT k, line FROM import_starts WHERE k IN (SELECT line FROM reject_errors)"
+                ).fetchall()
+            )
+        # else (should not happen): keep going with record ordinals rather than fail
+        con.execute("DROP TABLE IF EXISTS import_line_map")
+        con.execute("DROP TABLE IF EXISTS import_starts")
     rejected = []
     for ordinal, error_type, raw in rejects:
-        line = starts[ordinal - 1] if 0 < ordinal <= len(starts) else ordinal
+        line = starts.get(ordinal, ordinal)
         reason = {
             "MISSING COLUMNS": f"too few cells (the header has {len(headers)})",
             "TOO MANY COLUMNS": f"too many cells (the header has {len(headers)})",
@@ -341,26 +416,16 @@ def _load_csv(
             "UNTERMINATED QUOTE": "a quoted cell is never closed",
         }.get(error_type, str(error_type).lower())
         rejected.append(RawRejectedRow(line=line, reason=reason, raw=(raw or "").strip("\r\n")))
-    line_frame = pl.DataFrame({"__ord": pl.arange(1, parsed + 1, eager=True), "__line": pl.Series(lines, dtype=pl.Int64)})
-    con.register("import_line_map", line_frame)
-    cells = ", ".join(f"nullif(trim(c{i}, ' \t\r\n\u00a0'), '') AS c{i}" for i in range(len(headers)))
     all_null = " AND ".join(f"c{i} IS NULL" for i in range(len(headers)))
-    # Column names are generated above (c0..cN), never user text.
-    build = (
-        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
-        f"SELECT p.__ord, m.__line, {cells} FROM import_parsed p JOIN import_line_map m USING (__ord)"
-    )
-    con.execute(build)
-    con.unregister("import_line_map")
-    con.execute("DROP TABLE IF EXISTS import_parsed")
     blank_sql = f"DELETE FROM {RAW_TABLE} WHERE {all_null}"  # generated names only
-    blank_rows = len(con.execute(blank_sql + " RETURNING __ord").fetchall())
-    renumber = (
-        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
-        f"SELECT row_number() OVER (ORDER BY __ord) AS __row, * EXCLUDE (__ord) FROM {RAW_TABLE}"
-    )
-    con.execute(renumber)
-    rows = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
+    blank_rows = con.execute(blank_sql).fetchall()[0][0]
+    if blank_rows:
+        renumber = (
+            f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
+            f"SELECT row_number() OVER (ORDER BY __row) AS __row, * EXCLUDE (__row) FROM {RAW_TABLE}"
+        )
+        con.execute(renumber)
+    rows = parsed - blank_rows
     return SourceTable(
         path=path, headers=_unique_headers(headers), rows=rows, encoding=encoding,
         delimiter=None if one_column else delimiter, rejected=rejected, blank_rows=blank_rows,
@@ -497,7 +562,7 @@ def read_source(
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the reader's temporary tables."""
-    for name in (RAW_TABLE, "import_parsed", "import_lines", "reject_errors", "reject_scans"):
+    for name in (RAW_TABLE, "import_lines", "import_starts", "import_line_map", "reject_errors", "reject_scans"):
         con.execute("DROP TABLE IF EXISTS " + name)  # constant names
 
 

@@ -40,11 +40,27 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def cell_email_clean(column: str) -> str:
-    """SQL: the cell trimmed, without ``mailto:`` or angle brackets, lower-cased."""
+def _trim_guarded(expression: str, characters: str, codes: str) -> str:
+    """SQL: ``trim(expression, characters)``, run only when the first or last character is one of ``codes``."""
     return (
-        "lower(trim(regexp_replace(trim(" + column + ", ' <>\t\u00a0'), '^(?i:mailto:)', ''), ' <>\t\u00a0'))"
+        "CASE WHEN ascii(" + expression + ") IN " + codes + " OR ascii(right(" + expression + ", 1)) IN " + codes
+        + " THEN trim(" + expression + ", " + sql_literal(characters) + ") ELSE " + expression + " END"
     )
+
+
+_EMAIL_TRIM = " <>\t\u00a0"
+_EMAIL_TRIM_CODES = "(32, 60, 62, 9, 160)"
+
+
+def cell_email_clean_sql(source_sql: str) -> str:
+    """SQL: ``raw`` of ``source_sql`` and ``c``, the cell trimmed, without ``mailto:`` or angle brackets, lower-cased.
+
+    Each step is its own subquery so that the guarded trims (a trim with a
+    character set is costly) evaluate their argument once.
+    """
+    step1 = "SELECT raw, " + _trim_guarded("raw", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + source_sql + ")"
+    step2 = "SELECT raw, regexp_replace(a, '^(?i:mailto:)', '') AS b FROM (" + step1 + ")"
+    return "SELECT raw, lower(" + _trim_guarded("b", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + ") AS c FROM (" + step2 + ")"
 
 
 def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
@@ -53,13 +69,13 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
     ``source_sql`` is a query with one column ``raw``; ``email`` is the
     normalised address or NULL, ``reason`` why it is not usable.
     """
-    clean = cell_email_clean("raw")
     build = (
         "CREATE OR REPLACE TEMP TABLE " + table + " AS "
         "SELECT raw, c AS cleaned, "
-        "CASE WHEN strpos(c, '@') > 0 THEN regexp_extract(c, '^(.*)@([^@]*)$', 1) END AS local, "
-        "CASE WHEN strpos(c, '@') > 0 THEN rtrim(regexp_extract(c, '^(.*)@([^@]*)$', 2), '.') END AS domain "
-        "FROM (SELECT DISTINCT raw, " + clean + " AS c FROM (" + source_sql + ") WHERE raw IS NOT NULL)"
+        "CASE WHEN strpos(c, '@') > 0 THEN parts.local END AS local, "
+        "CASE WHEN strpos(c, '@') > 0 THEN rtrim(parts.domain, '.') END AS domain "
+        "FROM (SELECT raw, c, regexp_extract(c, '^(.*)@([^@]*)$', ['local', 'domain']) AS parts FROM ("
+        + cell_email_clean_sql("SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL") + "))"
     )
     con.execute(build)
     domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM " + table + " WHERE domain IS NOT NULL").fetchall()]
@@ -228,19 +244,38 @@ DAY_FIRST_FORMATS = [
 ]
 
 
+def _strptime_sql(column: str, formats: list[str]) -> str:
+    return "try_strptime(" + column + ", [" + ", ".join(sql_literal(f) for f in formats) + "])"
+
+
 def timestamp_sql(column: str, date_format: str | None = None) -> str:
     """SQL: the cell as a TIMESTAMP (day-first, ISO, or an Excel serial day number), else NULL.
 
     With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
+
+    A failed ``try_strptime`` is costly, so each cell only meets the formats
+    that could match it: ISO cells go to a cast (no day-first format can read
+    them: they start with four digits and a dash), and a cell meets only the
+    day-first formats with as many colons as it has (a number never reads a
+    colon), and only when it starts with a digit, as every format does.
     """
-    formats = ([date_format] if date_format else []) + DAY_FIRST_FORMATS
-    format_list = "[" + ", ".join(sql_literal(f) for f in formats) + "]"
-    return (
-        "coalesce(try_strptime(" + column + ", " + format_list + "), "
-        "CASE WHEN regexp_full_match(" + column + ", '\\d{4}-\\d{2}-\\d{2}([ T].*)?') THEN try_cast(" + column + " AS TIMESTAMP) END, "
-        "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
-        "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END)"
+    by_colons: dict[int, list[str]] = {}
+    for spec in DAY_FIRST_FORMATS:
+        by_colons.setdefault(spec.count(":"), []).append(spec)
+    colons = "strlen(" + column + ") - strlen(replace(" + column + ", ':', ''))"
+    day_first = (
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*[0-9]') THEN CASE " + colons + " "
+        + " ".join("WHEN " + str(n) + " THEN " + _strptime_sql(column, specs) for n, specs in sorted(by_colons.items()))
+        + " END END"
     )
+    parts = [_strptime_sql(column, [date_format])] if date_format else []
+    parts += [
+        "CASE WHEN regexp_full_match(" + column + ", '\\d{4}-\\d{2}-\\d{2}([ T].*)?') THEN try_cast(" + column + " AS TIMESTAMP) END",
+        day_first,
+        "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
+        "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END",
+    ]
+    return "coalesce(" + ", ".join(parts) + ")"
 
 
 def date_sql(column: str, date_format: str | None = None) -> str:

@@ -61,16 +61,25 @@ def _connect(path: Path, config: dict[str, Any], wait: float, read_only: bool) -
             raise StoreError(f"{path}: cannot open the database ({e}). Is it a crmseg database?") from e
 
 
+def key_sql(value: str, keyring: str = "") -> str:
+    """SQL: HMAC-SHA256 of the expression ``value`` from the pads of ``keyring`` (a table alias, or none).
+
+    The body of ``crmseg_key``; a bulk statement can join ``keyring`` once
+    (``FROM t, keyring k`` and ``key_sql("t.email", "k")``) instead of calling
+    the macro, whose scalar subquery costs a de-duplicating join per call.
+    ``value`` and ``keyring`` are code, never user input.
+    """
+    prefix = keyring + "." if keyring else ""
+    return "sha256(" + prefix + "opad || unhex(sha256(" + prefix + "ipad || encode(" + value + "))))"
+
+
 def register_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Session macros the rest of the code relies on.
 
     ``crmseg_key(value)`` is HMAC-SHA256 of ``value`` under the database's
     secret, computed set-wise in SQL from the stored inner and outer pads.
     """
-    con.execute(
-        "CREATE OR REPLACE TEMP MACRO crmseg_key(v) AS "
-        "(SELECT sha256(opad || unhex(sha256(ipad || encode(v)))) FROM keyring)"
-    )
+    con.execute("CREATE OR REPLACE TEMP MACRO crmseg_key(v) AS (SELECT " + key_sql("v") + " FROM keyring)")
 
 
 def open_database(
