@@ -95,21 +95,12 @@ def _stage_people(ctx: DemoContext) -> None:
 
 
 def _stage_score(ctx: DemoContext) -> None:
-    from cli.scoring import LeadEngineMissingError, lifecycle_distribution, refresh_scores, rfm_distribution
+    from cli.scoring import lifecycle_distribution, refresh_scores, rfm_distribution
 
     if not ctx.con.execute("SELECT count(*) FROM contacts").fetchone()[0]:
         ctx.report.steps.append(DemoStep("score", "skipped: no contacts imported"))
         return
-    note = ""
-    try:
-        run = refresh_scores(ctx.con, ctx.settings, ctx.as_of)
-    except LeadEngineMissingError:
-        without_rules = ctx.settings.model_copy(
-            update={"scoring": ctx.settings.scoring.model_copy(
-                update={"leads": ctx.settings.scoring.leads.model_copy(update={"rules": []})})}
-        )
-        run = refresh_scores(ctx.con, without_rules, ctx.as_of)
-        note = " (lead rules skipped: no segment engine)"
+    run = refresh_scores(ctx.con, ctx.settings, ctx.as_of)
     stages = lifecycle_distribution(ctx.con)["stages"]
     rfm = rfm_distribution(ctx.con)
     top = sorted(rfm["segments"], key=lambda s: -s["contacts"])[:3]
@@ -119,8 +110,7 @@ def _stage_score(ctx: DemoContext) -> None:
             f"{run.contacts} contacts scored; stages "
             + ", ".join(f"{s['stage']} {s['contacts']}" for s in stages if s["contacts"])
             + "; RFM "
-            + ", ".join(f"{s['segment']} {s['contacts']}" for s in top if s["contacts"])
-            + note,
+            + ", ".join(f"{s['segment']} {s['contacts']}" for s in top if s["contacts"]),
         )
     )
 

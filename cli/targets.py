@@ -152,23 +152,6 @@ def resolve_emails(con: duckdb.DuckDBPyConnection, refs: list[EmailRef]) -> tupl
     return ids, unknown
 
 
-def _segment_file(settings: Settings, name: str) -> Path:
-    folder = settings.segments_path
-    for suffix in (".yaml", ".yml"):
-        candidate = folder / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    if folder.is_dir():
-        for candidate in sorted(folder.glob("*.y*ml")):
-            document = load_yaml(candidate)
-            if isinstance(document.data, dict) and document.data.get("name") == name:
-                return candidate
-    stems = sorted(p.stem for p in folder.glob("*.y*ml")) if folder.is_dir() else []
-    raise NotFoundError(
-        f"no segment `{name}` in {folder}.{did_you_mean(name, stems)} `crmseg segment list` shows them."
-    )
-
-
 def segment_member_ids(
     con: duckdb.DuckDBPyConnection, settings: Settings, name: str, as_of: date
 ) -> list[int]:
@@ -178,19 +161,13 @@ def segment_member_ids(
     not its purpose rules: tagging everyone in ``donors-2025`` includes
     donors without consent.
     """
-    try:
-        from cli.segmenting.compiler import compile_condition
-    except ImportError as e:
-        raise InputError(
-            "--segment needs the segment engine (cli.segmenting), which this build of crmseg lacks. "
-            "Use --email or --file instead."
-        ) from e
-    path = _segment_file(settings, name)
-    document = load_yaml(path)
-    data = document.data
-    if not isinstance(data, dict) or "where" not in data:
-        raise InputError(f"{path}: a segment needs a `where:` key. `crmseg segment validate {name}` says more.")
-    compiled = compile_condition(data["where"], settings=settings, as_of=as_of, con=con)
+    from cli.segmenting import compile_segment, library_for
+    from cli.segmenting.runner import ensure_inputs
+
+    library = library_for(settings)
+    spec = library.get(name)
+    ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, purpose=False)
     # The compiled SQL comes from the segment compiler (field names from the known
     # schema, values bound in compiled.params), never from user text.
     query = "SELECT DISTINCT m.contact_id FROM (" + compiled.sql + ") m JOIN contacts c ON c.id = m.contact_id"

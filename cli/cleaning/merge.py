@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 
 from cli.errors import InputError, NotFoundError
+from cli.event_summary import refresh_event_summary
 from cli.store import log_action
 from cli.suppression import SUPPRESSION_REASONS
 
@@ -238,6 +239,7 @@ def merge_contacts(
             """,
             {"ids": merge_ids},
         )
+        refresh_event_summary(con, sorted({m.kept for m in plan} | {m.absorbed for m in plan}))
     return merge_ids
 
 
@@ -423,6 +425,7 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
         "UPDATE events SET contact_id = $a WHERE contact_id = $k AND id IN (SELECT unnest($ids::BIGINT[]))",
         {"a": absorbed, "k": kept, "ids": event_ids},
     )
+    refresh_event_summary(con, [kept, absorbed])
     con.execute("DELETE FROM suppressions WHERE source = ?", [f"merge:{merge_id}"])
     con.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = ?", [merge_id])
     con.execute(

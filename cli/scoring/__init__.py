@@ -8,7 +8,7 @@ contact), which the segment engine reads for the derived fields
 ``stage_history`` for ``stage_change`` conditions.
 """
 
-from cli.scoring.leads import LEAD_STAGES, LeadEngineMissingError, RuleHits
+from cli.scoring.leads import LEAD_STAGES, RuleHits
 from cli.scoring.lifecycle import LIFECYCLE_STAGES
 from cli.scoring.refresh import (
     ScoreRun,
@@ -23,7 +23,6 @@ from cli.scoring.rfm import RFM_SEGMENT_GRID, RFM_SEGMENTS
 __all__ = [
     "LEAD_STAGES",
     "LIFECYCLE_STAGES",
-    "LeadEngineMissingError",
     "RFM_SEGMENTS",
     "RFM_SEGMENT_GRID",
     "RuleHits",

@@ -26,15 +26,11 @@ from typing import Any
 
 import duckdb
 
-from cli.errors import ConfigError, InputError, SegmentError
+from cli.errors import ConfigError, SegmentError
 from cli.settings import LeadRule, Settings
 
 LEAD_STAGES: tuple[str, ...] = ("none", "evaluation", "decision")
 _SELF_FIELDS = ("lead_score", "lead_stage")
-
-
-class LeadEngineMissingError(InputError):
-    """Lead rules need the segment engine, and this build has none."""
 
 
 @dataclass(frozen=True)
@@ -72,15 +68,10 @@ def _mentions(condition: Any, names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _compiler(settings: Settings):
-    try:
-        from cli.segmenting import compile_condition
-    except ImportError as e:
-        raise LeadEngineMissingError(
-            f"{_settings_file(settings)}: scoring.leads.rules are segment conditions, and this crmseg "
-            "has no segment engine (cli.segmenting) to evaluate them. Install a complete crmseg, or set "
-            "`scoring: {leads: {rules: []}}` to score without lead points."
-        ) from e
+def _compiler():
+    # Imported here: the segment engine imports cli.scoring to refresh scores.
+    from cli.segmenting import compile_condition
+
     return compile_condition
 
 
@@ -92,7 +83,7 @@ def score_leads(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date)
     leads = settings.scoring.leads
     con.execute("CREATE OR REPLACE TEMP TABLE _lead_points (contact_id BIGINT, rule INTEGER, points INTEGER)")
     if leads.rules:
-        compile_condition = _compiler(settings)
+        compile_condition = _compiler()
     for index, rule in enumerate(leads.rules):
         where = f"{_settings_file(settings)}: scoring.leads.rules[{index}]"
         if rule.name:

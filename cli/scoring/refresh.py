@@ -144,9 +144,8 @@ def _begin(con: duckdb.DuckDBPyConnection) -> bool:
 def refresh_scores(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> ScoreRun:
     """Recompute RFM, engagement, lifecycle stage (with history) and lead points at ``as_of``.
 
-    Events dated after ``as_of`` are ignored. Raises ``LeadEngineMissingError``
-    when lead rules are set and the segment engine is absent, ``ConfigError``
-    for a lead rule the engine refuses; nothing is changed then.
+    Events dated after ``as_of`` are ignored. Raises ``ConfigError`` for a
+    lead rule the segment engine refuses; nothing is changed then.
     """
     started = time.perf_counter()
     own = _begin(con)

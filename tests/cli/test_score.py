@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 import pytest
@@ -64,12 +63,15 @@ def test_score_leads_json(invoke, scored_base):
     assert {s["stage"]: s["contacts"] for s in data["stages"]} == {"none": 3, "evaluation": 0, "decision": 0}
 
 
-def test_lead_rules_without_the_segment_engine_exit_2(invoke, scored_base, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cli.segmenting", None)
-    (scored_base.parent / "crmseg.yaml").write_text("scoring: {}\n", encoding="utf-8")
+def test_a_bad_lead_rule_is_exit_2_naming_the_rule(invoke, scored_base):
+    (scored_base.parent / "crmseg.yaml").write_text(
+        "scoring:\n  leads:\n    rules:\n      - {points: 5, when: {jbo_title: {is_null: false}}}\n", encoding="utf-8"
+    )
     result = invoke("score", "leads")
     assert result.exit_code == 2
-    assert "segment engine" in result.stderr and "Traceback" not in result.stderr
+    assert "scoring.leads.rules[0]" in result.stderr and "jbo_title" in result.stderr
+    assert "job_title" in result.stderr  # the suggestion
+    assert "Traceback" not in result.stderr
     assert result.stdout == ""
 
 

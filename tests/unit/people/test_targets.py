@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import date
 
 import pytest
@@ -87,59 +85,24 @@ def _segments(tmp_path, text: str) -> Settings:
     return Settings(base_dir=tmp_path)
 
 
-def test_segment_without_the_engine_is_a_clear_input_error(con, tmp_path, monkeypatch):
-    settings = _segments(tmp_path, "where: {city: Lyon}\n")
-    monkeypatch.setitem(sys.modules, "cli.segmenting.compiler", None)
-    with pytest.raises(InputError, match="needs the segment engine"):
-        segment_member_ids(con, settings, "lyon", AS_OF)
-
-
-def _fake_engine(monkeypatch, seen: list):
-    """A stand-in for cli.segmenting.compiler with the agreed interface."""
-
-    class CompiledQuery:
-        def __init__(self, sql, params):
-            self.sql, self.params = sql, params
-
-    def compile_condition(condition, *, settings, as_of, con=None):
-        seen.append((condition, as_of))
-        return CompiledQuery("SELECT id AS contact_id FROM contacts WHERE city = $city", {"city": condition["city"]})
-
-    module = types.ModuleType("cli.segmenting.compiler")
-    module.compile_condition = compile_condition
-    monkeypatch.setitem(sys.modules, "cli.segmenting", types.ModuleType("cli.segmenting"))
-    monkeypatch.setitem(sys.modules, "cli.segmenting.compiler", module)
-
-
-def test_segment_members_use_the_where_and_keep_live_contacts(con, tmp_path, monkeypatch):
+def test_segment_members_use_the_where_and_keep_live_contacts(con, tmp_path):
     ids = small_base(con)
     add_contact(con, email="merged@example.org", city="Lyon", status="merged")
     settings = _segments(tmp_path, "name: lyon\nwhere: {city: Lyon}\n")
-    seen: list = []
-    _fake_engine(monkeypatch, seen)
     members = segment_member_ids(con, settings, "lyon", AS_OF)
     assert members == sorted([ids["paul"], ids["anne"]])
-    assert seen == [({"city": "Lyon"}, AS_OF)]
 
 
-def test_segment_found_by_its_name_key_and_unknown_one_suggested(con, tmp_path, monkeypatch):
+def test_segment_found_by_its_name_key_and_unknown_one_suggested(con, tmp_path):
     small_base(con)
     settings = _segments(tmp_path, "name: lyonnais\nwhere: {city: Lyon}\n")
-    _fake_engine(monkeypatch, [])
     assert len(segment_member_ids(con, settings, "lyonnais", AS_OF)) == 2
-    with pytest.raises(NotFoundError, match="no segment `lyonn`.*Did you mean `lyon`"):
+    with pytest.raises(InputError, match="lyonn") as error:
         segment_member_ids(con, settings, "lyonn", AS_OF)
+    assert "lyonnais" in str(error.value)
 
 
-def test_segment_file_without_where_is_an_input_error(con, tmp_path, monkeypatch):
+def test_segment_file_without_where_is_an_input_error(con, tmp_path):
     settings = _segments(tmp_path, "name: lyon\n")
-    _fake_engine(monkeypatch, [])
-    with pytest.raises(InputError, match=r"lyon.yaml: a segment needs a `where:` key"):
+    with pytest.raises(InputError, match=r"lyon.yaml.*where"):
         segment_member_ids(con, settings, "lyon", AS_OF)
-
-
-def test_segment_with_the_real_engine(con, tmp_path):
-    pytest.importorskip("cli.segmenting.compiler", reason="the segment engine is built in parallel (issue 5)")
-    ids = small_base(con)
-    settings = _segments(tmp_path, "where: {city: Lyon}\n")
-    assert segment_member_ids(con, settings, "lyon", AS_OF) == sorted([ids["paul"], ids["anne"]])

@@ -99,9 +99,3 @@ def stand_in_engine(monkeypatch: pytest.MonkeyPatch):
     module.compile_condition = stand_in_compile_condition
     monkeypatch.setitem(sys.modules, "cli.segmenting", module)
     return module
-
-
-@pytest.fixture
-def no_engine(monkeypatch: pytest.MonkeyPatch):
-    """Make ``import cli.segmenting`` fail, as in a build without the segment engine."""
-    monkeypatch.setitem(sys.modules, "cli.segmenting", None)
