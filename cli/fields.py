@@ -41,6 +41,10 @@ CONTACT_FIELDS: dict[str, str] = {
     "updated_at": "timestamp",
 }
 
+# ``email_quality`` values set by the ``invalid`` cleaning pass that make an
+# address unusable; ``role`` is only a flag (suppressed by setting).
+UNUSABLE_EMAIL_QUALITIES = ("invalid_domain", "reserved_domain", "disposable")
+
 # Fields computed per contact at the as-of date (SPEC §5).
 DERIVED_FIELDS: dict[str, str] = {
     "tags": "list",

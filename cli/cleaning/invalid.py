@@ -19,6 +19,7 @@ from __future__ import annotations
 import disposable_email_domains
 
 from cli.cleaning.base import CleaningContext, PassReport, changed_contacts, stage_targets, suppress_targets
+from cli.fields import UNUSABLE_EMAIL_QUALITIES
 
 RESERVED_DOMAINS = (
     "example", "example.com", "example.net", "example.org", "test", "invalid", "localhost",
@@ -32,7 +33,7 @@ ROLE_LOCAL_PARTS = (
     "office", "postmaster", "presse", "press", "rh", "root", "sales", "secretariat", "secretaire", "service",
     "support", "team", "webmaster", "welcome", "vente", "ventes",
 )
-QUALITIES = ("invalid_domain", "reserved_domain", "disposable", "role")
+QUALITIES = (*UNUSABLE_EMAIL_QUALITIES, "role")
 
 _DOMAIN_SHAPE = r"^([a-z0-9_]([a-z0-9_-]*[a-z0-9_])?\.)+([a-z]([a-z0-9-]*[a-z0-9])?|xn--[a-z0-9-]+)$"
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from cli.fields import UNUSABLE_EMAIL_QUALITIES
 from cli.reporting.tags import tag_advice
 
 _ENTITY_TABLES = {
@@ -36,15 +37,16 @@ def data_quality(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     row = con.execute(
         """
         SELECT count(*),
-               count(*) FILTER (WHERE email IS NOT NULL AND coalesce(email_quality, 'ok') NOT IN ('invalid', 'disposable')),
+               count(*) FILTER (WHERE email IS NOT NULL AND NOT list_contains($unusable, coalesce(email_quality, 'ok'))),
                count(*) FILTER (WHERE phone IS NOT NULL),
                count(*) FILTER (WHERE street IS NOT NULL AND postal_code IS NOT NULL AND city IS NOT NULL),
                count(*) FILTER (WHERE birth_date IS NOT NULL),
-               count(*) FILTER (WHERE email_quality IN ('invalid', 'disposable')),
+               count(*) FILTER (WHERE list_contains($unusable, email_quality)),
                count(*) FILTER (WHERE email_quality = 'role'),
                count(*) FILTER (WHERE is_inactive)
         FROM contacts WHERE status NOT IN ('merged', 'erased')
-        """
+        """,
+        {"unusable": list(UNUSABLE_EMAIL_QUALITIES)},
     ).fetchone()
     live = row[0]
 

@@ -47,7 +47,7 @@ import duckdb
 from sqlglot import exp
 
 from cli.errors import SegmentError
-from cli.fields import CONTACT_FIELDS, CUSTOM_VALUE_COLUMN
+from cli.fields import CONTACT_FIELDS, CUSTOM_VALUE_COLUMN, UNUSABLE_EMAIL_QUALITIES
 from cli.segmenting.dates import RelativeDate, birthday_keys, resolve
 from cli.segmenting.loader import SegmentLibrary, library_for, parse_condition
 from cli.segmenting.model import (
@@ -587,8 +587,8 @@ class Compiler:
             _col("email_key", "c").isin(query=exp.select(_col("key")).from_(_table("suppressions", "sp"))),
         )
         rules.append(("email not suppressed", exp.not_(suppressed)))
-        rules.append(("email not invalid", exp.not_(_false_if_null(exp.EQ(
-            this=_col("email_quality", "c"), expression=self.named("invalid_quality", "invalid"))))))
+        unusable = [self.named(f"unusable_quality_{i}", q) for i, q in enumerate(UNUSABLE_EMAIL_QUALITIES)]
+        rules.append(("email not invalid", exp.not_(_false_if_null(_col("email_quality", "c").isin(*unusable)))))
         if self.summary:
             # Some stop event after the consent date is the last one of its type being after it.
             stop = (

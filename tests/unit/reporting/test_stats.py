@@ -41,3 +41,14 @@ def test_overlap_uses_last_runs(small_base):
     assert overlap["segments"] == ["a", "b"]
     # a's last run holds only contact 2; b holds 1, 2, 3.
     assert overlap["matrix"] == [[1, 1], [1, 3]]
+
+
+def test_every_unusable_quality_the_invalid_pass_sets_counts_as_invalid(small_base):
+    small_base.execute(
+        "INSERT INTO contacts (email, status, email_quality) VALUES "
+        "('marie@example.org', 'suppressed', 'reserved_domain'), ('x@nodot', 'suppressed', 'invalid_domain')"
+    )
+    quality = collect_stats(small_base)["data_quality"]
+    assert quality["live_contacts"] == 7
+    assert quality["invalid_addresses"] == 3  # disposable, reserved, impossible domain
+    assert quality["valid_email"] == round(3 / 7, 4)

@@ -85,7 +85,7 @@ contact_rows = st.lists(
         "suppressed_key": st.booleans(),
         "stop_event": st.sampled_from([None, "unsubscribe", "spam_complaint", "hard_bounce", "email_open"]),
         "stop_after_consent": st.booleans(),
-        "quality": st.sampled_from([None, "ok", "invalid", "role"]),
+        "quality": st.sampled_from([None, "invalid_domain", "reserved_domain", "disposable", "role"]),
         "inactive": st.booleans(),
     }),
     min_size=1,
@@ -99,7 +99,7 @@ def allowed_on_email_list(row) -> bool:
         return False
     consent = row["consent_email"] is True or (
         row["consent_email"] is None and row["consent_basis"] in ("membership", "contract", "legitimate_interest"))
-    if not consent or row["withdrawn"] == "after" or row["quality"] == "invalid" or row["inactive"]:
+    if not consent or row["withdrawn"] == "after" or row["quality"] in ("invalid_domain", "reserved_domain", "disposable") or row["inactive"]:
         return False
     return not (row["stop_event"] in ("unsubscribe", "spam_complaint", "hard_bounce") and row["stop_after_consent"])
 
