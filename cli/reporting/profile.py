@@ -229,21 +229,26 @@ def persona_sentence(profile: Profile) -> str:
     if profile.size == 0:
         return "This segment has no members."
     parts: list[str] = []
-    who = "people"
-    if profile.gender:
-        top = profile.gender[0]
+    # Only traits some members actually have: a segment whose members carry no
+    # gender or birth date gets no gender or age in its persona.
+    genders = [g for g in profile.gender if g.members > 0]
+    bands = [b for b in profile.age_bands if b.members > 0]
+    regions = [r for r in profile.regions if r.members > 0]
+    who = "contacts"
+    if genders:
+        top = genders[0]
         if top.members >= 0.55 and top.value in GENDER_WORDS:
             who = f"mostly {GENDER_WORDS[top.value]} ({_pct(top.members)})"
         else:
             who = "women and men alike"
     age = ""
-    if profile.age_bands:
-        band = max(profile.age_bands, key=lambda s: (s.members >= 0.2, s.lift * s.members))
+    if bands:
+        band = max(bands, key=lambda s: (s.members >= 0.2, s.lift * s.members))
         age = f" aged {band.value}" if band.value != "under 25" else " under 25"
     where = ""
-    if profile.regions and profile.regions[0].members >= 0.3:
-        where = f" in {profile.regions[0].value} ({_pct(profile.regions[0].members)})"
-    elif profile.regions:
+    if regions and regions[0].members >= 0.3:
+        where = f" in {regions[0].value} ({_pct(regions[0].members)})"
+    elif regions:
         where = " spread across regions"
     parts.append(f"{who[0].upper()}{who[1:]}{age}{where}")
     interests = [s.value for shares in profile.interests.values() for s in shares if s.members >= 0.5]

@@ -55,3 +55,18 @@ def test_persona_mentions_strongest_traits():
     assert sentence.startswith("Mostly women (70%) aged 35–49 in Île-de-France")
     assert "median gift of €30" in sentence and "about 2 gifts a year" in sentence
     assert "most open emails" in sentence
+
+
+def test_persona_invents_no_trait_the_members_lack():
+    profile = Profile(
+        size=3, base_size=100,
+        gender=[Share("F", 0.0, 0.6), Share("M", 0.0, 0.4)],
+        age_bands=[Share("35–49", 0.0, 0.5), Share("65+", 0.0, 0.5)],
+        regions=[Share("Bretagne", 0.0, 0.2)],
+        giving={"donors": 0},
+        engagement={"opened_last_6_months": 0.0, "opened_last_6_months_base": 0.3},
+    )
+    sentence = persona_sentence(profile)
+    assert sentence.startswith("Contacts; no gifts yet")
+    for invented in ("women", "men", "aged", "regions", "Bretagne"):
+        assert invented not in sentence
