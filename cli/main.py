@@ -51,7 +51,7 @@ def _write_error_log(error: BaseException) -> Path:
 
 # Global options are accepted anywhere on the line (`crmseg stats --json`):
 # the root group moves them in front of the command before parsing.
-_GLOBAL_FLAGS = {"--json", "--quiet", "-q", "--debug"}
+_GLOBAL_FLAGS = {"--json", "--quiet", "-q", "--debug", "--version"}
 _GLOBAL_VALUED = {"--db", "--config", "--as-of", "--wait"}
 
 

@@ -243,8 +243,11 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
     """Run each named segment; failures are returned in their result, the others still run."""
     if out is not None and len(names) != 1:
         raise InputError("--out writes one list: give one segment, or use --out-dir DIR for several.")
-    if out_dir is not None and not Path(out_dir).is_dir():
-        raise InputError(f"{out_dir}: no such folder for --out-dir; create it first.")
+    if out_dir is not None:
+        if Path(out_dir).exists() and not Path(out_dir).is_dir():
+            raise InputError(f"{out_dir}: --out-dir names a file, not a folder.")
+        # A cron job's first run should not fail for want of its folder.
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
     results = []
     for name in names:
         try:

@@ -185,3 +185,12 @@ def test_segment_queries_cannot_read_files(project, db_path):
     with pytest.raises(duckdb.Error):
         con.execute("SELECT * FROM read_csv(?)", [str(project / "crmseg.yaml")]).fetchall()
     con.close()
+
+
+def test_run_all_creates_the_out_dir(invoke, tmp_path):
+    (tmp_path / "segments").mkdir(exist_ok=True)
+    (tmp_path / "segments" / "everyone.yaml").write_text("purpose: analysis\nwhere: {all: []}\n")
+    target = tmp_path / "lists" / "2026"
+    result = invoke("segment", "run", "--all", "--out-dir", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert (target / "everyone.csv").exists()
