@@ -3,7 +3,10 @@
 A merge keeps one contact and absorbs the other: the kept record takes, field
 by field, the value of the more recently updated record where both have one
 and the value of whichever has one otherwise (the address moves as a block:
-street, postal code, city and country always come from the same record);
+street, postal code, city and country always come from the same record; the
+email too, except that when only one of two different emails gave an opt-in,
+that email is kept, so the union of consents never hands an opt-in to an
+address that did not give it);
 consent keeps the most recent opt-in facts and any withdrawal; tags, groups,
 custom values (multiselects are unioned) and events are unioned onto the
 kept contact; the stricter of the two statuses wins (a suppression beats
@@ -77,6 +80,17 @@ def _pick(column: str, lead: str) -> str:
     )
 
 
+def _pick_email(column: str, lead: str) -> str:
+    # An address that gave an email opt-in stays the contact's address: the union
+    # of consents must not hand that opt-in to an address that never gave it.
+    differ = "a.email IS NOT NULL AND k.email IS NOT NULL AND a.email <> k.email"
+    return (
+        f"CASE WHEN {differ} AND a.consent_email IS TRUE AND k.consent_email IS NOT TRUE THEN a.{column} "
+        f"WHEN {differ} AND k.consent_email IS TRUE AND a.consent_email IS NOT TRUE THEN k.{column} "
+        f"ELSE {_pick(column, lead)} END"
+    )
+
+
 def _kept_update_sql() -> str:
     """The query giving each kept contact's merged row (built from the constants above).
 
@@ -85,7 +99,8 @@ def _kept_update_sql() -> str:
     """
     sets = [f"{_pick(c, c)} AS {c}" for c in _SINGLE_FIELDS]
     for lead, columns in _BLOCKS.items():
-        sets += [f"{_pick(c, lead)} AS {c}" for c in columns]
+        pick = _pick_email if lead == "email" else _pick
+        sets += [f"{pick(c, lead)} AS {c}" for c in columns]
     newer_consent = "coalesce(a.consent_at > k.consent_at, k.consent_at IS NULL AND a.consent_at IS NOT NULL)"
     for c in ("consent_email", "consent_basis", "consent_at", "consent_method"):
         sets.append(f"CASE WHEN {newer_consent} THEN a.{c} ELSE coalesce(k.{c}, a.{c}) END AS {c}")

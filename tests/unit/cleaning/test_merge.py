@@ -171,3 +171,24 @@ def test_merge_all_merges_a_cluster_into_one_contact_and_undone_pairs_stay_apart
         undo(con, merge_id)
     assert con.execute("SELECT count(*) FROM contacts WHERE status = 'active'").fetchone()[0] == 3
     assert merge_all(con, 0.8)["merges"] == 0  # undone pairs are rejected, not merged again
+
+
+def test_an_opt_in_stays_with_the_address_that_gave_it(con):
+    from tests.unit.cleaning.conftest import add_contact
+
+    opted_in = add_contact(con, email="martine.roux@free.fr", first_name="Martine", last_name="Roux",
+                           consent_email=True, updated_at="2025-01-01")
+    newer = add_contact(con, email="mroux@laposte.net", first_name="Martine", last_name="Roux",
+                        consent_email=None, consent_at=None, updated_at="2026-06-01")
+    merge_contacts(con, [PlannedMerge(newer, opted_in, 0.97, "test")])
+    email, consent = con.execute("SELECT email, consent_email FROM contacts WHERE id = ?", [newer]).fetchone()
+    assert (email, consent) == ("martine.roux@free.fr", True)
+
+
+def test_without_opt_in_on_either_side_the_newer_email_wins(con):
+    from tests.unit.cleaning.conftest import add_contact
+
+    old = add_contact(con, email="old@free.fr", last_name="Roux", consent_email=None, updated_at="2025-01-01")
+    new = add_contact(con, email="new@laposte.net", last_name="Roux", consent_email=None, updated_at="2026-06-01")
+    merge_contacts(con, [PlannedMerge(old, new, 0.97, "test")])
+    assert con.execute("SELECT email FROM contacts WHERE id = ?", [old]).fetchone()[0] == "new@laposte.net"
