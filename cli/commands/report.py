@@ -8,6 +8,7 @@ import typer
 
 from cli.commands.common import app_context
 from cli.reporting.html_report import render_html, report_data, write_report
+from cli.scoring import ensure_fresh_scores
 
 
 def report(
@@ -20,6 +21,8 @@ def report(
     Example: crmseg report --html report.html
     """
     app = app_context(ctx)
-    data = report_data(app.connect(), app.as_of)
+    con = app.connect()
+    ensure_fresh_scores(con, app.settings, app.as_of)  # funnel and RFM grid
+    data = report_data(con, app.as_of)
     path = write_report(html, render_html(data))
     app.emit({"report": str(path), **data}, lambda console: console.print(f"Report written to {path}"))

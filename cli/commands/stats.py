@@ -6,6 +6,7 @@ import typer
 
 from cli.commands.common import app_context, table
 from cli.reporting.stats import collect_stats
+from cli.scoring import ensure_fresh_scores
 
 
 def stats(ctx: typer.Context) -> None:
@@ -15,7 +16,9 @@ def stats(ctx: typer.Context) -> None:
     Example: crmseg stats --json
     """
     app = app_context(ctx)
-    figures = collect_stats(app.connect())
+    con = app.connect()
+    ensure_fresh_scores(con, app.settings, app.as_of)  # stages are shown
+    figures = collect_stats(con)
 
     def render(console) -> None:
         console.print(table("Base", ["entity", "rows"], [[k, v] for k, v in figures["counts"].items()]))

@@ -278,8 +278,11 @@ def persona_sentence(profile: Profile) -> str:
 
 def profile_segment(con: duckdb.DuckDBPyConnection, name: str, *, settings: Settings, as_of: date) -> Profile:
     """Profile the current members of segment ``name`` (purpose rules applied) against the base."""
+    from cli.scoring import ensure_fresh_scores
     from cli.segmenting import compile_segment, library_for
 
     library = library_for(settings)
-    compiled = compile_segment(library.get(name), settings=settings, as_of=as_of, library=library, con=con)
+    spec = library.get(name)
+    ensure_fresh_scores(con, settings, as_of)  # the profile shows RFM groups and engagement
+    compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con)
     return profile_members(con, compiled.sql, compiled.params, settings=settings, as_of=as_of)
