@@ -41,22 +41,23 @@ def bar_chart(items: list[tuple[str, float]], *, title: str, unit: str = "", wid
 
 
 def funnel(items: list[tuple[str, float]], *, title: str, width: int = 640) -> str:
-    """Centred bars narrowing down the stages, widest for the largest."""
+    """Centred bars narrowing down the stages, widest for the largest; labels on the left."""
     if not items or not any(v for _, v in items):
         return f'<p class="empty">{escape(title)}: no data yet.</p>'
-    row = 34
+    row, label_w = 34, 150
     height = row * len(items) + 10
     top = max(v for _, v in items) or 1
+    span = width - label_w - 60
     shapes = []
     for i, (label, value) in enumerate(items):
         y = 5 + i * row
-        w = max((width - 40) * value / top, 2)
-        x = (width - w) / 2
+        w = max(span * value / top, 2)
+        x = label_w + (span - w) / 2
         colour = PALETTE[i % len(PALETTE)]
         shapes.append(
+            f'<text x="{label_w - 10}" y="{y + 19}" text-anchor="end">{escape(str(label))}</text>'
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" rx="3" fill="{colour}"/>'
-            f'<text x="{width / 2}" y="{y + 19}" text-anchor="middle" class="on-bar">'
-            f'{escape(str(label))}: {_number(value)}</text>'
+            f'<text x="{x + w + 6:.1f}" y="{y + 19}">{_number(value)}</text>'
         )
     return (
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '

@@ -28,8 +28,7 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;border-bottom:2px solid #2f6f
 .kpi{border:1px solid #ddd;border-radius:6px;padding:10px 16px;min-width:150px}.kpi b{display:block;font-size:24px}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:18px}
 svg.chart{max-width:100%;height:auto;font-size:12px;font-family:inherit}svg .on-bar{fill:#fff;font-weight:600}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}.empty{color:#888;font-style:italic}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:4px 8px;text-align:left}td.num{text-align:right}.empty{color:#888;font-style:italic}
 @media print{body{max-width:none;padding:0}h2{break-after:avoid}section{break-inside:avoid}}
 """
 
@@ -42,7 +41,14 @@ def _table(columns: list[str], rows: list[list[Any]]) -> str:
     if not rows:
         return '<p class="empty">Nothing yet.</p>'
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    def cell(value: Any) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f'<td class="num">{value}</td>'
+        if isinstance(value, datetime):
+            value = f"{value:%Y-%m-%d %H:%M}"
+        return f"<td>{escape('' if value is None else str(value))}</td>"
+
+    body = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -65,7 +71,10 @@ def report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
         "GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 12"
     ).fetchall()
     cleans = con.execute(
-        "SELECT logged_at, action, details FROM audit_log WHERE command = 'clean' ORDER BY id DESC LIMIT 10"
+        """
+        SELECT logged_at, action, (details->>'looked_at')::BIGINT, (details->>'changed')::BIGINT, details->>'why'
+        FROM audit_log WHERE command = 'clean' ORDER BY id DESC LIMIT 14
+        """
     ).fetchall()
     return {
         "as_of": as_of,
@@ -73,7 +82,10 @@ def report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[str, Any]:
         "rfm_grid": [{"r": r, "f": f, "contacts": n} for r, f, n in rfm],
         "sources": [{"source": s, "contacts": n} for s, n in sources],
         "overlap": last_run_overlap(con),
-        "recent_cleans": [{"at": at, "action": a, "details": d} for at, a, d in cleans],
+        "recent_cleans": [
+            {"at": at, "pass": p, "looked_at": looked, "changed": changed, "why": why}
+            for at, p, looked, changed, why in cleans
+        ],
     }
 
 
@@ -106,7 +118,10 @@ def render_html(data: dict[str, Any]) -> str:
         [[i["file_name"], i["kind"], i["started_at"], i["rows_read"], i["inserted"], i["updated"], i["unchanged"],
           i["rejected"], i["issues"], i["skipped"]] for i in stats["recent_imports"]],
     )
-    cleans = _table(["when", "what", "details"], [[c["at"], c["action"], c["details"]] for c in data["recent_cleans"]])
+    cleans = _table(
+        ["when", "pass", "looked at", "changed", "why"],
+        [[c["at"], c["pass"], c["looked_at"], c["changed"], c["why"]] for c in data["recent_cleans"]],
+    )
     generated = datetime.now().strftime("%Y-%m-%d %H:%M")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
