@@ -247,7 +247,7 @@ class Migration:
     apply: Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def _migrate_to_6(con: duckdb.DuckDBPyConnection) -> None:
+def _migrate_to_2(con: duckdb.DuckDBPyConnection) -> None:
     # Two stage changes of one contact may share a date (two runs on one day);
     # ``seq`` keeps their order, so "the latest recorded stage" is never a guess.
     con.execute("CREATE SEQUENCE stage_history_seq START 1")
@@ -264,8 +264,8 @@ def _migrate_to_3(con: duckdb.DuckDBPyConnection) -> None:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial schema", _migrate_to_1),
+    Migration(2, "stage_history.seq: the order of stage changes", _migrate_to_2),
     Migration(3, "contact_event_summary: per-contact, per-type event aggregates", _migrate_to_3),
-    Migration(6, "stage_history.seq: the order of stage changes", _migrate_to_6),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -291,12 +291,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, migrations: list[Migration]
             f"this database has schema version {version}, newer than this crmseg knows "
             f"({newest}). Upgrade crmseg to open it."
         )
-    # Versions are reserved per branch and may land out of order: a file at
-    # version 6 that never ran migration 3 gets it now.
-    applied = set()
-    if version:
-        applied = {r[0] for r in con.execute("SELECT version FROM schema_version").fetchall()}
-    pending = [m for m in sorted(migrations, key=lambda m: m.version) if m.version not in applied]
+    pending = [m for m in sorted(migrations, key=lambda m: m.version) if m.version > version]
     if not pending:
         return []
     con.execute("BEGIN TRANSACTION")
