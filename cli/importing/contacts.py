@@ -34,17 +34,21 @@ from cli.importing.values import (
     bool_sql,
     build_email_table,
     build_phone_table,
+    consent_basis_sql,
     country_region_sql,
     date_sql,
+    email_status_sql,
     fold_sql,
     gender_sql,
+    hard_bounce_sql,
     list_sql,
     number_sql,
     timestamp_sql,
 )
 from cli.settings import Settings
 from cli.store.connection import key_sql
-from cli.suppression import apply_suppressions
+from cli.event_summary import refresh_event_summary
+from cli.suppression import apply_suppressions, suppress_contacts
 
 TEXT_FIELDS = ["first_name", "last_name", "street", "postal_code", "city", "country", "organisation", "job_title", "source"]
 # Contact columns an import writes (besides id, status, stamps).
@@ -150,10 +154,27 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     select.append((date_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::DATE") + " AS birth_date")
     select.append((gender_sql("r." + col("gender")) if col("gender") else "NULL::VARCHAR") + " AS gender")
     select.append((bool_sql("r." + col("consent_email")) if col("consent_email") else "NULL::BOOLEAN") + " AS consent_email")
-    for name in ("consent_at", "created_at"):
+    for name in ("consent_at", "created_at", "consent_withdrawn_at"):
         select.append(
             (timestamp_sql("r." + col(name), options.date_format) if col(name) else "NULL::TIMESTAMP") + " AS " + name
         )
+    select.append((consent_basis_sql("r." + col("consent_basis")) if col("consent_basis") else "NULL::VARCHAR") + " AS consent_basis")
+    # What the emailing tool said about the address (import-only fields, see _status_facts).
+    status_exprs = {
+        "st_unsub": (bool_sql, "unsubscribed", "BOOLEAN"),
+        "st_unsub_at": (lambda c: timestamp_sql(c, options.date_format), "unsubscribed_at", "TIMESTAMP"),
+        "st_unsub_given": (lambda c: c + " IS NOT NULL", "unsubscribed_at", "BOOLEAN"),
+        "st_unsub_campaign": (lambda c: c, "unsubscribe_campaign", "VARCHAR"),
+        "st_unsub_reason": (lambda c: c, "unsubscribe_reason", "VARCHAR"),
+        "st_bounce": (hard_bounce_sql, "hard_bounced", "BOOLEAN"),
+        "st_bounce_at": (lambda c: timestamp_sql(c, options.date_format), "hard_bounced_at", "TIMESTAMP"),
+        "st_bounce_given": (lambda c: c + " IS NOT NULL", "hard_bounced_at", "BOOLEAN"),
+        "st_bounce_campaign": (lambda c: c, "bounce_campaign", "VARCHAR"),
+        "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
+        "st_status": (email_status_sql, "email_status", "VARCHAR"),
+    }
+    for alias, (build, field_name, sql_type) in status_exprs.items():
+        select.append((build("r." + col(field_name)) if col(field_name) else "NULL::" + sql_type) + " AS " + alias)
     select.append((list_sql("r." + col("tags"), settings.list_separator) if col("tags") else "NULL::VARCHAR[]") + " AS tags")
     ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
     ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
@@ -252,6 +273,19 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         "consent_email": ("s.consent_email IS NULL", "'not a yes/no value (oui/non, yes/no, ja/nee, 1/0)'"),
         "consent_at": ("s.consent_at IS NULL", "'not a date'"),
         "created_at": ("s.created_at IS NULL", "'not a date'"),
+        "consent_withdrawn_at": ("s.consent_withdrawn_at IS NULL", "'not a date'"),
+        "consent_basis": (
+            "s.consent_basis IS NULL",
+            "'not a legal basis crmseg knows (consent, membership, contract, legitimate interest)'",
+        ),
+        "unsubscribed": ("s.st_unsub IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "unsubscribed_at": ("s.st_unsub_at IS NULL", "'not a date: the unsubscribe is recorded at the import time'"),
+        "hard_bounced_at": ("s.st_bounce_at IS NULL", "'not a date: the hard bounce is recorded at the import time'"),
+        "blocklisted": ("s.st_block IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "email_status": (
+            "s.st_status IS NULL",
+            "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, blocklisted, pending, ...)'",
+        ),
     }
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
@@ -377,6 +411,7 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
     scalar = [
         "email", "external_id", "phone", "first_name", "last_name", "street", "postal_code", "city", "country",
         "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at", "created_at",
+        "consent_basis", "consent_withdrawn_at",
     ]
     customs = [name for name in settings.fields if name in mapping.fields]
     values = scalar + ["x_" + c for c in customs]
@@ -412,12 +447,13 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
         """
         INSERT INTO contacts (id, email, external_id, first_name, last_name, phone, street, postal_code, city, country,
             birth_date, gender, organisation, job_title, kind, source, consent_email, consent_basis, consent_at,
-            consent_method, created_at, updated_at, import_id, email_key, phone_key)
+            consent_method, consent_withdrawn_at, created_at, updated_at, import_id, email_key, phone_key)
         SELECT id, email, external_id, first_name, last_name, phone, street, postal_code, city, country, birth_date,
             gender, organisation, job_title,
             CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
-            coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
-            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id,
+            coalesce(source, $source), consent_email, coalesce(consent_basis, CASE WHEN consent_email THEN 'consent' END),
+            consent_at, CASE WHEN consent_email OR consent_basis IS NOT NULL THEN $method END, consent_withdrawn_at,
+            coalesce(created_at, current_timestamp), current_timestamp, $import_id,
             email_key, phone_key
         FROM import_incoming WHERE is_new
         """,
@@ -431,18 +467,22 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
         columns = [
             "email", "external_id", "first_name", "last_name", "phone", "street", "postal_code", "city", "country",
             "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at",
+            "consent_withdrawn_at",
         ]
         if mode == "fill":
             sets = ", ".join(c + " = coalesce(c." + c + ", i." + c + ")" for c in columns)
-            differs = " OR ".join("(c." + c + " IS NULL AND i." + c + " IS NOT NULL)" for c in columns)
+            differs = " OR ".join("(c." + c + " IS NULL AND i." + c + " IS NOT NULL)" for c in columns + ["consent_basis"])
         else:
             sets = ", ".join(c + " = coalesce(i." + c + ", c." + c + ")" for c in columns)
-            differs = " OR ".join("(i." + c + " IS NOT NULL AND i." + c + " IS DISTINCT FROM c." + c + ")" for c in columns)
+            differs = " OR ".join(
+                "(i." + c + " IS NOT NULL AND i." + c + " IS DISTINCT FROM c." + c + ")" for c in columns + ["consent_basis"]
+            )
         # Column names are the constants above.
         update = (
             "UPDATE contacts c SET " + sets + ", "
-            "consent_basis = CASE WHEN coalesce(" + ("c.consent_email, i.consent_email" if mode == "fill" else "i.consent_email, c.consent_email")
-            + ") THEN coalesce(c.consent_basis, 'consent') ELSE c.consent_basis END, "
+            "consent_basis = " + ("coalesce(c.consent_basis, i.consent_basis, " if mode == "fill" else "coalesce(i.consent_basis, ")
+            + "CASE WHEN coalesce(" + ("c.consent_email, i.consent_email" if mode == "fill" else "i.consent_email, c.consent_email")
+            + ") THEN coalesce(c.consent_basis, 'consent') ELSE c.consent_basis END), "
             "consent_method = CASE WHEN c.consent_method IS NULL AND i.consent_email THEN $method ELSE c.consent_method END, "
             "updated_at = current_timestamp "
             "FROM import_incoming i WHERE c.id = i.id AND NOT i.is_new AND (" + differs + ") RETURNING c.id"
@@ -531,6 +571,88 @@ def _link_issues(ctx: PipelineContext) -> None:
     )
 
 
+def _status_facts(ctx: PipelineContext) -> None:
+    """Turn what the emailing tool said (unsubscribed, cleaned/hard-bounced, blocklisted) into facts.
+
+    For each contact of the import that some row marks so: an ``unsubscribe``
+    event (at the unsubscribe time, else the import time) with consent
+    withdrawn, or a ``hard_bounce`` event, and an entry in the suppression
+    ledger at once (source ``import:<id>``), so the address leaves every email
+    list before any ``clean``. A blocklisted address counts as unsubscribed.
+    HubSpot's ``Non-marketing contact`` sets email consent to no.
+    Applies whatever ``--on-conflict`` says: it is about the address, not a field.
+    """
+    con = ctx.con
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_status AS
+        SELECT inc.id AS contact_id,
+               bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
+                       OR s.st_status IN ('unsubscribe', 'blocklist')) AS unsub,
+               max(s.st_unsub_at) AS unsub_at,
+               any_value(s.st_unsub_campaign) FILTER (WHERE s.st_unsub_campaign IS NOT NULL) AS unsub_campaign,
+               any_value(s.st_unsub_reason) FILTER (WHERE s.st_unsub_reason IS NOT NULL) AS unsub_reason,
+               bool_or(coalesce(s.st_block, false) OR s.st_status = 'blocklist') AS blocked,
+               bool_or(coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
+                       OR s.st_status = 'hard_bounce') AS bounce,
+               max(s.st_bounce_at) AS bounce_at,
+               any_value(s.st_bounce_campaign) FILTER (WHERE s.st_bounce_campaign IS NOT NULL) AS bounce_campaign,
+               bool_or(s.st_status = 'non_marketing') AS non_marketing
+        FROM import_stg s JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)
+        GROUP BY inc.id
+        HAVING bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
+                       OR coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
+                       OR s.st_status IN ('unsubscribe', 'blocklist', 'hard_bounce', 'non_marketing'))
+        """
+    )
+    if not con.execute("SELECT count(*) FROM import_status").fetchall()[0][0]:
+        return
+    params = {"id": ctx.import_id, "file": ctx.source.path.name}
+    added = con.execute(
+        """
+        INSERT INTO events (contact_id, type, occurred_at, campaign, channel, details, import_id)
+        SELECT t.contact_id, 'unsubscribe', coalesce(t.unsub_at, date_trunc('second', current_timestamp::TIMESTAMP)),
+               t.unsub_campaign, 'email',
+               coalesce(t.unsub_reason, CASE WHEN t.blocked THEN 'blocklisted' ELSE 'unsubscribed' END)
+               || ' (import of ' || $file || ')', $id
+        FROM import_status t
+        WHERE t.unsub AND NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.contact_id = t.contact_id AND e.type = 'unsubscribe'
+              AND (t.unsub_at IS NULL OR e.occurred_at = t.unsub_at))
+        UNION ALL
+        SELECT t.contact_id, 'hard_bounce', coalesce(t.bounce_at, date_trunc('second', current_timestamp::TIMESTAMP)),
+               t.bounce_campaign, 'email', 'hard bounce / cleaned address (import of ' || $file || ')', $id
+        FROM import_status t
+        WHERE t.bounce AND NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.contact_id = t.contact_id AND e.type = 'hard_bounce'
+              AND (t.bounce_at IS NULL OR e.occurred_at = t.bounce_at))
+        RETURNING contact_id
+        """,
+        params,
+    ).fetchall()
+    con.execute(
+        """
+        UPDATE contacts c SET consent_email = false,
+               consent_withdrawn_at = greatest(c.consent_withdrawn_at,
+                   coalesce(t.unsub_at, date_trunc('second', current_timestamp::TIMESTAMP))),
+               updated_at = current_timestamp
+        FROM import_status t WHERE c.id = t.contact_id AND t.unsub
+        """
+    )
+    con.execute(
+        "UPDATE contacts c SET consent_email = false, updated_at = current_timestamp FROM import_status t "
+        "WHERE c.id = t.contact_id AND t.non_marketing AND NOT t.unsub AND c.consent_email IS DISTINCT FROM false"
+    )
+    source = "import:" + str(ctx.import_id)
+    unsub = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE unsub ORDER BY 1").fetchall()]
+    bounce = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE bounce ORDER BY 1").fetchall()]
+    # The strictest reason first: a contact both unsubscribed and bounced keeps `unsubscribe` as its status reason.
+    suppress_contacts(con, unsub, "unsubscribe", source)
+    suppress_contacts(con, bounce, "hard_bounce", source)
+    if added:
+        refresh_event_summary(con, sorted({r[0] for r in added}))
+
+
 def contacts_pipeline(mapping: ColumnMapping):
     """The contacts pipeline for ``run_import`` under ``mapping``."""
 
@@ -549,6 +671,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         _write_contacts(ctx, customs)
         _link_issues(ctx)
         _refresh_matched_keys(ctx)
+        _status_facts(ctx)
         apply_suppressions(ctx.con)
         ctx.progress("write", 3, 3)
 

@@ -347,3 +347,78 @@ def list_sql(column: str, separator: str) -> str:
 def fold_sql(expression: str) -> str:
     """SQL: lower-cased, accents dropped (to compare a value with a select's options)."""
     return "lower(strip_accents(trim(" + expression + ")))"
+
+
+# ---------------------------------------------------------------- consent and emailing-tool status
+
+def _letters_sql(column: str) -> str:
+    """SQL: the cell lower-cased, accents dropped, letters only (``Legitimate interest – prospect`` -> ``legitimateinterestprospect``)."""
+    return "regexp_replace(lower(strip_accents(" + column + ")), '[^a-z]', '', 'g')"
+
+
+# Folded prefixes of a legal basis (FR, EN, NL, DE, HubSpot's wording) -> the stored value.
+CONSENT_BASIS_PREFIXES: list[tuple[str, str]] = [
+    ("legitimateinterest", "legitimate_interest"), ("interetlegitime", "legitimate_interest"),
+    ("legitiembelang", "legitimate_interest"), ("gerechtvaardigdbelang", "legitimate_interest"),
+    ("berechtigtesinteresse", "legitimate_interest"), ("li", "legitimate_interest"),
+    ("performanceofacontract", "contract"), ("contract", "contract"), ("contrat", "contract"),
+    ("executionduncontrat", "contract"), ("executiondecontrat", "contract"), ("overeenkomst", "contract"),
+    ("uitvoeringvandeovereenkomst", "contract"), ("vertrag", "contract"), ("vertragserfullung", "contract"),
+    ("membership", "membership"), ("member", "membership"), ("adhesion", "membership"), ("adherent", "membership"),
+    ("lidmaatschap", "membership"), ("lid", "membership"), ("mitgliedschaft", "membership"), ("mitglied", "membership"),
+    ("freelygivenconsent", "consent"), ("consent", "consent"), ("consentement", "consent"), ("optin", "consent"),
+    ("toestemming", "consent"), ("einwilligung", "consent"),
+]
+
+
+def consent_basis_sql(column: str) -> str:
+    """SQL: ``consent``, ``membership``, ``contract`` or ``legitimate_interest`` from a legal-basis cell, else NULL.
+
+    A short word must be the whole cell (``li``, ``lid``); a longer one may
+    start the cell (``Legitimate interest – prospect/lead``).
+    """
+    folded = _letters_sql(column)
+    cases = []
+    for prefix, value in CONSENT_BASIS_PREFIXES:
+        test = (folded + " = " + sql_literal(prefix)) if len(prefix) <= 3 else (
+            "starts_with(" + folded + ", " + sql_literal(prefix) + ")")
+        cases.append("WHEN " + test + " THEN " + sql_literal(value))
+    return "CASE " + " ".join(cases) + " END"
+
+
+# An emailing tool's member status -> what it means for the address.
+EMAIL_STATUS_WORDS: dict[str, list[str]] = {
+    "unsubscribe": ["unsubscribed", "unsubscribe", "desabonne", "desabonnee", "desinscrit", "desinscrite",
+                    "optedout", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen"],
+    "hard_bounce": ["cleaned", "bounced", "hardbounce", "hardbounced", "bounce", "npai", "invalid", "invalide",
+                    "nettoye", "ongeldig", "ungultig"],
+    "blocklist": ["blacklisted", "blocklisted", "blocked", "blacklist", "blocklist", "listenoire", "bloque",
+                  "geblokkeerd", "gesperrt"],
+    "non_marketing": ["nonmarketingcontact", "nonmarketing"],
+    "ok": ["subscribed", "subscriber", "pending", "transactional", "archived", "active", "actif", "active",
+           "abonne", "abonnee", "inscrit", "inscrite", "enattente", "marketingcontact", "ingeschreven", "aangemeld",
+           "actief", "angemeldet", "abonniert", "aktiv", "optin", "confirmed"],
+}
+
+
+def email_status_sql(column: str) -> str:
+    """SQL: ``unsubscribe``, ``hard_bounce``, ``blocklist``, ``non_marketing`` or ``ok`` from a status cell, else NULL."""
+    folded = _letters_sql(column)
+    cases = " ".join(
+        "WHEN " + folded + " IN (" + ", ".join(sql_literal(w) for w in words) + ") THEN " + sql_literal(kind)
+        for kind, words in EMAIL_STATUS_WORDS.items()
+    )
+    return "CASE " + cases + " END"
+
+
+def hard_bounce_sql(column: str) -> str:
+    """SQL: whether a bounce cell says the address hard-bounced.
+
+    A yes/no cell is read as such; ``soft`` (a soft bounce) is no hard bounce;
+    any other text (HubSpot's ``Email hard bounce reason``) is one.
+    """
+    flag = bool_sql(column)
+    return (
+        "CASE WHEN " + column + " IS NULL THEN NULL WHEN " + flag + " IS NOT NULL THEN " + flag + " "
+        "WHEN starts_with(" + _letters_sql(column) + ", 'soft') THEN false ELSE true END"
+    )
