@@ -43,6 +43,7 @@ from cli.importing.values import (
     hard_bounce_sql,
     list_sql,
     number_sql,
+    sql_literal,
     timestamp_sql,
 )
 from cli.settings import Settings
@@ -114,6 +115,64 @@ def _option_params(settings: Settings, mapping: ColumnMapping) -> dict[str, obje
     return params
 
 
+# Countries that write the house number before the street (``12 rue des Lilas``).
+NUMBER_FIRST = ("FR", "LU", "MC", "GB", "IE", "US", "CA", "AU", "NZ")
+
+
+def _last_name_sql(col) -> str:
+    """SQL: the last name, with a Dutch ``tussenvoegsel`` (van, de, van der) before it: ``van Dijk``."""
+    last = "r." + col("last_name") if col("last_name") else None
+    prefix = "r." + col("name_prefix") if col("name_prefix") else None
+    if last is None:
+        return "NULL::VARCHAR"
+    if prefix is None:
+        return last
+    # A last name that already starts with its prefix is left as it is.
+    return (
+        "CASE WHEN " + prefix + " IS NULL OR " + last + " IS NULL OR starts_with(lower(" + last + "), lower(" + prefix
+        + ") || ' ') THEN " + last + " ELSE " + prefix + " || ' ' || " + last + " END"
+    )
+
+
+def _street_sql(col, default_region: str) -> str:
+    """SQL: the street, with a house number (and its suffix) kept in columns of their own joined in.
+
+    ``Keizersgracht`` + ``12`` + ``A`` -> ``Keizersgracht 12A``; the number
+    comes first for a row whose country writes it so (``12 rue des Lilas``):
+    the country cell decides, else the header (Dutch/German ``Huisnummer``,
+    ``Hausnummer``: after the street; French/English: the default region's way).
+    A street that already holds the number is left as it is.
+    """
+    street = "r." + col("street") if col("street") else "NULL::VARCHAR"
+    number_field = "house_number" if col("house_number") else ("street_number" if col("street_number") else None)
+    if number_field is None:
+        return street
+    number = "r." + col(number_field)
+    suffix = "r." + col("house_number_suffix") if col("house_number_suffix") else "NULL::VARCHAR"
+    full = (
+        "CASE WHEN " + suffix + " IS NULL THEN " + number + " "
+        "WHEN regexp_full_match(" + suffix + ", '[A-Za-z]') THEN " + number + " || " + suffix + " "
+        "WHEN regexp_matches(" + suffix + ", '^[-/]') THEN " + number + " || " + suffix + " "
+        "ELSE " + number + " || ' ' || " + suffix + " END"
+    )
+    first_list = "(" + ", ".join(sql_literal(c) for c in NUMBER_FIRST) + ")"
+    if col("country"):
+        from cli.importing.values import country_region_sql
+
+        region = country_region_sql("r." + col("country"), default_region)
+        fallback = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"
+        first = "(CASE WHEN r." + col("country") + " IS NULL THEN " + fallback + " ELSE " + region + " IN " + first_list + " END)"
+    else:
+        first = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"
+    return (
+        "CASE WHEN " + number + " IS NULL THEN " + street + " "
+        "WHEN " + street + " IS NULL THEN " + full + " "
+        "WHEN contains(' ' || " + street + " || ' ', ' ' || " + number + " || ' ') THEN " + street + " "
+        "WHEN " + first + " THEN " + full + " || ' ' || " + street + " "
+        "ELSE " + street + " || ' ' || " + full + " END"
+    )
+
+
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
@@ -150,7 +209,12 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     else:
         select.append("NULL::VARCHAR AS phone")
     for name in TEXT_FIELDS:
-        select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
+        if name == "last_name":
+            select.append(_last_name_sql(col) + " AS last_name")
+        elif name == "street":
+            select.append(_street_sql(col, settings.default_region) + " AS street")
+        else:
+            select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
     select.append((date_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::DATE") + " AS birth_date")
     select.append((gender_sql("r." + col("gender")) if col("gender") else "NULL::VARCHAR") + " AS gender")
     select.append((bool_sql("r." + col("consent_email")) if col("consent_email") else "NULL::BOOLEAN") + " AS consent_email")

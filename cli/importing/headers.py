@@ -158,6 +158,25 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
     ],
 }
 CONTACT_SYNONYMS.update(STATUS_SYNONYMS)
+
+# Import-only parts of a name or an address kept in columns of their own
+# (Dutch and German exports): joined into last_name and street.
+PART_SYNONYMS: dict[str, list[str]] = {
+    "name_prefix": ["tussenvoegsel", "tussenvoegsels", "voorvoegsel", "voorvoegsels", "namenszusatz", "namensvorsatz"],
+    # Dutch/German headers: the number follows the street.
+    "house_number": ["huisnummer", "huisnr", "hausnummer", "hausnr", "hausnr."],
+    # French/English headers: the number goes where the row's country writes it.
+    "street_number": [
+        "numéro de rue", "n° de rue", "numéro de voie", "n° de voie", "numéro dans la voie", "house number",
+        "street number", "building number", "house no",
+    ],
+    "house_number_suffix": [
+        "toevoeging", "huisnummertoevoeging", "huisnummer toevoeging", "toevoeging huisnummer", "huisletter",
+        "hausnummerzusatz", "zusatz hausnummer", "house number addition", "house number suffix",
+        "complément de numéro", "indice de répétition", "bis/ter",
+    ],
+}
+CONTACT_SYNONYMS.update(PART_SYNONYMS)
 STATUS_FIELDS = tuple(STATUS_SYNONYMS)
 
 EVENT_SYNONYMS: dict[str, list[str]] = {

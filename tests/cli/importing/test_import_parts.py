@@ -1,0 +1,55 @@
+"""Names and addresses kept in parts (Dutch and German exports), and newsletter yes/no columns."""
+
+from __future__ import annotations
+
+import json
+
+NL = (
+    "Aanhef\tVoornaam\tTussenvoegsel\tAchternaam\tE-mailadres\tTelefoonnummer\tStraat\tHuisnummer\tToevoeging\t"
+    "Postcode\tWoonplaats\tLand\tGeboortedatum\tNieuwsbrief\n"
+    "Mevrouw\tAnke\tvan\tDijk\tanke.vandijk@ziggo.nl\t06-12345678\tKeizersgracht\t12\t\t1015 CS\tAmsterdam\tNederland\t"
+    "17-08-1985\tja\n"
+    "Meneer\tJan\tde\tVries\tjan@kpn-mail.nl\t+31 20 123 4567\tDamrak\t1\tA\t1012 LG\tAmsterdam\tNL\t01-01-1960\tnee\n"
+    "Meneer\tPiet\tvan der\tBerg\tpiet@kpn-mail.nl\t\tDorpsstraat 5\t5\t2h\t1234 AB\tEdam\t\t\t\n"
+    "Mevrouw\tEva\t\tJansen\teva@kpn-mail.nl\t\tLaan\t7\t\t1234 AB\tEdam\t\t\tJa\n"
+)
+
+
+def _import(invoke, path, *extra) -> dict:
+    result = invoke("import", "contacts", str(path), "--json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["imports"][0]
+
+
+def test_dutch_export_joins_tussenvoegsel_and_huisnummer(invoke, write, query):
+    s = _import(invoke, write("nl.tsv", NL))
+    assert s["unmapped_columns"] == [] and s["issues"] == 0
+    rows = query("SELECT email, last_name, street, phone, consent_email FROM contacts ORDER BY id")
+    assert rows == [
+        ("anke.vandijk@ziggo.nl", "van Dijk", "Keizersgracht 12", "+31612345678", True),
+        ("jan@kpn-mail.nl", "de Vries", "Damrak 1A", "+31201234567", False),
+        # The street already holds its number; the suffix is not added to it twice.
+        ("piet@kpn-mail.nl", "van der Berg", "Dorpsstraat 5", None, None),
+        ("eva@kpn-mail.nl", "Jansen", "Laan 7", None, True),
+    ]
+
+
+def test_german_hausnummer_follows_the_street(invoke, write, query):
+    text = "Vorname;Nachname;E-Mail;Straße;Hausnummer;PLZ;Ort\nHans;Müller;hans@de-test.de;Hauptstraße;3b;10115;Berlin\n"
+    _import(invoke, write("de.csv", text))
+    assert query("SELECT last_name, street, postal_code FROM contacts") == [("Müller", "Hauptstraße 3b", "10115")]
+
+
+def test_french_street_number_comes_first(invoke, write, query):
+    text = "email;numéro de rue;rue;code postal;ville;newsletter\nfr@fr-test.fr;12;rue des Lilas;69003;Lyon;oui\n"
+    _import(invoke, write("fr.csv", text))
+    assert query("SELECT street, consent_email FROM contacts") == [("12 rue des Lilas", True)]
+
+
+def test_french_opt_in_and_newsletter_columns(invoke, write, query):
+    text = "email;Opt-in\na@fr-test.fr;oui\nb@fr-test.fr;non\n"
+    _import(invoke, write("a.csv", text))
+    _import(invoke, write("b.csv", "email;Newsletter\nc@fr-test.fr;Oui\nd@fr-test.fr;NON\n"))
+    assert query("SELECT email, consent_email FROM contacts ORDER BY 1") == [
+        ("a@fr-test.fr", True), ("b@fr-test.fr", False), ("c@fr-test.fr", True), ("d@fr-test.fr", False)
+    ]
