@@ -26,7 +26,7 @@ import duckdb
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from cli.normalise import idna_domain, normalise_phone
+from cli.normalise import FRENCH_OVERSEAS_NSN, idna_domain, normalise_phone
 
 # email-validator's ATEXT, the characters of an unquoted local part.
 _ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
@@ -195,6 +195,8 @@ def build_phone_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
             "WHEN regexp_full_match(compact, '00" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 3) + ") "
             "END AS nsn FROM " + table + " WHERE region = ?) f "
             "WHERE raw = f.r AND region = f.g AND f.nsn IS NOT NULL AND " + _region_condition(metadata)
+            # French overseas numbers written nationally go to phonenumbers (normalise_phone tries their regions).
+            + (" AND NOT regexp_full_match(f.nsn, " + sql_literal(FRENCH_OVERSEAS_NSN) + ")" if region == "FR" else "")
         )
         con.execute(fast, [region])
     rest = con.execute("SELECT raw, region FROM " + table + " WHERE phone IS NULL").fetchall()

@@ -53,3 +53,17 @@ def test_french_opt_in_and_newsletter_columns(invoke, write, query):
     assert query("SELECT email, consent_email FROM contacts ORDER BY 1") == [
         ("a@fr-test.fr", True), ("b@fr-test.fr", False), ("c@fr-test.fr", True), ("d@fr-test.fr", False)
     ]
+
+
+def test_french_overseas_phones_with_default_region_fr(invoke, write, query):
+    text = (
+        "email;téléphone\nre@dom-test.fr;0693612653\ngp@dom-test.fr;0590 82 00 00\nmq@dom-test.fr;06 96 12 34 56\n"
+        "gf@dom-test.fr;0694 12 34 56\nyt@dom-test.fr;0269 61 00 00\nfr@dom-test.fr;06 12 34 56 78\nno@dom-test.fr;0999\n"
+    )
+    s = _import(invoke, write("dom.csv", text))
+    assert s["issues"] == 1
+    assert query("SELECT email, phone FROM contacts ORDER BY id") == [
+        ("re@dom-test.fr", "+262693612653"), ("gp@dom-test.fr", "+590590820000"), ("mq@dom-test.fr", "+596696123456"),
+        ("gf@dom-test.fr", "+594694123456"), ("yt@dom-test.fr", "+262269610000"), ("fr@dom-test.fr", "+33612345678"),
+        ("no@dom-test.fr", None),
+    ]
