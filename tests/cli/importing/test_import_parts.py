@@ -62,8 +62,8 @@ def test_french_overseas_phones_with_default_region_fr(invoke, write, query):
     )
     s = _import(invoke, write("dom.csv", text))
     assert s["issues"] == 1
-    assert query("SELECT email, phone FROM contacts ORDER BY id") == [
+    assert sorted(query("SELECT email, phone FROM contacts"), key=repr) == sorted([
         ("re@dom-test.fr", "+262693612653"), ("gp@dom-test.fr", "+590590820000"), ("mq@dom-test.fr", "+596696123456"),
         ("gf@dom-test.fr", "+594694123456"), ("yt@dom-test.fr", "+262269610000"), ("fr@dom-test.fr", "+33612345678"),
         ("no@dom-test.fr", None),
-    ]
+    ], key=repr)
