@@ -32,6 +32,7 @@ from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import (
     bool_sql,
+    build_address_table,
     build_email_table,
     build_phone_table,
     consent_basis_sql,
@@ -208,11 +209,19 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         joins.append("LEFT JOIN import_phones ph_ ON ph_.raw = r." + col("phone") + " AND ph_.region = " + region)
     else:
         select.append("NULL::VARCHAR AS phone")
+    if col("street"):
+        # Mailchimp's one-cell address (`12 rue des Lilas  Lyon  69003  FR`), split per distinct cell.
+        build_address_table(con, "SELECT " + col("street") + " AS raw FROM import_raw", "import_addresses")
+        joins.append("LEFT JOIN import_addresses ad_ ON ad_.raw = r." + col("street"))
     for name in TEXT_FIELDS:
         if name == "last_name":
             select.append(_last_name_sql(col) + " AS last_name")
         elif name == "street":
-            select.append(_street_sql(col, settings.default_region) + " AS street")
+            street = _street_sql(col, settings.default_region)
+            select.append(("coalesce(ad_.street, " + street + ")" if col("street") else street) + " AS street")
+        elif name in ("city", "postal_code", "country") and col("street"):
+            own = "r." + col(name) if col(name) else "NULL::VARCHAR"
+            select.append("coalesce(" + own + ", ad_." + name + ") AS " + name)
         else:
             select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
     select.append((date_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::DATE") + " AS birth_date")
@@ -351,6 +360,19 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
             "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, blocklisted, pending, ...)'",
         ),
     }
+    if "birth_date" in mapping.fields:
+        # A birthday without a year (Mailchimp's `MM/DD`) cannot be a birth date: one issue per import, not per row.
+        no_year = "regexp_full_match(r.c" + str(mapping.fields["birth_date"]) + ", '\\d{1,2}[/.-]\\d{1,2}')"
+        simple["birth_date"] = ("s.birth_date IS NULL AND NOT " + no_year, simple["birth_date"][1])
+        index = mapping.fields["birth_date"]
+        key = "c" + str(index)
+        params[key] = headers[index]
+        parts.append(
+            "SELECT min(s.line), $" + key + ", arg_min(r." + key + ", s.line), "
+            "'a birthday without a year cannot be stored as a birth date: ' || count(*) || "
+            "' cell(s) of this column left out' FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
+            "WHERE " + no_year + " HAVING count(*) > 0"
+        )
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
             add(field, condition, reason)

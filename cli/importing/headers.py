@@ -240,7 +240,7 @@ PRESETS: dict[str, dict[str, str]] = {
     "mailchimp": {
         "Email Address": "email", "First Name": "first_name", "Last Name": "last_name", "Address": "street",
         "Phone Number": "phone", "Birthday": "birth_date", "OPTIN_TIME": "consent_at", "TAGS": "tags",
-        "Company": "organisation", "STATUS": "email_status", "UNSUB_TIME": "unsubscribed_at",
+        "Company": "organisation", "CC": "country", "STATUS": "email_status", "UNSUB_TIME": "unsubscribed_at",
         "UNSUB_CAMPAIGN_TITLE": "unsubscribe_campaign", "UNSUB_REASON": "unsubscribe_reason",
         "CLEAN_TIME": "hard_bounced_at", "CLEAN_CAMPAIGN_TITLE": "bounce_campaign",
     },

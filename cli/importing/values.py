@@ -22,6 +22,8 @@ values only ever travel as data.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -424,3 +426,66 @@ def hard_bounce_sql(column: str) -> str:
         "CASE WHEN " + column + " IS NULL THEN NULL WHEN " + flag + " IS NOT NULL THEN " + flag + " "
         "WHEN starts_with(" + _letters_sql(column) + ", 'soft') THEN false ELSE true END"
     )
+
+
+# ---------------------------------------------------------------- one-cell addresses
+
+_PART_GAP = re.compile(r"\s{2,}")
+_POSTAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,9}")
+_STATE = re.compile(r"[A-Z]{2,3}")
+
+
+def split_address(cell: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """Mailchimp's one-cell address, parts separated by two spaces, as (street, city, postal code, country).
+
+    The parts are street, [street 2], city, [state], zip, country; empty ones
+    are left out. A state joins the city (``Springfield, IL``), a second
+    street line the street (``12 rue A, Bât. B``). None when the parts are not
+    recognisable (fewer than three, or neither a postal code nor a country).
+
+    >>> split_address("12 rue des Lilas  Lyon  69003  FR")
+    ('12 rue des Lilas', 'Lyon', '69003', 'FR')
+    """
+    parts = [p.strip() for p in _PART_GAP.split(cell.strip()) if p.strip()]
+    if len(parts) < 3:
+        return None
+    country = postal = None
+    last_folded = re.sub(r"[^a-z]", "", parts[-1].lower())
+    if re.fullmatch(r"[A-Za-z]{2}", parts[-1]) or last_folded in COUNTRY_CODES:
+        country = parts.pop()
+    if parts and _POSTAL.fullmatch(parts[-1]) and any(ch.isdigit() for ch in parts[-1]):
+        postal = parts.pop()
+    if country is None and postal is None:
+        return None
+    if len(parts) == 2:
+        street, city = parts
+    elif len(parts) == 3 and _STATE.fullmatch(parts[2]):
+        street, city = parts[0], parts[1] + ", " + parts[2]
+    elif len(parts) == 3:
+        street, city = parts[0] + ", " + parts[1], parts[2]
+    elif len(parts) == 4:
+        street, city = parts[0] + ", " + parts[1], parts[2] + ", " + parts[3]
+    else:
+        return None
+    return street, city, postal, country
+
+
+def build_address_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
+    """Create temp ``table(raw, street, city, postal_code, country)`` for the distinct one-cell addresses of ``source_sql``.
+
+    Only cells holding a double space are looked at; the others keep their street as it is.
+    """
+    raws = [r[0] for r in con.execute(
+        "SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL AND contains(raw, '  ')"
+    ).fetchall()]
+    rows = []
+    for raw in raws:
+        parts = split_address(raw)
+        if parts is not None:
+            rows.append((raw, *parts))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE " + table + " (raw VARCHAR, street VARCHAR, city VARCHAR, postal_code VARCHAR, "
+        "country VARCHAR)"
+    )
+    if rows:
+        con.executemany("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?)", rows)

@@ -67,3 +67,28 @@ def test_french_overseas_phones_with_default_region_fr(invoke, write, query):
         ("gf@dom-test.fr", "+594694123456"), ("yt@dom-test.fr", "+262269610000"), ("fr@dom-test.fr", "+33612345678"),
         ("no@dom-test.fr", None),
     ], key=repr)
+
+
+MAILCHIMP = (
+    "Email Address,First Name,Last Name,Address,Phone Number,Birthday,TAGS,OPTIN_TIME,CC\n"
+    '"  Marie.Dupont@Example.ORG ",Marie,Dupont,"12 rue des Lilas  Lyon  69003  FR",+33 6 12 34 56 78,03/15,'
+    '"""newsletter"",""animaux""",2024-03-01 10:00:00,FR\n'
+    "jean.martin@gmail.com,Jean,Martin,,06 98 76 54 32,12/01,newsletter,2023-05-01 09:00:00,FR\n"
+    'ann@mc-test.org,Ann,Lee,"1 Main St  Springfield  IL  62701  US",,,,2023-05-01 09:00:00,US\n'
+    'bob@mc-test.org,Bob,Ray,"3 rue B",,1980-02-03,,2023-05-01 09:00:00,\n'
+)
+
+
+def test_mailchimp_address_is_split_cc_is_the_country_birthday_without_year_is_one_issue(invoke, write, query):
+    s = _import(invoke, write("mailchimp.csv", MAILCHIMP), "--preset", "mailchimp")
+    assert s["inserted"] == 4 and "CC" not in s["unmapped_columns"]
+    rows = query("SELECT email, street, city, postal_code, country, birth_date::VARCHAR FROM contacts ORDER BY email")
+    assert rows == [
+        ("ann@mc-test.org", "1 Main St", "Springfield, IL", "62701", "US", None),
+        ("bob@mc-test.org", "3 rue B", None, None, None, "1980-02-03"),
+        ("jean.martin@gmail.com", None, None, None, "FR", None),
+        ("marie.dupont@example.org", "12 rue des Lilas", "Lyon", "69003", "FR", None),
+    ]
+    issues = query("SELECT row_number, column_name, value, reason FROM import_issues")
+    assert len(issues) == 1 and issues[0][:3] == (2, "Birthday", "03/15")
+    assert issues[0][3].startswith("a birthday without a year cannot be stored as a birth date") and "2 cell(s)" in issues[0][3]

@@ -148,3 +148,21 @@ def test_phone_fast_path_equals_phonenumbers_on_overseas_prefixes():
     got = dict(((r, g), p) for r, g, p in con.execute("SELECT raw, region, phone FROM out").fetchall())
     assert [(r, got[(r, g)]) for r, g in sample if got[(r, g)] != normalise_phone(r, g)] == []
     assert sum(1 for (r, _), p in got.items() if p and not p.startswith("+33")) > 500
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("12 rue des Lilas  Lyon  69003  FR", ("12 rue des Lilas", "Lyon", "69003", "FR")),
+        ("1 Main St  Apt 4  Springfield  IL  62701  US", ("1 Main St, Apt 4", "Springfield, IL", "62701", "US")),
+        ("1 Main St  Springfield  IL  62701  US", ("1 Main St", "Springfield, IL", "62701", "US")),
+        ("5 rue A  Bât. B  Nice  06000  France", ("5 rue A, Bât. B", "Nice", "06000", "France")),
+        ("Keizersgracht 12  Amsterdam  1015 CS  NL", ("Keizersgracht 12", "Amsterdam", "1015 CS", "NL")),
+        ("12  rue des Lilas", None),
+        ("12 rue des Lilas  Lyon  chez Paul", None),
+    ],
+)
+def test_mailchimp_one_cell_address(cell, expected):
+    from cli.importing.values import split_address
+
+    assert split_address(cell) == expected
