@@ -219,7 +219,15 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         elif name == "street":
             street = _street_sql(col, settings.default_region)
             select.append(("coalesce(ad_.street, " + street + ")" if col("street") else street) + " AS street")
-        elif name in ("city", "postal_code", "country") and col("street"):
+        elif name == "postal_code":
+            own = "r." + col(name) if col(name) else "NULL::VARCHAR"
+            code = "coalesce(" + own + ", ad_.postal_code)" if col("street") else own
+            # A French postal code that lost its leading zero in Excel (6000 for Nice) gets it back.
+            select.append(
+                "CASE WHEN regexp_full_match(" + code + ", '[0-9]{4}') AND " + region + " = 'FR' THEN '0' || " + code
+                + " ELSE " + code + " END AS postal_code"
+            )
+        elif name in ("city", "country") and col("street"):
             own = "r." + col(name) if col(name) else "NULL::VARCHAR"
             select.append("coalesce(" + own + ", ad_." + name + ") AS " + name)
         else:

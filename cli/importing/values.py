@@ -290,7 +290,7 @@ def date_sql(column: str, date_format: str | None = None) -> str:
 
 def number_sql(column: str) -> str:
     """SQL: the cell as a DOUBLE; decimal comma, spaces and NBSP thousands, currency signs allowed."""
-    s = "regexp_replace(" + column + ", '[\\s\u00a0\u202f€$£]|EUR|CHF|USD', '', 'g')"
+    s = "regexp_replace(" + column + ", '[\\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP', '', 'g')"
     return (
         "(SELECT try_cast(CASE "
         "WHEN strpos(s, ',') > 0 AND strpos(s, '.') > 0 THEN "
@@ -299,6 +299,16 @@ def number_sql(column: str) -> str:
         "WHEN strlen(s) - strlen(replace(s, ',', '')) = 1 THEN replace(s, ',', '.') "
         "WHEN strlen(s) - strlen(replace(s, '.', '')) > 1 THEN replace(s, '.', '') "
         "ELSE replace(s, ',', '') END AS DOUBLE) FROM (SELECT " + s + " AS s))"
+    )
+
+
+def amount_currency_sql(column: str) -> str:
+    """SQL: the currency an amount cell names (``12,50 €``, ``EUR 12``, ``$5``, ``£3``), else NULL."""
+    return (
+        "CASE WHEN regexp_matches(" + column + ", '€|EUR', 'i') THEN 'EUR' "
+        "WHEN regexp_matches(" + column + ", '£|GBP', 'i') THEN 'GBP' "
+        "WHEN regexp_matches(" + column + ", 'CHF', 'i') THEN 'CHF' "
+        "WHEN regexp_matches(" + column + ", '\\$|USD', 'i') THEN 'USD' END"
     )
 
 

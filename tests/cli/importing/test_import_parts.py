@@ -92,3 +92,33 @@ def test_mailchimp_address_is_split_cc_is_the_country_birthday_without_year_is_o
     issues = query("SELECT row_number, column_name, value, reason FROM import_issues")
     assert len(issues) == 1 and issues[0][:3] == (2, "Birthday", "03/15")
     assert issues[0][3].startswith("a birthday without a year cannot be stored as a birth date") and "2 cell(s)" in issues[0][3]
+
+
+def test_french_postal_code_that_lost_its_leading_zero(invoke, write, query):
+    text = (
+        "email;code postal;ville;pays\nnice@pc-test.fr;6000;Nice;\nbxl@pc-test.fr;1000;Bruxelles;Belgique\n"
+        "bourg@pc-test.fr;1000;Bourg-en-Bresse;France\nlyon@pc-test.fr;69003;Lyon;FR\n"
+    )
+    _import(invoke, write("pc.csv", text))
+    assert query("SELECT email, postal_code FROM contacts ORDER BY email") == [
+        ("bourg@pc-test.fr", "01000"), ("bxl@pc-test.fr", "1000"), ("lyon@pc-test.fr", "69003"), ("nice@pc-test.fr", "06000"),
+    ]
+
+
+def test_currency_from_the_amount_cell(invoke, write, query):
+    _import(invoke, write("c.csv", "email\na@cur-test.fr\nb@cur-test.fr\n"))
+    text = (
+        "email;date;montant\na@cur-test.fr;01/02/2025;€ 12,50\na@cur-test.fr;02/02/2025;12,50 €\n"
+        "a@cur-test.fr;03/02/2025;20 EUR\nb@cur-test.fr;01/02/2025;$5.00\nb@cur-test.fr;02/02/2025;£3\n"
+        "b@cur-test.fr;03/02/2025;7\n"
+    )
+    result = invoke("import", "events", str(write("d.csv", text)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query(
+        "SELECT c.email, e.occurred_at::DATE::VARCHAR, e.amount::DOUBLE, e.currency FROM events e "
+        "JOIN contacts c ON c.id = e.contact_id ORDER BY c.email, e.occurred_at"
+    ) == [
+        ("a@cur-test.fr", "2025-02-01", 12.5, "EUR"), ("a@cur-test.fr", "2025-02-02", 12.5, "EUR"),
+        ("a@cur-test.fr", "2025-02-03", 20.0, "EUR"), ("b@cur-test.fr", "2025-02-01", 5.0, "USD"),
+        ("b@cur-test.fr", "2025-02-02", 3.0, "GBP"), ("b@cur-test.fr", "2025-02-03", 7.0, None),
+    ]
