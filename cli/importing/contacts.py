@@ -32,19 +32,25 @@ from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import (
     bool_sql,
+    build_address_table,
     build_email_table,
     build_phone_table,
+    consent_basis_sql,
     country_region_sql,
     date_sql,
+    email_status_sql,
     fold_sql,
     gender_sql,
+    hard_bounce_sql,
     list_sql,
     number_sql,
+    sql_literal,
     timestamp_sql,
 )
 from cli.settings import Settings
 from cli.store.connection import key_sql
-from cli.suppression import apply_suppressions
+from cli.event_summary import refresh_event_summary
+from cli.suppression import apply_suppressions, suppress_contacts
 
 TEXT_FIELDS = ["first_name", "last_name", "street", "postal_code", "city", "country", "organisation", "job_title", "source"]
 # Contact columns an import writes (besides id, status, stamps).
@@ -110,6 +116,64 @@ def _option_params(settings: Settings, mapping: ColumnMapping) -> dict[str, obje
     return params
 
 
+# Countries that write the house number before the street (``12 rue des Lilas``).
+NUMBER_FIRST = ("FR", "LU", "MC", "GB", "IE", "US", "CA", "AU", "NZ")
+
+
+def _last_name_sql(col) -> str:
+    """SQL: the last name, with a Dutch ``tussenvoegsel`` (van, de, van der) before it: ``van Dijk``."""
+    last = "r." + col("last_name") if col("last_name") else None
+    prefix = "r." + col("name_prefix") if col("name_prefix") else None
+    if last is None:
+        return "NULL::VARCHAR"
+    if prefix is None:
+        return last
+    # A last name that already starts with its prefix is left as it is.
+    return (
+        "CASE WHEN " + prefix + " IS NULL OR " + last + " IS NULL OR starts_with(lower(" + last + "), lower(" + prefix
+        + ") || ' ') THEN " + last + " ELSE " + prefix + " || ' ' || " + last + " END"
+    )
+
+
+def _street_sql(col, default_region: str) -> str:
+    """SQL: the street, with a house number (and its suffix) kept in columns of their own joined in.
+
+    ``Keizersgracht`` + ``12`` + ``A`` -> ``Keizersgracht 12A``; the number
+    comes first for a row whose country writes it so (``12 rue des Lilas``):
+    the country cell decides, else the header (Dutch/German ``Huisnummer``,
+    ``Hausnummer``: after the street; French/English: the default region's way).
+    A street that already holds the number is left as it is.
+    """
+    street = "r." + col("street") if col("street") else "NULL::VARCHAR"
+    number_field = "house_number" if col("house_number") else ("street_number" if col("street_number") else None)
+    if number_field is None:
+        return street
+    number = "r." + col(number_field)
+    suffix = "r." + col("house_number_suffix") if col("house_number_suffix") else "NULL::VARCHAR"
+    full = (
+        "CASE WHEN " + suffix + " IS NULL THEN " + number + " "
+        "WHEN regexp_full_match(" + suffix + ", '[A-Za-z]') THEN " + number + " || " + suffix + " "
+        "WHEN regexp_matches(" + suffix + ", '^[-/]') THEN " + number + " || " + suffix + " "
+        "ELSE " + number + " || ' ' || " + suffix + " END"
+    )
+    first_list = "(" + ", ".join(sql_literal(c) for c in NUMBER_FIRST) + ")"
+    if col("country"):
+        from cli.importing.values import country_region_sql
+
+        region = country_region_sql("r." + col("country"), default_region)
+        fallback = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"
+        first = "(CASE WHEN r." + col("country") + " IS NULL THEN " + fallback + " ELSE " + region + " IN " + first_list + " END)"
+    else:
+        first = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"
+    return (
+        "CASE WHEN " + number + " IS NULL THEN " + street + " "
+        "WHEN " + street + " IS NULL THEN " + full + " "
+        "WHEN contains(' ' || " + street + " || ' ', ' ' || " + number + " || ' ') THEN " + street + " "
+        "WHEN " + first + " THEN " + full + " || ' ' || " + street + " "
+        "ELSE " + street + " || ' ' || " + full + " END"
+    )
+
+
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
@@ -145,15 +209,53 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         joins.append("LEFT JOIN import_phones ph_ ON ph_.raw = r." + col("phone") + " AND ph_.region = " + region)
     else:
         select.append("NULL::VARCHAR AS phone")
+    if col("street"):
+        # Mailchimp's one-cell address (`12 rue des Lilas  Lyon  69003  FR`), split per distinct cell.
+        build_address_table(con, "SELECT " + col("street") + " AS raw FROM import_raw", "import_addresses")
+        joins.append("LEFT JOIN import_addresses ad_ ON ad_.raw = r." + col("street"))
     for name in TEXT_FIELDS:
-        select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
+        if name == "last_name":
+            select.append(_last_name_sql(col) + " AS last_name")
+        elif name == "street":
+            street = _street_sql(col, settings.default_region)
+            select.append(("coalesce(ad_.street, " + street + ")" if col("street") else street) + " AS street")
+        elif name == "postal_code":
+            own = "r." + col(name) if col(name) else "NULL::VARCHAR"
+            code = "coalesce(" + own + ", ad_.postal_code)" if col("street") else own
+            # A French postal code that lost its leading zero in Excel (6000 for Nice) gets it back.
+            select.append(
+                "CASE WHEN regexp_full_match(" + code + ", '[0-9]{4}') AND " + region + " = 'FR' THEN '0' || " + code
+                + " ELSE " + code + " END AS postal_code"
+            )
+        elif name in ("city", "country") and col("street"):
+            own = "r." + col(name) if col(name) else "NULL::VARCHAR"
+            select.append("coalesce(" + own + ", ad_." + name + ") AS " + name)
+        else:
+            select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
     select.append((date_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::DATE") + " AS birth_date")
     select.append((gender_sql("r." + col("gender")) if col("gender") else "NULL::VARCHAR") + " AS gender")
     select.append((bool_sql("r." + col("consent_email")) if col("consent_email") else "NULL::BOOLEAN") + " AS consent_email")
-    for name in ("consent_at", "created_at"):
+    for name in ("consent_at", "created_at", "consent_withdrawn_at"):
         select.append(
             (timestamp_sql("r." + col(name), options.date_format) if col(name) else "NULL::TIMESTAMP") + " AS " + name
         )
+    select.append((consent_basis_sql("r." + col("consent_basis")) if col("consent_basis") else "NULL::VARCHAR") + " AS consent_basis")
+    # What the emailing tool said about the address (import-only fields, see _status_facts).
+    status_exprs = {
+        "st_unsub": (bool_sql, "unsubscribed", "BOOLEAN"),
+        "st_unsub_at": (lambda c: timestamp_sql(c, options.date_format), "unsubscribed_at", "TIMESTAMP"),
+        "st_unsub_given": (lambda c: c + " IS NOT NULL", "unsubscribed_at", "BOOLEAN"),
+        "st_unsub_campaign": (lambda c: c, "unsubscribe_campaign", "VARCHAR"),
+        "st_unsub_reason": (lambda c: c, "unsubscribe_reason", "VARCHAR"),
+        "st_bounce": (hard_bounce_sql, "hard_bounced", "BOOLEAN"),
+        "st_bounce_at": (lambda c: timestamp_sql(c, options.date_format), "hard_bounced_at", "TIMESTAMP"),
+        "st_bounce_given": (lambda c: c + " IS NOT NULL", "hard_bounced_at", "BOOLEAN"),
+        "st_bounce_campaign": (lambda c: c, "bounce_campaign", "VARCHAR"),
+        "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
+        "st_status": (email_status_sql, "email_status", "VARCHAR"),
+    }
+    for alias, (build, field_name, sql_type) in status_exprs.items():
+        select.append((build("r." + col(field_name)) if col(field_name) else "NULL::" + sql_type) + " AS " + alias)
     select.append((list_sql("r." + col("tags"), settings.list_separator) if col("tags") else "NULL::VARCHAR[]") + " AS tags")
     ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
     ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
@@ -252,7 +354,33 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         "consent_email": ("s.consent_email IS NULL", "'not a yes/no value (oui/non, yes/no, ja/nee, 1/0)'"),
         "consent_at": ("s.consent_at IS NULL", "'not a date'"),
         "created_at": ("s.created_at IS NULL", "'not a date'"),
+        "consent_withdrawn_at": ("s.consent_withdrawn_at IS NULL", "'not a date'"),
+        "consent_basis": (
+            "s.consent_basis IS NULL",
+            "'not a legal basis crmseg knows (consent, membership, contract, legitimate interest)'",
+        ),
+        "unsubscribed": ("s.st_unsub IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "unsubscribed_at": ("s.st_unsub_at IS NULL", "'not a date: the unsubscribe is recorded at the import time'"),
+        "hard_bounced_at": ("s.st_bounce_at IS NULL", "'not a date: the hard bounce is recorded at the import time'"),
+        "blocklisted": ("s.st_block IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "email_status": (
+            "s.st_status IS NULL",
+            "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, blocklisted, pending, ...)'",
+        ),
     }
+    if "birth_date" in mapping.fields:
+        # A birthday without a year (Mailchimp's `MM/DD`) cannot be a birth date: one issue per import, not per row.
+        no_year = "regexp_full_match(r.c" + str(mapping.fields["birth_date"]) + ", '\\d{1,2}[/.-]\\d{1,2}')"
+        simple["birth_date"] = ("s.birth_date IS NULL AND NOT " + no_year, simple["birth_date"][1])
+        index = mapping.fields["birth_date"]
+        key = "c" + str(index)
+        params[key] = headers[index]
+        parts.append(
+            "SELECT min(s.line), $" + key + ", arg_min(r." + key + ", s.line), "
+            "'a birthday without a year cannot be stored as a birth date: ' || count(*) || "
+            "' cell(s) of this column left out' FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
+            "WHERE " + no_year + " HAVING count(*) > 0"
+        )
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
             add(field, condition, reason)
@@ -377,6 +505,7 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
     scalar = [
         "email", "external_id", "phone", "first_name", "last_name", "street", "postal_code", "city", "country",
         "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at", "created_at",
+        "consent_basis", "consent_withdrawn_at",
     ]
     customs = [name for name in settings.fields if name in mapping.fields]
     values = scalar + ["x_" + c for c in customs]
@@ -412,12 +541,13 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
         """
         INSERT INTO contacts (id, email, external_id, first_name, last_name, phone, street, postal_code, city, country,
             birth_date, gender, organisation, job_title, kind, source, consent_email, consent_basis, consent_at,
-            consent_method, created_at, updated_at, import_id, email_key, phone_key)
+            consent_method, consent_withdrawn_at, created_at, updated_at, import_id, email_key, phone_key)
         SELECT id, email, external_id, first_name, last_name, phone, street, postal_code, city, country, birth_date,
             gender, organisation, job_title,
             CASE WHEN first_name IS NULL AND last_name IS NULL AND organisation IS NOT NULL THEN 'organisation' ELSE 'person' END,
-            coalesce(source, $source), consent_email, CASE WHEN consent_email THEN 'consent' END, consent_at,
-            CASE WHEN consent_email THEN $method END, coalesce(created_at, current_timestamp), current_timestamp, $import_id,
+            coalesce(source, $source), consent_email, coalesce(consent_basis, CASE WHEN consent_email THEN 'consent' END),
+            consent_at, CASE WHEN consent_email OR consent_basis IS NOT NULL THEN $method END, consent_withdrawn_at,
+            coalesce(created_at, current_timestamp), current_timestamp, $import_id,
             email_key, phone_key
         FROM import_incoming WHERE is_new
         """,
@@ -431,18 +561,22 @@ def _write_contacts(ctx: PipelineContext, customs: list[str]) -> None:
         columns = [
             "email", "external_id", "first_name", "last_name", "phone", "street", "postal_code", "city", "country",
             "birth_date", "gender", "organisation", "job_title", "source", "consent_email", "consent_at",
+            "consent_withdrawn_at",
         ]
         if mode == "fill":
             sets = ", ".join(c + " = coalesce(c." + c + ", i." + c + ")" for c in columns)
-            differs = " OR ".join("(c." + c + " IS NULL AND i." + c + " IS NOT NULL)" for c in columns)
+            differs = " OR ".join("(c." + c + " IS NULL AND i." + c + " IS NOT NULL)" for c in columns + ["consent_basis"])
         else:
             sets = ", ".join(c + " = coalesce(i." + c + ", c." + c + ")" for c in columns)
-            differs = " OR ".join("(i." + c + " IS NOT NULL AND i." + c + " IS DISTINCT FROM c." + c + ")" for c in columns)
+            differs = " OR ".join(
+                "(i." + c + " IS NOT NULL AND i." + c + " IS DISTINCT FROM c." + c + ")" for c in columns + ["consent_basis"]
+            )
         # Column names are the constants above.
         update = (
             "UPDATE contacts c SET " + sets + ", "
-            "consent_basis = CASE WHEN coalesce(" + ("c.consent_email, i.consent_email" if mode == "fill" else "i.consent_email, c.consent_email")
-            + ") THEN coalesce(c.consent_basis, 'consent') ELSE c.consent_basis END, "
+            "consent_basis = " + ("coalesce(c.consent_basis, i.consent_basis, " if mode == "fill" else "coalesce(i.consent_basis, ")
+            + "CASE WHEN coalesce(" + ("c.consent_email, i.consent_email" if mode == "fill" else "i.consent_email, c.consent_email")
+            + ") THEN coalesce(c.consent_basis, 'consent') ELSE c.consent_basis END), "
             "consent_method = CASE WHEN c.consent_method IS NULL AND i.consent_email THEN $method ELSE c.consent_method END, "
             "updated_at = current_timestamp "
             "FROM import_incoming i WHERE c.id = i.id AND NOT i.is_new AND (" + differs + ") RETURNING c.id"
@@ -531,6 +665,88 @@ def _link_issues(ctx: PipelineContext) -> None:
     )
 
 
+def _status_facts(ctx: PipelineContext) -> None:
+    """Turn what the emailing tool said (unsubscribed, cleaned/hard-bounced, blocklisted) into facts.
+
+    For each contact of the import that some row marks so: an ``unsubscribe``
+    event (at the unsubscribe time, else the import time) with consent
+    withdrawn, or a ``hard_bounce`` event, and an entry in the suppression
+    ledger at once (source ``import:<id>``), so the address leaves every email
+    list before any ``clean``. A blocklisted address counts as unsubscribed.
+    HubSpot's ``Non-marketing contact`` sets email consent to no.
+    Applies whatever ``--on-conflict`` says: it is about the address, not a field.
+    """
+    con = ctx.con
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_status AS
+        SELECT inc.id AS contact_id,
+               bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
+                       OR s.st_status IN ('unsubscribe', 'blocklist')) AS unsub,
+               max(s.st_unsub_at) AS unsub_at,
+               any_value(s.st_unsub_campaign) FILTER (WHERE s.st_unsub_campaign IS NOT NULL) AS unsub_campaign,
+               any_value(s.st_unsub_reason) FILTER (WHERE s.st_unsub_reason IS NOT NULL) AS unsub_reason,
+               bool_or(coalesce(s.st_block, false) OR s.st_status = 'blocklist') AS blocked,
+               bool_or(coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
+                       OR s.st_status = 'hard_bounce') AS bounce,
+               max(s.st_bounce_at) AS bounce_at,
+               any_value(s.st_bounce_campaign) FILTER (WHERE s.st_bounce_campaign IS NOT NULL) AS bounce_campaign,
+               bool_or(s.st_status = 'non_marketing') AS non_marketing
+        FROM import_stg s JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)
+        GROUP BY inc.id
+        HAVING bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
+                       OR coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
+                       OR s.st_status IN ('unsubscribe', 'blocklist', 'hard_bounce', 'non_marketing'))
+        """
+    )
+    if not con.execute("SELECT count(*) FROM import_status").fetchall()[0][0]:
+        return
+    params = {"id": ctx.import_id, "file": ctx.source.path.name}
+    added = con.execute(
+        """
+        INSERT INTO events (contact_id, type, occurred_at, campaign, channel, details, import_id)
+        SELECT t.contact_id, 'unsubscribe', coalesce(t.unsub_at, date_trunc('second', current_timestamp::TIMESTAMP)),
+               t.unsub_campaign, 'email',
+               coalesce(t.unsub_reason, CASE WHEN t.blocked THEN 'blocklisted' ELSE 'unsubscribed' END)
+               || ' (import of ' || $file || ')', $id
+        FROM import_status t
+        WHERE t.unsub AND NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.contact_id = t.contact_id AND e.type = 'unsubscribe'
+              AND (t.unsub_at IS NULL OR e.occurred_at = t.unsub_at))
+        UNION ALL
+        SELECT t.contact_id, 'hard_bounce', coalesce(t.bounce_at, date_trunc('second', current_timestamp::TIMESTAMP)),
+               t.bounce_campaign, 'email', 'hard bounce / cleaned address (import of ' || $file || ')', $id
+        FROM import_status t
+        WHERE t.bounce AND NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.contact_id = t.contact_id AND e.type = 'hard_bounce'
+              AND (t.bounce_at IS NULL OR e.occurred_at = t.bounce_at))
+        RETURNING contact_id
+        """,
+        params,
+    ).fetchall()
+    con.execute(
+        """
+        UPDATE contacts c SET consent_email = false,
+               consent_withdrawn_at = greatest(c.consent_withdrawn_at,
+                   coalesce(t.unsub_at, date_trunc('second', current_timestamp::TIMESTAMP))),
+               updated_at = current_timestamp
+        FROM import_status t WHERE c.id = t.contact_id AND t.unsub
+        """
+    )
+    con.execute(
+        "UPDATE contacts c SET consent_email = false, updated_at = current_timestamp FROM import_status t "
+        "WHERE c.id = t.contact_id AND t.non_marketing AND NOT t.unsub AND c.consent_email IS DISTINCT FROM false"
+    )
+    source = "import:" + str(ctx.import_id)
+    unsub = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE unsub ORDER BY 1").fetchall()]
+    bounce = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE bounce ORDER BY 1").fetchall()]
+    # The strictest reason first: a contact both unsubscribed and bounced keeps `unsubscribe` as its status reason.
+    suppress_contacts(con, unsub, "unsubscribe", source)
+    suppress_contacts(con, bounce, "hard_bounce", source)
+    if added:
+        refresh_event_summary(con, sorted({r[0] for r in added}))
+
+
 def contacts_pipeline(mapping: ColumnMapping):
     """The contacts pipeline for ``run_import`` under ``mapping``."""
 
@@ -549,6 +765,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         _write_contacts(ctx, customs)
         _link_issues(ctx)
         _refresh_matched_keys(ctx)
+        _status_facts(ctx)
         apply_suppressions(ctx.con)
         ctx.progress("write", 3, 3)
 

@@ -21,7 +21,7 @@ from cli.errors import ImportFileError, InputError
 from cli.event_summary import refresh_event_summary_for_import
 from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
-from cli.importing.values import build_email_table, number_sql, timestamp_sql
+from cli.importing.values import amount_currency_sql, build_email_table, number_sql, timestamp_sql
 from cli.settings import Settings
 from cli.store.connection import key_sql
 from cli.suppression import apply_suppressions
@@ -98,7 +98,8 @@ def events_pipeline(mapping: ColumnMapping):
             + " AS occurred_at",
             ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",
-            ("upper(r." + col("currency") + ")" if col("currency") else "NULL::VARCHAR") + " AS currency",
+            "coalesce(" + ("upper(r." + col("currency") + ")" if col("currency") else "NULL::VARCHAR") + ", "
+            + (amount_currency_sql("r." + col("amount")) if col("amount") else "NULL::VARCHAR") + ") AS currency",
         ]
         for name in ("campaign", "channel", "payment_method", "details"):
             select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)

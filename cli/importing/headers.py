@@ -88,7 +88,9 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     "consent_email": [
         "opt-in email", "opt-in", "optin", "opt in", "optin email", "consentement", "consentement email",
         "accord email", "email opt-in", "email consent", "marketing consent", "newsletter opt-in", "double_opt-in",
-        "opt_in", "toestemming", "toestemming e-mail", "einwilligung", "einwilligung e-mail",
+        "opt_in", "toestemming", "toestemming e-mail", "einwilligung", "einwilligung e-mail", "newsletter",
+        "inscrit newsletter", "abonné newsletter", "abonné à la newsletter", "nieuwsbrief", "nieuwsbrief ja/nee",
+        "aanmelding nieuwsbrief", "newsletter abonniert", "newsletter-anmeldung",
     ],
     "consent_at": [
         "date opt-in", "date d'opt-in", "date optin", "date du consentement", "date consentement", "optin_time",
@@ -105,7 +107,77 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "external id", "ext_id", "ext id", "id externe", "identifiant externe", "externe id", "extern id",
         "externe kennung", "external_id",
     ],
+    "consent_basis": [
+        "base légale", "base juridique", "fondement juridique", "base légale du traitement", "legal basis",
+        "lawful basis", "legal basis for processing contact's data", "legal basis for processing", "rechtsgrond",
+        "grondslag", "wettelijke grondslag", "rechtsgrundlage", "consent_basis",
+    ],
+    "consent_withdrawn_at": [
+        "date de retrait du consentement", "retrait du consentement", "consentement retiré le",
+        "consent withdrawn", "consent withdrawn at", "consent withdrawal date", "datum intrekking toestemming",
+        "widerruf der einwilligung", "widerrufsdatum", "consent_withdrawn_at",
+    ],
 }
+
+# Import-only fields: what an emailing tool says about an address (unsubscribed,
+# hard-bounced/cleaned, blocklisted). They are not stored as such: the contacts
+# import turns them into events, withdrawn consent and suppression-ledger entries.
+STATUS_SYNONYMS: dict[str, list[str]] = {
+    "unsubscribed": [
+        "désabonné", "désabonnée", "désinscrit", "désinscrite", "unsubscribed", "unsubscribed from all email",
+        "opted out", "opt-out", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen",
+    ],
+    "unsubscribed_at": [
+        "unsub_time", "date de désinscription", "date désinscription", "date de désabonnement", "date désabonnement",
+        "désinscrit le", "désabonné le", "unsubscribe date", "unsubscribed at", "unsubscribed date", "opt-out date",
+        "date opt-out", "datum afmelding", "afmelddatum", "uitschrijfdatum", "abmeldedatum", "datum der abmeldung",
+    ],
+    "unsubscribe_campaign": ["unsub_campaign_title", "campagne de désinscription", "unsubscribe campaign"],
+    "unsubscribe_reason": [
+        "unsub_reason", "motif de désinscription", "raison de la désinscription", "motif de désabonnement",
+        "unsubscribe reason", "reden afmelding", "abmeldegrund",
+    ],
+    "hard_bounced": [
+        "bounce", "hard bounce", "hardbounce", "bounced", "hard bounced", "email hard bounce reason",
+        "hard bounce reason", "rebond", "rebond dur", "email bounced", "bounce hard",
+    ],
+    "hard_bounced_at": [
+        "clean_time", "date du bounce", "date de bounce", "date bounce", "bounce date", "bounced at", "cleaned at",
+        "datum bounce", "bounce-datum",
+    ],
+    "bounce_campaign": ["clean_campaign_title", "bounce campaign"],
+    "blocklisted": [
+        "blacklisted", "email_blacklisted", "blocklisted", "email blocklisted", "blacklist", "blocklist",
+        "liste noire", "sur liste noire", "bloqué", "zwarte lijst", "geblokkeerd", "gesperrt", "sperrliste",
+    ],
+    "email_status": [
+        "status", "member status", "email status", "statut email", "statut e-mail", "statut de l'abonnement",
+        "statut d'abonnement", "statut abonnement", "subscription status", "subscriber status",
+        "marketing contact status", "newsletter status", "status nieuwsbrief", "abonnementstatus",
+        "e-mailstatus", "abonnementstatus newsletter", "newsletter-status",
+    ],
+}
+CONTACT_SYNONYMS.update(STATUS_SYNONYMS)
+
+# Import-only parts of a name or an address kept in columns of their own
+# (Dutch and German exports): joined into last_name and street.
+PART_SYNONYMS: dict[str, list[str]] = {
+    "name_prefix": ["tussenvoegsel", "tussenvoegsels", "voorvoegsel", "voorvoegsels", "namenszusatz", "namensvorsatz"],
+    # Dutch/German headers: the number follows the street.
+    "house_number": ["huisnummer", "huisnr", "hausnummer", "hausnr", "hausnr."],
+    # French/English headers: the number goes where the row's country writes it.
+    "street_number": [
+        "numéro de rue", "n° de rue", "numéro de voie", "n° de voie", "numéro dans la voie", "house number",
+        "street number", "building number", "house no",
+    ],
+    "house_number_suffix": [
+        "toevoeging", "huisnummertoevoeging", "huisnummer toevoeging", "toevoeging huisnummer", "huisletter",
+        "hausnummerzusatz", "zusatz hausnummer", "house number addition", "house number suffix",
+        "complément de numéro", "indice de répétition", "bis/ter",
+    ],
+}
+CONTACT_SYNONYMS.update(PART_SYNONYMS)
+STATUS_FIELDS = tuple(STATUS_SYNONYMS)
 
 EVENT_SYNONYMS: dict[str, list[str]] = {
     "email": CONTACT_SYNONYMS["email"] + ["recipient", "destinataire", "ontvanger", "empfänger", "subscriber"],
@@ -168,18 +240,23 @@ PRESETS: dict[str, dict[str, str]] = {
     "mailchimp": {
         "Email Address": "email", "First Name": "first_name", "Last Name": "last_name", "Address": "street",
         "Phone Number": "phone", "Birthday": "birth_date", "OPTIN_TIME": "consent_at", "TAGS": "tags",
-        "Company": "organisation",
+        "Company": "organisation", "CC": "country", "STATUS": "email_status", "UNSUB_TIME": "unsubscribed_at",
+        "UNSUB_CAMPAIGN_TITLE": "unsubscribe_campaign", "UNSUB_REASON": "unsubscribe_reason",
+        "CLEAN_TIME": "hard_bounced_at", "CLEAN_CAMPAIGN_TITLE": "bounce_campaign",
     },
     "brevo": {
         "EMAIL": "email", "FIRSTNAME": "first_name", "PRENOM": "first_name", "LASTNAME": "last_name",
         "NOM": "last_name", "SMS": "phone", "EXT_ID": "external_id", "DOUBLE_OPT-IN": "consent_email",
-        "OPT_IN": "consent_email", "ADDED_TIME": "created_at", "CIVILITE": "gender",
+        "OPT_IN": "consent_email", "ADDED_TIME": "created_at", "CIVILITE": "gender", "BLACKLISTED": "blocklisted",
+        "EMAIL_BLACKLISTED": "blocklisted",
     },
     "hubspot": {
         "Email": "email", "First Name": "first_name", "Last Name": "last_name", "Phone Number": "phone",
         "Mobile Phone Number": "phone", "Street Address": "street", "City": "city", "Postal Code": "postal_code",
         "Country/Region": "country", "Company Name": "organisation", "Job Title": "job_title",
         "Record ID": "external_id", "Create Date": "created_at", "Original Source": "source",
+        "Unsubscribed from all email": "unsubscribed", "Email hard bounce reason": "hard_bounced",
+        "Marketing contact status": "email_status", "Legal basis for processing contact's data": "consent_basis",
     },
 }
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from cli.errors import NotFoundError, StrictImportError
+from cli.errors import InputError, NotFoundError, StrictImportError
 from cli.importing.headers import ColumnMapping
 from cli.importing.sources import SourceTable, cleanup, file_hash, read_source
 from cli.settings import Settings
@@ -135,6 +135,28 @@ def raw_row_json(source: SourceTable, alias: str = "r") -> tuple[str, dict[str, 
     return "json_object(" + parts + ")", params
 
 
+def check_options(options: ImportOptions) -> None:
+    """Refuse a wrong option before the file is read (and before the already-imported check).
+
+    >>> check_options(ImportOptions(delimiter="tab"))
+    """
+    import codecs
+
+    from cli.importing.headers import PRESETS
+    from cli.importing.sources import normalise_delimiter
+
+    if options.preset is not None and options.preset not in PRESETS:
+        raise InputError(f"--preset {options.preset}: unknown preset; choose one of {', '.join(PRESETS)}.")
+    normalise_delimiter(options.delimiter)
+    if options.encoding is not None:
+        try:
+            codecs.lookup(options.encoding)
+        except LookupError as e:
+            raise InputError(
+                f"--encoding {options.encoding}: unknown encoding; use utf-8, utf-16, cp1252 or latin-1."
+            ) from e
+
+
 def _already_imported(con: duckdb.DuckDBPyConnection, digest: str, kind: str, sheet: str | None) -> int | None:
     rows = con.execute(
         "SELECT id FROM imports WHERE content_hash = ? AND kind = ? AND finished_at IS NOT NULL "
@@ -173,6 +195,7 @@ def run_import(
 ) -> ImportSummary:
     """Import one file (see the module docstring); returns its summary."""
     started = time.monotonic()
+    check_options(options)
     path = Path(path)
     summary = ImportSummary(file=str(path), kind=kind, dry_run=options.dry_run)
     progress("read", 0, 0)

@@ -26,6 +26,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
 from array import array
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from cli.errors import ImportFileError
+from cli.errors import ImportFileError, InputError
 
 RAW_TABLE = "import_raw"
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -177,13 +178,76 @@ def sniff_delimiter(text: str, suffix: str) -> str | None:
     return choice
 
 
-def parse_header(text: str, delimiter: str | None) -> list[str]:
+DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "\t": "\t", "semicolon": ";", "comma": ",", "pipe": "|"}
+
+
+def normalise_delimiter(value: str | None) -> str | None:
+    """The ``--delimiter`` character: one character, or ``tab``/``\\t`` (also ``semicolon``, ``comma``, ``pipe``).
+
+    >>> normalise_delimiter("tab")
+    '\t'
+    """
+    if value is None:
+        return None
+    named = DELIMITER_NAMES.get(value.lower() if len(value) > 1 else value)
+    if named is not None:
+        return named
+    if len(value) != 1 or value in ('"', "\r", "\n"):
+        raise InputError(
+            f"--delimiter {value!r}: give one character (for example ; , | ) or tab; "
+            "a quote or a line break cannot separate cells."
+        )
+    return value
+
+
+def parse_header(text: str, delimiter: str | None, path: Path | None = None) -> list[str]:
     """The first record of ``text`` split by ``delimiter``."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter or "\x1f")
-    for record in reader:
-        if record and any(cell.strip() for cell in record):
-            return [cell.strip() for cell in record]
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter or "\x1f")
+    try:
+        for record in reader:
+            if record and any(cell.strip() for cell in record):
+                return [cell.strip() for cell in record]
+    except csv.Error as e:
+        where = f"{path}: " if path else ""
+        raise ImportFileError(f"{where}the header line cannot be read as CSV ({e}). Check the file's delimiter and quotes.") from e
     return []
+
+
+_SEP_HINT = re.compile(r"\A\ufeff?sep=(.)[ \t]*(\r\n|\r|\n)", re.IGNORECASE)
+
+
+def excel_sep_hint(text: str) -> str | None:
+    """The delimiter of Excel's ``sep=;`` first line, if the text starts with one."""
+    found = _SEP_HINT.match(text)
+    return found.group(1) if found else None
+
+
+def _rewrite(source: Path, folder: Path, *, skip_first_line: bool, cr_to_lf: bool) -> Path:
+    """A UTF-8 copy of ``source`` without its first line and/or with CR line ends made LF."""
+    target = folder / ("rewritten-" + source.name)
+    with open(source, encoding="utf-8", errors="strict", newline="") as src, \
+            open(target, "w", encoding="utf-8", newline="") as out:
+        first = True
+        pending_cr = False
+        for chunk in iter(lambda: src.read(_CHUNK), ""):
+            if pending_cr:
+                chunk = "\r" + chunk
+                pending_cr = False
+            if chunk.endswith("\r") and not cr_to_lf:
+                chunk, pending_cr = chunk[:-1], True
+            if cr_to_lf:
+                chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
+            if first and skip_first_line:
+                end = chunk.find("\n")
+                cr = chunk.find("\r")
+                if cr != -1 and (end == -1 or cr < end):
+                    end = cr + (1 if chunk[cr + 1 : cr + 2] == "\n" else 0)
+                chunk = chunk[end + 1 :] if end != -1 else ""
+            first = False
+            out.write(chunk)
+        if pending_cr:
+            out.write("\r")
+    return target
 
 
 def _free_delimiter(text: str) -> str:
@@ -241,16 +305,33 @@ def read_text_file(
             text = handle.read(_SAMPLE)
         if _looks_binary(text.encode("utf-8", errors="replace")[:_SAMPLE]):
             raise ImportFileError(f"{path}: this is not a text file (it holds binary data).")
+        # Old Mac exports end lines with CR alone: read them as line ends.
+        cr_only = "\r" in text and "\n" not in text
+        # Excel's `sep=;` first line names the delimiter; it is no header.
+        hint = excel_sep_hint(text)
+        line_offset = 0
+        if cr_only or hint is not None:
+            source = _rewrite(source, Path(folder), skip_first_line=hint is not None, cr_to_lf=cr_only)
+            line_offset = 1 if hint is not None else 0
+            with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+                text = handle.read(_SAMPLE)
+        delimiter = normalise_delimiter(delimiter)
+        if delimiter is None and hint is not None:
+            delimiter = hint
         if delimiter is None:
             delimiter = sniff_delimiter(text, path.suffix.lower())
-        elif delimiter in ("tab", "\\t"):
-            delimiter = "\t"
-        headers = parse_header(text, delimiter)
+        headers = parse_header(text, delimiter, path)
         if not headers:
             raise ImportFileError(f"{path}: no header line found; the first line must name the columns.")
         one_column = delimiter is None
         read_delim = delimiter if delimiter else _free_delimiter(text)
-        return _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines)
+        table = _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines)
+        if line_offset:
+            shift = f"UPDATE {RAW_TABLE} SET __line = __line + {line_offset:d}"  # an int, generated here
+            con.execute(shift)
+            for row in table.rejected:
+                row.line += line_offset
+        return table
 
 
 def _physical_lines(path: Path) -> int:

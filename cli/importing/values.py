@@ -22,11 +22,13 @@ values only ever travel as data.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from cli.normalise import idna_domain, normalise_phone
+from cli.normalise import FRENCH_OVERSEAS_NSN, idna_domain, normalise_phone
 
 # email-validator's ATEXT, the characters of an unquoted local part.
 _ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
@@ -195,6 +197,8 @@ def build_phone_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
             "WHEN regexp_full_match(compact, '00" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 3) + ") "
             "END AS nsn FROM " + table + " WHERE region = ?) f "
             "WHERE raw = f.r AND region = f.g AND f.nsn IS NOT NULL AND " + _region_condition(metadata)
+            # French overseas numbers written nationally go to phonenumbers (normalise_phone tries their regions).
+            + (" AND NOT regexp_full_match(f.nsn, " + sql_literal(FRENCH_OVERSEAS_NSN) + ")" if region == "FR" else "")
         )
         con.execute(fast, [region])
     rest = con.execute("SELECT raw, region FROM " + table + " WHERE phone IS NULL").fetchall()
@@ -286,7 +290,7 @@ def date_sql(column: str, date_format: str | None = None) -> str:
 
 def number_sql(column: str) -> str:
     """SQL: the cell as a DOUBLE; decimal comma, spaces and NBSP thousands, currency signs allowed."""
-    s = "regexp_replace(" + column + ", '[\\s\u00a0\u202f€$£]|EUR|CHF|USD', '', 'g')"
+    s = "regexp_replace(" + column + ", '[\\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP', '', 'g')"
     return (
         "(SELECT try_cast(CASE "
         "WHEN strpos(s, ',') > 0 AND strpos(s, '.') > 0 THEN "
@@ -295,6 +299,16 @@ def number_sql(column: str) -> str:
         "WHEN strlen(s) - strlen(replace(s, ',', '')) = 1 THEN replace(s, ',', '.') "
         "WHEN strlen(s) - strlen(replace(s, '.', '')) > 1 THEN replace(s, '.', '') "
         "ELSE replace(s, ',', '') END AS DOUBLE) FROM (SELECT " + s + " AS s))"
+    )
+
+
+def amount_currency_sql(column: str) -> str:
+    """SQL: the currency an amount cell names (``12,50 €``, ``EUR 12``, ``$5``, ``£3``), else NULL."""
+    return (
+        "CASE WHEN regexp_matches(" + column + ", '€|EUR', 'i') THEN 'EUR' "
+        "WHEN regexp_matches(" + column + ", '£|GBP', 'i') THEN 'GBP' "
+        "WHEN regexp_matches(" + column + ", 'CHF', 'i') THEN 'CHF' "
+        "WHEN regexp_matches(" + column + ", '\\$|USD', 'i') THEN 'USD' END"
     )
 
 
@@ -347,3 +361,141 @@ def list_sql(column: str, separator: str) -> str:
 def fold_sql(expression: str) -> str:
     """SQL: lower-cased, accents dropped (to compare a value with a select's options)."""
     return "lower(strip_accents(trim(" + expression + ")))"
+
+
+# ---------------------------------------------------------------- consent and emailing-tool status
+
+def _letters_sql(column: str) -> str:
+    """SQL: the cell lower-cased, accents dropped, letters only (``Legitimate interest – prospect`` -> ``legitimateinterestprospect``)."""
+    return "regexp_replace(lower(strip_accents(" + column + ")), '[^a-z]', '', 'g')"
+
+
+# Folded prefixes of a legal basis (FR, EN, NL, DE, HubSpot's wording) -> the stored value.
+CONSENT_BASIS_PREFIXES: list[tuple[str, str]] = [
+    ("legitimateinterest", "legitimate_interest"), ("interetlegitime", "legitimate_interest"),
+    ("legitiembelang", "legitimate_interest"), ("gerechtvaardigdbelang", "legitimate_interest"),
+    ("berechtigtesinteresse", "legitimate_interest"), ("li", "legitimate_interest"),
+    ("performanceofacontract", "contract"), ("contract", "contract"), ("contrat", "contract"),
+    ("executionduncontrat", "contract"), ("executiondecontrat", "contract"), ("overeenkomst", "contract"),
+    ("uitvoeringvandeovereenkomst", "contract"), ("vertrag", "contract"), ("vertragserfullung", "contract"),
+    ("membership", "membership"), ("member", "membership"), ("adhesion", "membership"), ("adherent", "membership"),
+    ("lidmaatschap", "membership"), ("lid", "membership"), ("mitgliedschaft", "membership"), ("mitglied", "membership"),
+    ("freelygivenconsent", "consent"), ("consent", "consent"), ("consentement", "consent"), ("optin", "consent"),
+    ("toestemming", "consent"), ("einwilligung", "consent"),
+]
+
+
+def consent_basis_sql(column: str) -> str:
+    """SQL: ``consent``, ``membership``, ``contract`` or ``legitimate_interest`` from a legal-basis cell, else NULL.
+
+    A short word must be the whole cell (``li``, ``lid``); a longer one may
+    start the cell (``Legitimate interest – prospect/lead``).
+    """
+    folded = _letters_sql(column)
+    cases = []
+    for prefix, value in CONSENT_BASIS_PREFIXES:
+        test = (folded + " = " + sql_literal(prefix)) if len(prefix) <= 3 else (
+            "starts_with(" + folded + ", " + sql_literal(prefix) + ")")
+        cases.append("WHEN " + test + " THEN " + sql_literal(value))
+    return "CASE " + " ".join(cases) + " END"
+
+
+# An emailing tool's member status -> what it means for the address.
+EMAIL_STATUS_WORDS: dict[str, list[str]] = {
+    "unsubscribe": ["unsubscribed", "unsubscribe", "desabonne", "desabonnee", "desinscrit", "desinscrite",
+                    "optedout", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen"],
+    "hard_bounce": ["cleaned", "bounced", "hardbounce", "hardbounced", "bounce", "npai", "invalid", "invalide",
+                    "nettoye", "ongeldig", "ungultig"],
+    "blocklist": ["blacklisted", "blocklisted", "blocked", "blacklist", "blocklist", "listenoire", "bloque",
+                  "geblokkeerd", "gesperrt"],
+    "non_marketing": ["nonmarketingcontact", "nonmarketing"],
+    "ok": ["subscribed", "subscriber", "pending", "transactional", "archived", "active", "actif", "active",
+           "abonne", "abonnee", "inscrit", "inscrite", "enattente", "marketingcontact", "ingeschreven", "aangemeld",
+           "actief", "angemeldet", "abonniert", "aktiv", "optin", "confirmed"],
+}
+
+
+def email_status_sql(column: str) -> str:
+    """SQL: ``unsubscribe``, ``hard_bounce``, ``blocklist``, ``non_marketing`` or ``ok`` from a status cell, else NULL."""
+    folded = _letters_sql(column)
+    cases = " ".join(
+        "WHEN " + folded + " IN (" + ", ".join(sql_literal(w) for w in words) + ") THEN " + sql_literal(kind)
+        for kind, words in EMAIL_STATUS_WORDS.items()
+    )
+    return "CASE " + cases + " END"
+
+
+def hard_bounce_sql(column: str) -> str:
+    """SQL: whether a bounce cell says the address hard-bounced.
+
+    A yes/no cell is read as such; ``soft`` (a soft bounce) is no hard bounce;
+    any other text (HubSpot's ``Email hard bounce reason``) is one.
+    """
+    flag = bool_sql(column)
+    return (
+        "CASE WHEN " + column + " IS NULL THEN NULL WHEN " + flag + " IS NOT NULL THEN " + flag + " "
+        "WHEN starts_with(" + _letters_sql(column) + ", 'soft') THEN false ELSE true END"
+    )
+
+
+# ---------------------------------------------------------------- one-cell addresses
+
+_PART_GAP = re.compile(r"\s{2,}")
+_POSTAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,9}")
+_STATE = re.compile(r"[A-Z]{2,3}")
+
+
+def split_address(cell: str) -> tuple[str, str | None, str | None, str | None] | None:
+    """Mailchimp's one-cell address, parts separated by two spaces, as (street, city, postal code, country).
+
+    The parts are street, [street 2], city, [state], zip, country; empty ones
+    are left out. A state joins the city (``Springfield, IL``), a second
+    street line the street (``12 rue A, Bât. B``). None when the parts are not
+    recognisable (fewer than three, or neither a postal code nor a country).
+
+    >>> split_address("12 rue des Lilas  Lyon  69003  FR")
+    ('12 rue des Lilas', 'Lyon', '69003', 'FR')
+    """
+    parts = [p.strip() for p in _PART_GAP.split(cell.strip()) if p.strip()]
+    if len(parts) < 3:
+        return None
+    country = postal = None
+    last_folded = re.sub(r"[^a-z]", "", parts[-1].lower())
+    if re.fullmatch(r"[A-Za-z]{2}", parts[-1]) or last_folded in COUNTRY_CODES:
+        country = parts.pop()
+    if parts and _POSTAL.fullmatch(parts[-1]) and any(ch.isdigit() for ch in parts[-1]):
+        postal = parts.pop()
+    if country is None and postal is None:
+        return None
+    if len(parts) == 2:
+        street, city = parts
+    elif len(parts) == 3 and _STATE.fullmatch(parts[2]):
+        street, city = parts[0], parts[1] + ", " + parts[2]
+    elif len(parts) == 3:
+        street, city = parts[0] + ", " + parts[1], parts[2]
+    elif len(parts) == 4:
+        street, city = parts[0] + ", " + parts[1], parts[2] + ", " + parts[3]
+    else:
+        return None
+    return street, city, postal, country
+
+
+def build_address_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
+    """Create temp ``table(raw, street, city, postal_code, country)`` for the distinct one-cell addresses of ``source_sql``.
+
+    Only cells holding a double space are looked at; the others keep their street as it is.
+    """
+    raws = [r[0] for r in con.execute(
+        "SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL AND contains(raw, '  ')"
+    ).fetchall()]
+    rows = []
+    for raw in raws:
+        parts = split_address(raw)
+        if parts is not None:
+            rows.append((raw, *parts))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE " + table + " (raw VARCHAR, street VARCHAR, city VARCHAR, postal_code VARCHAR, "
+        "country VARCHAR)"
+    )
+    if rows:
+        con.executemany("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?)", rows)

@@ -117,3 +117,52 @@ def test_headers_map_in_four_languages_and_custom_aliases():
     }
     assert mapping.unmapped == ["Courriel", "Montant dernier don"]
     assert fold("E-Mail-Adresse") == "emailadresse"
+
+
+FRENCH_OVERSEAS = [
+    ("0693612653", "+262693612653"), ("0262 21 00 00", "+262262210000"), ("0590 82 00 00", "+590590820000"),
+    ("06 90 12 34 56", "+590690123456"), ("0596 60 00 00", "+596596600000"), ("0696.12.34.56", "+596696123456"),
+    ("0594 30 00 00", "+594594300000"), ("0694 12 34 56", "+594694123456"), ("0269 61 00 00", "+262269610000"),
+    ("0639 01 23 45", "+262639012345"), ("06 12 34 56 78", "+33612345678"), ("+33 5 96 60 00 00", "+33596600000"),
+]
+
+
+@pytest.mark.parametrize("text, expected", FRENCH_OVERSEAS)
+def test_french_overseas_numbers_with_default_region_fr(text, expected):
+    assert normalise_phone(text, "FR") == expected
+    con = duckdb.connect()
+    con.execute("CREATE TABLE p AS SELECT ? AS raw, 'FR' AS region", [text])
+    build_phone_table(con, "SELECT raw, region FROM p", "out")
+    assert con.execute("SELECT phone FROM out").fetchall() == [(expected,)]
+
+
+def test_phone_fast_path_equals_phonenumbers_on_overseas_prefixes():
+    rng = random.Random(7)
+    prefixes = ["0262", "0263", "0269", "0590", "0594", "0596", "0639", "0690", "0691", "0692", "0693", "0694",
+                "0696", "0697", "0508", "0568"]
+    sample = sorted({(rng.choice(prefixes) + "".join(rng.choice("0123456789") for _ in range(6)), "FR") for _ in range(3000)})
+    con = duckdb.connect()
+    con.execute("CREATE TABLE p (raw VARCHAR, region VARCHAR)")
+    con.executemany("INSERT INTO p VALUES (?, ?)", sample)
+    build_phone_table(con, "SELECT raw, region FROM p", "out")
+    got = dict(((r, g), p) for r, g, p in con.execute("SELECT raw, region, phone FROM out").fetchall())
+    assert [(r, got[(r, g)]) for r, g in sample if got[(r, g)] != normalise_phone(r, g)] == []
+    assert sum(1 for (r, _), p in got.items() if p and not p.startswith("+33")) > 500
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("12 rue des Lilas  Lyon  69003  FR", ("12 rue des Lilas", "Lyon", "69003", "FR")),
+        ("1 Main St  Apt 4  Springfield  IL  62701  US", ("1 Main St, Apt 4", "Springfield, IL", "62701", "US")),
+        ("1 Main St  Springfield  IL  62701  US", ("1 Main St", "Springfield, IL", "62701", "US")),
+        ("5 rue A  Bât. B  Nice  06000  France", ("5 rue A, Bât. B", "Nice", "06000", "France")),
+        ("Keizersgracht 12  Amsterdam  1015 CS  NL", ("Keizersgracht 12", "Amsterdam", "1015 CS", "NL")),
+        ("12  rue des Lilas", None),
+        ("12 rue des Lilas  Lyon  chez Paul", None),
+    ],
+)
+def test_mailchimp_one_cell_address(cell, expected):
+    from cli.importing.values import split_address
+
+    assert split_address(cell) == expected

@@ -1,0 +1,124 @@
+"""Names and addresses kept in parts (Dutch and German exports), and newsletter yes/no columns."""
+
+from __future__ import annotations
+
+import json
+
+NL = (
+    "Aanhef\tVoornaam\tTussenvoegsel\tAchternaam\tE-mailadres\tTelefoonnummer\tStraat\tHuisnummer\tToevoeging\t"
+    "Postcode\tWoonplaats\tLand\tGeboortedatum\tNieuwsbrief\n"
+    "Mevrouw\tAnke\tvan\tDijk\tanke.vandijk@ziggo.nl\t06-12345678\tKeizersgracht\t12\t\t1015 CS\tAmsterdam\tNederland\t"
+    "17-08-1985\tja\n"
+    "Meneer\tJan\tde\tVries\tjan@kpn-mail.nl\t+31 20 123 4567\tDamrak\t1\tA\t1012 LG\tAmsterdam\tNL\t01-01-1960\tnee\n"
+    "Meneer\tPiet\tvan der\tBerg\tpiet@kpn-mail.nl\t\tDorpsstraat 5\t5\t2h\t1234 AB\tEdam\t\t\t\n"
+    "Mevrouw\tEva\t\tJansen\teva@kpn-mail.nl\t\tLaan\t7\t\t1234 AB\tEdam\t\t\tJa\n"
+)
+
+
+def _import(invoke, path, *extra) -> dict:
+    result = invoke("import", "contacts", str(path), "--json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["imports"][0]
+
+
+def test_dutch_export_joins_tussenvoegsel_and_huisnummer(invoke, write, query):
+    s = _import(invoke, write("nl.tsv", NL))
+    assert s["unmapped_columns"] == [] and s["issues"] == 0
+    rows = query("SELECT email, last_name, street, phone, consent_email FROM contacts ORDER BY email")
+    assert rows == [
+        ("anke.vandijk@ziggo.nl", "van Dijk", "Keizersgracht 12", "+31612345678", True),
+        ("eva@kpn-mail.nl", "Jansen", "Laan 7", None, True),
+        ("jan@kpn-mail.nl", "de Vries", "Damrak 1A", "+31201234567", False),
+        # The street already holds its number; the suffix is not added to it twice.
+        ("piet@kpn-mail.nl", "van der Berg", "Dorpsstraat 5", None, None),
+    ]
+
+
+def test_german_hausnummer_follows_the_street(invoke, write, query):
+    text = "Vorname;Nachname;E-Mail;Straße;Hausnummer;PLZ;Ort\nHans;Müller;hans@de-test.de;Hauptstraße;3b;10115;Berlin\n"
+    _import(invoke, write("de.csv", text))
+    assert query("SELECT last_name, street, postal_code FROM contacts") == [("Müller", "Hauptstraße 3b", "10115")]
+
+
+def test_french_street_number_comes_first(invoke, write, query):
+    text = "email;numéro de rue;rue;code postal;ville;newsletter\nfr@fr-test.fr;12;rue des Lilas;69003;Lyon;oui\n"
+    _import(invoke, write("fr.csv", text))
+    assert query("SELECT street, consent_email FROM contacts") == [("12 rue des Lilas", True)]
+
+
+def test_french_opt_in_and_newsletter_columns(invoke, write, query):
+    text = "email;Opt-in\na@fr-test.fr;oui\nb@fr-test.fr;non\n"
+    _import(invoke, write("a.csv", text))
+    _import(invoke, write("b.csv", "email;Newsletter\nc@fr-test.fr;Oui\nd@fr-test.fr;NON\n"))
+    assert query("SELECT email, consent_email FROM contacts ORDER BY 1") == [
+        ("a@fr-test.fr", True), ("b@fr-test.fr", False), ("c@fr-test.fr", True), ("d@fr-test.fr", False)
+    ]
+
+
+def test_french_overseas_phones_with_default_region_fr(invoke, write, query):
+    text = (
+        "email;téléphone\nre@dom-test.fr;0693612653\ngp@dom-test.fr;0590 82 00 00\nmq@dom-test.fr;06 96 12 34 56\n"
+        "gf@dom-test.fr;0694 12 34 56\nyt@dom-test.fr;0269 61 00 00\nfr@dom-test.fr;06 12 34 56 78\nno@dom-test.fr;0999\n"
+    )
+    s = _import(invoke, write("dom.csv", text))
+    assert s["issues"] == 1
+    assert sorted(query("SELECT email, phone FROM contacts"), key=repr) == sorted([
+        ("re@dom-test.fr", "+262693612653"), ("gp@dom-test.fr", "+590590820000"), ("mq@dom-test.fr", "+596696123456"),
+        ("gf@dom-test.fr", "+594694123456"), ("yt@dom-test.fr", "+262269610000"), ("fr@dom-test.fr", "+33612345678"),
+        ("no@dom-test.fr", None),
+    ], key=repr)
+
+
+MAILCHIMP = (
+    "Email Address,First Name,Last Name,Address,Phone Number,Birthday,TAGS,OPTIN_TIME,CC\n"
+    '"  Marie.Dupont@Example.ORG ",Marie,Dupont,"12 rue des Lilas  Lyon  69003  FR",+33 6 12 34 56 78,03/15,'
+    '"""newsletter"",""animaux""",2024-03-01 10:00:00,FR\n'
+    "jean.martin@gmail.com,Jean,Martin,,06 98 76 54 32,12/01,newsletter,2023-05-01 09:00:00,FR\n"
+    'ann@mc-test.org,Ann,Lee,"1 Main St  Springfield  IL  62701  US",,,,2023-05-01 09:00:00,US\n'
+    'bob@mc-test.org,Bob,Ray,"3 rue B",,1980-02-03,,2023-05-01 09:00:00,\n'
+)
+
+
+def test_mailchimp_address_is_split_cc_is_the_country_birthday_without_year_is_one_issue(invoke, write, query):
+    s = _import(invoke, write("mailchimp.csv", MAILCHIMP), "--preset", "mailchimp")
+    assert s["inserted"] == 4 and "CC" not in s["unmapped_columns"]
+    rows = query("SELECT email, street, city, postal_code, country, birth_date::VARCHAR FROM contacts ORDER BY email")
+    assert rows == [
+        ("ann@mc-test.org", "1 Main St", "Springfield, IL", "62701", "US", None),
+        ("bob@mc-test.org", "3 rue B", None, None, None, "1980-02-03"),
+        ("jean.martin@gmail.com", None, None, None, "FR", None),
+        ("marie.dupont@example.org", "12 rue des Lilas", "Lyon", "69003", "FR", None),
+    ]
+    issues = query("SELECT row_number, column_name, value, reason FROM import_issues")
+    assert len(issues) == 1 and issues[0][:3] == (2, "Birthday", "03/15")
+    assert issues[0][3].startswith("a birthday without a year cannot be stored as a birth date") and "2 cell(s)" in issues[0][3]
+
+
+def test_french_postal_code_that_lost_its_leading_zero(invoke, write, query):
+    text = (
+        "email;code postal;ville;pays\nnice@pc-test.fr;6000;Nice;\nbxl@pc-test.fr;1000;Bruxelles;Belgique\n"
+        "bourg@pc-test.fr;1000;Bourg-en-Bresse;France\nlyon@pc-test.fr;69003;Lyon;FR\n"
+    )
+    _import(invoke, write("pc.csv", text))
+    assert query("SELECT email, postal_code FROM contacts ORDER BY email") == [
+        ("bourg@pc-test.fr", "01000"), ("bxl@pc-test.fr", "1000"), ("lyon@pc-test.fr", "69003"), ("nice@pc-test.fr", "06000"),
+    ]
+
+
+def test_currency_from_the_amount_cell(invoke, write, query):
+    _import(invoke, write("c.csv", "email\na@cur-test.fr\nb@cur-test.fr\n"))
+    text = (
+        "email;date;montant\na@cur-test.fr;01/02/2025;€ 12,50\na@cur-test.fr;02/02/2025;12,50 €\n"
+        "a@cur-test.fr;03/02/2025;20 EUR\nb@cur-test.fr;01/02/2025;$5.00\nb@cur-test.fr;02/02/2025;£3\n"
+        "b@cur-test.fr;03/02/2025;7\n"
+    )
+    result = invoke("import", "events", str(write("d.csv", text)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query(
+        "SELECT c.email, e.occurred_at::DATE::VARCHAR, e.amount::DOUBLE, e.currency FROM events e "
+        "JOIN contacts c ON c.id = e.contact_id ORDER BY c.email, e.occurred_at"
+    ) == [
+        ("a@cur-test.fr", "2025-02-01", 12.5, "EUR"), ("a@cur-test.fr", "2025-02-02", 12.5, "EUR"),
+        ("a@cur-test.fr", "2025-02-03", 20.0, "EUR"), ("b@cur-test.fr", "2025-02-01", 5.0, "USD"),
+        ("b@cur-test.fr", "2025-02-02", 3.0, "GBP"), ("b@cur-test.fr", "2025-02-03", 7.0, None),
+    ]
