@@ -83,7 +83,7 @@ EMAIL_RULES = """
   AND (c.consent_email OR (c.consent_email IS NULL AND c.consent_basis IN ('membership','contract','legitimate_interest')))
   AND c.consent_withdrawn_at IS NULL
   AND c.email_key NOT IN (SELECT key FROM suppressions)
-  AND coalesce(c.email_quality, '') <> 'invalid'
+  AND coalesce(c.email_quality, '') NOT IN ('invalid_domain', 'reserved_domain', 'disposable')
   AND NOT c.is_inactive
   AND c.id NOT IN (SELECT contact_id FROM events WHERE type IN ('unsubscribe','spam_complaint','hard_bounce')
                    AND occurred_at < DATE '2026-11-21')
@@ -139,7 +139,7 @@ def generate(db: Path, contacts: int, events: int) -> None:
                'City' || (i % 3000), DATE '1940-01-01' + CAST(hash(i) % 25000 AS INTEGER),
                CASE WHEN i % 50 = 0 THEN 'suppressed' WHEN i % 97 = 0 THEN 'merged' ELSE 'active' END,
                CASE WHEN i % 10 = 0 THEN NULL WHEN i % 13 = 0 THEN false ELSE true END,
-               CASE WHEN i % 10 = 0 THEN 'membership' END, i % 17 = 0, CASE WHEN i % 211 = 0 THEN 'invalid' END
+               CASE WHEN i % 10 = 0 THEN 'membership' END, i % 17 = 0, CASE WHEN i % 211 = 0 THEN 'invalid_domain' END
         FROM range(1, $n + 1) t(i)
         """,
         {"n": contacts},
