@@ -38,6 +38,7 @@ import polars as pl
 from cli.errors import ImportFileError, InputError
 
 RAW_TABLE = "import_raw"
+_COUNT_RAW = "SELECT count(*) FROM " + RAW_TABLE
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
 DELIMITERS = (";", ",", "\t", "|")
@@ -464,7 +465,7 @@ def _load_csv(
     except duckdb.Error as e:
         raise ImportFileError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]}).") from e
     rejected_ordinals = {r[0] for r in rejects}
-    parsed = con.execute(f"SELECT count(*) FROM {RAW_TABLE}").fetchall()[0][0]
+    parsed = con.execute(_COUNT_RAW).fetchall()[0][0]
     starts: dict[int, int] = {}
     if rejects or _physical_lines(source) != parsed + 1:
         # Some record spans several lines, or blank or refused lines were
