@@ -184,9 +184,26 @@ def _stage_clean(ctx: DemoContext) -> None:
     )
 
 
+def _stage_profile(ctx: DemoContext) -> None:
+    """The persona of the seeds' own segment (or of the first segment there is)."""
+    from cli.reporting.profile import profile_segment
+    from cli.segmenting import library_for
+
+    names = library_for(ctx.settings).names
+    if not names or not ctx.con.execute("SELECT count(*) FROM contacts").fetchall()[0][0]:
+        ctx.report.steps.append(DemoStep("profile", "skipped: no segments or no contacts"))
+        return
+    name = "relance-animaux" if "relance-animaux" in names else names[0]
+    profile = profile_segment(ctx.con, name, settings=ctx.settings, as_of=ctx.as_of)
+    ctx.report.steps.append(DemoStep("profile", f"{name} ({profile.size} members): {profile.persona}"))
+
+
 def demo_stages() -> list[DemoStage]:
     """The pipeline's stages, in order."""
-    return [_stage_import, _stage_clean, _stage_score, _stage_segments, _stage_people, _stage_stats, _stage_report]
+    return [
+        _stage_import, _stage_clean, _stage_score, _stage_segments, _stage_profile, _stage_people, _stage_stats,
+        _stage_report,
+    ]
 
 
 def run_demo(out_dir: Path, *, sample_dir: Path = SAMPLE_DATA_DIR, as_of: date = DEMO_AS_OF) -> DemoReport:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
+
+import duckdb
 
 
 def test_demo_runs_the_pipeline_on_the_sample_association(tmp_path):
@@ -15,8 +18,23 @@ def test_demo_runs_the_pipeline_on_the_sample_association(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    steps = {step["step"] for step in summary["steps"]}
-    assert "report" in steps
-    assert (out / "crmseg.duckdb").exists()
+    steps = {step["step"]: step["summary"] for step in summary["steps"]}
+    assert list(steps) == ["import", "clean", "score", "segments", "profile", "people", "stats", "report"]
+    assert "contacts_crm.csv: 1954 in" in steps["import"]
+    assert "8 lists written" in steps["segments"]
+    assert steps["profile"].startswith("relance-animaux")
     assert (out / "report.html").exists()
     assert str(out / "report.html") in summary["outputs"]
+
+    # No email list holds an address the ledger suppresses, or one no active contact has.
+    con = duckdb.connect(str(out / "crmseg.duckdb"), read_only=True)
+    blocked = {r[0] for r in con.execute(
+        "SELECT email FROM contacts WHERE email IS NOT NULL AND (email_key IN (SELECT key FROM suppressions) "
+        "OR email NOT IN (SELECT email FROM contacts WHERE status = 'active' AND email IS NOT NULL))").fetchall()}
+    con.close()
+    assert blocked  # the sample plants bounces, unsubscribes and complaints
+    listed = set()
+    for name in ("relance-animaux", "nouveaux-donateurs", "donateurs-a-risque", "inactifs-a-relancer"):
+        with open(out / "lists" / f"{name}.csv", encoding="utf-8") as handle:
+            listed |= {row["email"] for row in csv.DictReader(handle)}
+    assert listed and not (listed & blocked)
