@@ -6,8 +6,10 @@ from typing import Optional
 
 import typer
 
-from cli.cleaning import review
 from cli.commands.common import app_context, table
+
+# cli.cleaning (rapidfuzz, numpy) is imported inside each command so that the
+# other commands start without paying for it.
 
 app = typer.Typer(help="Review fuzzy duplicate candidates, merge them, undo a merge.", no_args_is_help=True)
 
@@ -23,6 +25,8 @@ def list_(
 
     Example: crmseg dupes list --min-score 0.9
     """
+    from cli.cleaning import review
+
     app_ = app_context(ctx)
     con = app_.connect()
     if merges:
@@ -53,6 +57,8 @@ def show(ctx: typer.Context, pair_id: int = typer.Argument(..., help="The pair i
 
     Example: crmseg dupes show 12
     """
+    from cli.cleaning import review
+
     app_ = app_context(ctx)
     data = review.show_pair(app_.connect(), pair_id)
 
@@ -78,6 +84,8 @@ def merge(
 
     Example: crmseg dupes merge --all --min-score 0.9
     """
+    from cli.cleaning import review
+
     app_ = app_context(ctx)
     if all_ == (pair_id is not None):
         raise typer.BadParameter("give either a PAIR_ID or --all (with --min-score).")
@@ -100,6 +108,8 @@ def undo(ctx: typer.Context, merge_id: int = typer.Argument(..., help="The merge
 
     Example: crmseg dupes undo 7
     """
+    from cli.cleaning import review
+
     app_ = app_context(ctx)
     data = review.undo(app_.connect(), merge_id)
     app_.emit(data, lambda console: console.print(
