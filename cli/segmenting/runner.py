@@ -223,8 +223,6 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
             columns = export_columns(spec, preset)
             frame = member_frame(con, settings, as_of, run_id, columns,
                                  only_new_since=before if changes_only else None, summary=summary)
-            if changes_only and before is None:
-                pass  # a first run: everyone is new
             if preset:
                 frame = apply_preset(frame, preset)
                 phones = {c for c in frame.columns if c in ("SMS", "Phone Number")} | phone_columns(frame.columns, settings)
