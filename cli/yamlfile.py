@@ -55,11 +55,26 @@ def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> 
             _record_lines(item, path + (index,), lines)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves date-like scalars as text.
+
+    PyYAML turns an unquoted ``2026-02-30`` into a ValueError deep inside the
+    loader; as text, the date reaches our validators, which name the file,
+    the line and the problem like any other bad value.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_yaml(text: str, path: Path) -> YamlDocument:
     """Parse ``text`` (read from ``path``) safely; raise ``InputError`` on bad YAML."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{path}, line {mark.line + 1}" if mark else str(path)

@@ -194,3 +194,15 @@ def test_run_all_creates_the_out_dir(invoke, tmp_path):
     result = invoke("segment", "run", "--all", "--out-dir", str(target))
     assert result.exit_code == 0, result.stderr
     assert (target / "everyone.csv").exists()
+
+
+def test_an_impossible_unquoted_date_is_exit_2_and_other_segments_still_run(invoke, tmp_path):
+    (tmp_path / "segments").mkdir(exist_ok=True)
+    (tmp_path / "segments" / "bad.yaml").write_text("where: {birth_date: {after: 2026-02-30}}\n")
+    (tmp_path / "segments" / "everyone.yaml").write_text("purpose: analysis\nwhere: {all: []}\n")
+    ok = invoke("segment", "run", "everyone", "--out", str(tmp_path / "everyone.csv"))
+    assert ok.exit_code == 0, ok.stderr
+    bad = invoke("segment", "validate", str(tmp_path / "segments" / "bad.yaml"))
+    assert bad.exit_code == 2
+    assert "line 1" in bad.stderr and "2026-02-30" in bad.stderr
+    assert "Traceback" not in bad.stderr and "Internal error" not in bad.stderr
