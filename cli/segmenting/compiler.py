@@ -119,6 +119,16 @@ def _any(items: list[exp.Expression]) -> exp.Expression:
     return exp.or_(*items) if items else exp.false()
 
 
+def _zero_events_hold(node: EventCondition) -> bool:
+    """Whether a contact with no matching event satisfies the condition.
+
+    Only an explicit count that admits 0 (``count: {eq: 0}``, ``lt: 2``...) lets
+    it, and then the sum must admit 0 too; without ``count`` the default is
+    ``gte: 1`` (SPEC §5), so "sum: {lt: 50}" means givers of less than 50.
+    """
+    return bool(node.count) and all(_compare(o.op, 0, o.operand) for o in node.count + node.sum)
+
+
 def _compare(op: str, count: float, operand: Any) -> bool:
     """Python evaluation of a count/sum comparison (to know whether zero events satisfy it)."""
     if op == "eq":
@@ -480,7 +490,7 @@ class Compiler:
                 parts.append(self.predicate(source.copy(), "number", operation.op, operation.operand))
         having = _all(parts)
         query = query.group_by(_col("contact_id"))
-        if all(_compare(o.op, 0, o.operand) for o in node.count + node.sum):
+        if _zero_events_hold(node):
             return exp.not_(self.in_set(query.having(exp.not_(_false_if_null(having)))))
         return self.in_set(query.having(_false_if_null(having)))
 
@@ -493,8 +503,7 @@ class Compiler:
         if having is None:
             return self.in_set(query)
         query = query.group_by(_col("contact_id"))
-        zero_holds = all(_compare(o.op, 0, o.operand) for o in node.count + node.sum)
-        if zero_holds:
+        if _zero_events_hold(node):
             # Contacts with no matching event satisfy it: exclude those whose events fail it.
             return exp.not_(self.in_set(query.having(exp.not_(_false_if_null(having)))))
         return self.in_set(query.having(_false_if_null(having)))

@@ -102,7 +102,11 @@ CASES = [
     ("event count eq 0", {"event": {"type": "donation", "count": {"eq": 0}}}, lambda p: not p.events_of(["donation"])),
     ("event count lt 2", {"event": {"type": "donation", "count": {"lt": 2}}}, lambda p: len(p.events_of(["donation"])) < 2),
     ("event sum", {"event": {"type": "donation", "sum": {"gt": 50}}}, lambda p: total(p.events_of(["donation"])) > 50),
-    ("event sum lte", {"event": {"type": "donation", "sum": {"lte": 20}}}, lambda p: total(p.events_of(["donation"])) <= 20),
+    # count defaults to gte 1 (SPEC §5): "gave 20 or less" does not include those who never gave.
+    ("event sum lte", {"event": {"type": "donation", "sum": {"lte": 20}}},
+     lambda p: bool(p.events_of(["donation"])) and total(p.events_of(["donation"])) <= 20),
+    ("event count lt 2 and sum lte", {"event": {"type": "donation", "count": {"lt": 2}, "sum": {"lte": 20}}},
+     lambda p: len(p.events_of(["donation"])) < 2 and total(p.events_of(["donation"])) <= 20),
     ("event since until", {"event": {"type": "purchase", "since": "2025-01-01", "until": "2025-12-31"}},
      lambda p: bool(p.events_of(["purchase"], start=date(2025, 1, 1), end=date(2025, 12, 31)))),
     ("event channel", {"event": {"type": "donation", "channel": "web"}}, lambda p: bool(p.events_of(["donation"], channel="web"))),
