@@ -35,6 +35,7 @@ def init_project(db_path: Path, config_path: Path | None = None, *, wait: float 
     result = InitResult(database=db_path, config=config_path, segments_dir=segments_dir)
 
     existed = db_path.exists()
+    db_path.parent.mkdir(parents=True, exist_ok=True)  # `init` is where a project's folder begins
     con = open_database(db_path, wait=wait)
     result.schema_version = current_version(con)
     con.close()

@@ -136,3 +136,10 @@ def test_real_process_output_is_plain_when_piped(db_path):
     )
     assert result.returncode == 0, result.stderr
     assert not ANSI.search(result.stdout)
+
+
+def test_init_creates_the_project_folder(invoke, tmp_path):
+    target = tmp_path / "base" / "crmseg.duckdb"
+    result = invoke("init", db=target)
+    assert result.exit_code == 0, result.stderr
+    assert target.exists() and (tmp_path / "base" / "crmseg.yaml").exists()
