@@ -68,6 +68,23 @@ def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, st
     ).fetchone()
     if row is not None:
         return row[0], f"{normalised} was merged into this contact"
+    # An address the kept contact had before a merge gave it the other record's email.
+    row = con.execute(
+        """
+        WITH RECURSIVE chain(id, depth) AS (
+            SELECT kept_id, 0 FROM merges
+            WHERE undone_at IS NULL AND json_extract_string(kept_before, '$.contacts[0].email') = $email
+            UNION ALL
+            SELECT c.merged_into, chain.depth + 1 FROM chain JOIN contacts c ON c.id = chain.id
+            WHERE c.status = 'merged' AND c.merged_into IS NOT NULL AND chain.depth < 50
+        )
+        SELECT c.id FROM chain JOIN contacts c ON c.id = chain.id
+        WHERE c.status IN ('active', 'suppressed') ORDER BY c.id LIMIT 1
+        """,
+        {"email": normalised},
+    ).fetchone()
+    if row is not None:
+        return row[0], f"{normalised} was this contact's email before a merge"
     forgotten = con.execute(
         "SELECT count(*) FROM suppressions WHERE reason = 'erased' AND key = crmseg_key(?)", [normalised]
     ).fetchone()[0]

@@ -95,8 +95,12 @@ def person_ids(con: duckdb.DuckDBPyConnection, email: str) -> list[int]:
             SELECT c.merged_into FROM contacts c JOIN up ON c.id = up.id WHERE c.merged_into IS NOT NULL
         ),
         via_ledger AS (
+            -- The merge snapshots (cli/cleaning/merge.py) hold each record as {"contacts": [row], ...}:
+            -- an email that was absorbed, or that the kept contact had before the merge.
             SELECT kept_id AS id FROM merges
-            WHERE undone_at IS NULL AND json_valid(absorbed_record) AND absorbed_record ->> 'email' = $email
+            WHERE undone_at IS NULL AND $email IN (
+                json_extract_string(absorbed_record, '$.contacts[0].email'),
+                json_extract_string(kept_before, '$.contacts[0].email'))
         )
         SELECT id FROM up UNION SELECT id FROM via_ledger
         """,

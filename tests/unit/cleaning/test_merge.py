@@ -192,3 +192,30 @@ def test_without_opt_in_on_either_side_the_newer_email_wins(con):
     new = add_contact(con, email="new@laposte.net", last_name="Roux", consent_email=None, updated_at="2026-06-01")
     merge_contacts(con, [PlannedMerge(old, new, 0.97, "test")])
     assert con.execute("SELECT email FROM contacts WHERE id = ?", [old]).fetchone()[0] == "new@laposte.net"
+
+
+def test_an_email_replaced_by_a_merge_still_finds_the_person(con):
+    from cli.contacts import resolve_contact
+    from tests.unit.cleaning.conftest import add_contact
+
+    old = add_contact(con, email="ph1@exemple.fr", last_name="Henri", consent_email=True, updated_at="2025-01-01")
+    new = add_contact(con, email="ph2@exemple.fr", last_name="Henri", consent_email=True, updated_at="2026-06-01")
+    merge_contacts(con, [PlannedMerge(old, new, 0.97, "test")])
+    assert con.execute("SELECT email FROM contacts WHERE id = ?", [old]).fetchone()[0] == "ph2@exemple.fr"
+    contact_id, note = resolve_contact(con, "ph1@exemple.fr")
+    assert contact_id == old
+    assert "before a merge" in note
+
+
+def test_gdpr_finds_and_forgets_an_email_replaced_by_a_merge(con):
+    from cli.gdpr import export_person, forget_person
+    from tests.unit.cleaning.conftest import add_contact
+
+    old = add_contact(con, email="ph1@exemple.fr", last_name="Henri", consent_email=True, updated_at="2025-01-01")
+    new = add_contact(con, email="ph2@exemple.fr", last_name="Henri", consent_email=True, updated_at="2026-06-01")
+    merge_contacts(con, [PlannedMerge(old, new, 0.97, "test")])
+    document = export_person(con, "ph1@exemple.fr")
+    assert "ph1@exemple.fr" in str(document)
+    forget_person(con, "ph1@exemple.fr")
+    assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM merges").fetchone()[0] == 0

@@ -87,8 +87,9 @@ def rich_person(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(
         "INSERT INTO merges (kept_id, absorbed_id, score, rule, absorbed_record, kept_before) VALUES (?, ?, 0.97, 'fuzzy', ?, ?)",
         [person, old,
-         json.dumps({"email": p["old_email"], "first_name": p["first_name"], "last_name": p["last_name"]}),
-         json.dumps({"email": p["email"], "phone": "+33698765432"})],
+         # The shape cli/cleaning/merge.py writes: {"contacts": [row], "contact_tags": [...], ...}.
+         json.dumps({"contacts": [{"email": p["old_email"], "first_name": p["first_name"], "last_name": p["last_name"]}]}),
+         json.dumps({"contacts": [{"email": p["email"], "phone": "+33698765432"}]})],
     )
     con.execute(
         "INSERT INTO cleaning_changes (run_id, pass, contact_id, change, before_value, after_value) "

@@ -40,7 +40,7 @@ CHECKS = {
     "imports": lambda d, ids: [i["file_name"] for i in d["imports"]] == ["members.csv"],
     "import_rejects": lambda d, ids: sorted(r["row_number"] for r in d["import_rejects"]) == [4, 5, 6],
     "import_issues": lambda d, ids: sorted(i["value"] for i in d["import_issues"]) == ["31/02/1980", "zephyrine.quasimodo@exampl"],
-    "merges": lambda d, ids: d["merges"][0]["absorbed_record"]["email"] == PERSON["old_email"],
+    "merges": lambda d, ids: d["merges"][0]["absorbed_record"]["contacts"][0]["email"] == PERSON["old_email"],
     "duplicate_pairs": lambda d, ids: [p["score"] for p in d["duplicate_pairs"]] == [0.81],
     "contact_scores": lambda d, ids: [s["rfm_segment"] for s in d["scores"]] == ["champions"],
     "stage_history": lambda d, ids: [s["stage"] for s in d["stage_history"]] == ["active_customer"],
