@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from cli.store import open_database
+from cli.store import open_database, rows_changed
 
 # (table, column holding a contact id); names are constants, never user text.
 _CONTACT_ROWS = [
@@ -299,12 +299,11 @@ def erase_people(
     counts.import_rejects, counts.import_issues = len(reject_rows), len(issue_rows)
     # Cleaning records: theirs by id, and any that quote their values.
     quoting = matching_rowids(con, "cleaning_changes", columns["cleaning_changes"])
-    counts.cleaning_changes = len(
-        con.execute(
-            "DELETE FROM cleaning_changes WHERE rowid IN (SELECT unnest($rowids::BIGINT[])) "
-            "OR contact_id IN (SELECT id FROM _erase_ids) RETURNING run_id",
-            {"rowids": quoting},
-        ).fetchall()
+    counts.cleaning_changes = rows_changed(
+        con,
+        "DELETE FROM cleaning_changes WHERE rowid IN (SELECT unnest($rowids::BIGINT[])) "
+        "OR contact_id IN (SELECT id FROM _erase_ids)",
+        {"rowids": quoting},
     )
     # The audit log keeps its lines (what was done, when) but loses details naming them.
     redacted = matching_rowids(con, "audit_log", [("details", "JSON")])
@@ -317,8 +316,8 @@ def erase_people(
 
     # Table and column names come from the constant list above.
     for table, column in _CONTACT_ROWS:
-        statement = "DELETE FROM " + table + " WHERE " + column + " IN (SELECT id FROM _erase_ids) RETURNING 1"
-        counts.linked_rows += len(con.execute(statement).fetchall())
+        statement = "DELETE FROM " + table + " WHERE " + column + " IN (SELECT id FROM _erase_ids)"
+        counts.linked_rows += rows_changed(con, statement)
 
     # Tables added by later migrations: by contact-id column, then by text.
     for table, table_cols in columns.items():
@@ -327,9 +326,9 @@ def erase_people(
         for column in contact_id_columns(table_cols):
             # Names from the schema, quoted.
             statement = (
-                "DELETE FROM " + _quote(table) + " WHERE " + _quote(column) + " IN (SELECT id FROM _erase_ids) RETURNING 1"
+                "DELETE FROM " + _quote(table) + " WHERE " + _quote(column) + " IN (SELECT id FROM _erase_ids)"
             )
-            counts.other_rows += len(con.execute(statement).fetchall())
+            counts.other_rows += rows_changed(con, statement)
         text = [(c, t) for c, t in table_cols if t in _TEXT_TYPES]
         if text:
             rowids = matching_rowids(con, table, text)
@@ -337,7 +336,7 @@ def erase_people(
             counts.other_rows += len(rowids)
 
     con.execute("UPDATE suppressions SET contact_id = NULL WHERE contact_id IN (SELECT id FROM _erase_ids)")
-    counts.contacts = len(con.execute("DELETE FROM contacts WHERE id IN (SELECT id FROM _erase_ids) RETURNING id").fetchall())
+    counts.contacts = rows_changed(con, "DELETE FROM contacts WHERE id IN (SELECT id FROM _erase_ids)")
     con.execute("DROP TABLE IF EXISTS _erase_keys")
     release_people(con)
     return counts

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cli.store import rows_changed
+
 # Reasons, from the least to the most strict (a merge keeps the strictest).
 SUPPRESSION_REASONS = ("invalid", "role", "soft_bounce", "hard_bounce", "unsubscribe", "spam_complaint", "erased")
 
@@ -71,20 +73,20 @@ def suppress_contacts(
         """,
         {"ids": contact_ids, "reason": reason, "source": source},
     )
-    changed = con.execute(
+    return rows_changed(
+        con,
         """
         UPDATE contacts SET status = 'suppressed', status_reason = $reason, updated_at = current_timestamp
         WHERE list_contains($ids, id) AND status = 'active'
-        RETURNING id
         """,
         {"ids": contact_ids, "reason": reason},
-    ).fetchall()
-    return len(changed)
+    )
 
 
 def apply_suppressions(con: duckdb.DuckDBPyConnection) -> int:
     """Mark suppressed every active contact whose email or phone key is in the ledger."""
-    changed = con.execute(
+    return rows_changed(
+        con,
         """
         UPDATE contacts c SET status = 'suppressed', status_reason = s.reason, updated_at = current_timestamp
         FROM (
@@ -92,11 +94,9 @@ def apply_suppressions(con: duckdb.DuckDBPyConnection) -> int:
             FROM suppressions GROUP BY key
         ) s
         WHERE c.status = 'active' AND (c.email_key = s.key OR (c.email_key IS NULL AND c.phone_key = s.key))
-        RETURNING c.id
         """,
         {"reasons": list(SUPPRESSION_REASONS)},
-    ).fetchall()
-    return len(changed)
+    )
 
 
 def is_forgotten(con: duckdb.DuckDBPyConnection, key: str) -> bool:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import duckdb
 
 from cli.settings import Settings
+from cli.store import rows_changed
 
 LIVE_STATUSES = ("active", "suppressed")
 # Staging table for a pass's candidates (contact_id, reason, detail); a constant name.
@@ -119,14 +120,14 @@ def suppress_targets(ctx: CleaningContext, pass_name: str, reason: str) -> tuple
         """,
         {"run_id": ctx.run_id, "pass": pass_name, "reason": reason},
     )
-    # The count DuckDB returns for an UPDATE (RETURNING is much slower on a large table).
-    changed = con.execute(
+    changed = rows_changed(
+        con,
         """
         UPDATE contacts SET status = 'suppressed', status_reason = $reason, updated_at = current_timestamp
         WHERE status = 'active' AND id IN (SELECT contact_id FROM _clean_targets)
         """,
         {"reason": reason},
-    ).fetchall()[0][0]
+    )
     if added:
         con.execute(
             """

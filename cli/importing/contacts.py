@@ -48,7 +48,7 @@ from cli.importing.values import (
     timestamp_sql,
 )
 from cli.settings import Settings
-from cli.store.connection import key_sql
+from cli.store.connection import key_sql, rows_changed
 from cli.event_summary import refresh_event_summary
 from cli.suppression import apply_suppressions, suppress_contacts
 
@@ -324,9 +324,9 @@ def _reject_unidentified(ctx: PipelineContext) -> None:
         "SELECT $id, s.line, CASE WHEN s.email_reason IS NOT NULL "
         "THEN 'identifies no one: the email is unusable (' || s.email_reason || ') and there is no phone, external id, or name with a postal address' "
         "ELSE 'identifies no one: no email, phone, external id, or name with a postal address' END, "
-        + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE " + condition + " RETURNING 1"
+        + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE " + condition
     )
-    ctx.summary.rejected += len(con.execute(insert, params).fetchall())
+    ctx.summary.rejected += rows_changed(con, insert, params)
     con.execute("DELETE FROM import_stg s WHERE " + condition)
 
 
@@ -417,10 +417,10 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         return
     insert = (
         "INSERT INTO import_issues (import_id, row_number, column_name, value, reason) "
-        "SELECT $id, * FROM (" + " UNION ALL ".join(parts) + ") RETURNING 1"
+        "SELECT $id, * FROM (" + " UNION ALL ".join(parts) + ")"
     )
     used = {k: v for k, v in params.items() if "$" + k in insert}
-    ctx.summary.issues += len(con.execute(insert, used).fetchall())
+    ctx.summary.issues += rows_changed(con, insert, used)
 
 
 def _group_and_match(ctx: PipelineContext) -> None:

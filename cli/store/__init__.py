@@ -5,6 +5,7 @@ from cli.store.connection import (
     open_database,
     register_macros,
     resolve_db_path,
+    rows_changed,
     transaction,
 )
 from cli.store.schema import LATEST_VERSION, MIGRATIONS, Migration, apply_migrations, current_version
@@ -19,5 +20,6 @@ __all__ = [
     "open_database",
     "register_macros",
     "resolve_db_path",
+    "rows_changed",
     "transaction",
 ]
