@@ -55,7 +55,6 @@ _NAME_NORM = "nullif(trim(translate(lower(strip_accents({x})), '-''.,_/()', '   
 
 _FEATURES = (
     """
-    CREATE OR REPLACE TEMP TABLE _dup_features AS
     SELECT id AS pos, id,
            nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
@@ -84,7 +83,6 @@ _FEATURES = (
 )
 
 _KEYS = """
-    CREATE OR REPLACE TEMP TABLE _dup_keys AS
     WITH raw AS (
         SELECT pos, 'p' || phone AS k FROM _dup_features WHERE phone IS NOT NULL
         UNION ALL
@@ -174,20 +172,34 @@ def _strings(table, name: str, positions: np.ndarray, size: int) -> tuple[np.nda
 
 def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSettings) -> ScoredPairs:
     """Block and score the live person contacts; every pair that could be scored, with its score."""
-    con.execute(_FEATURES)
-    con.execute(_KEYS, {"max_block": MAX_BLOCK})
-    con.execute("CREATE OR REPLACE TEMP TABLE _dup_candidates AS " + _PAIRS)
-    candidates = con.execute("SELECT count(*) FROM _dup_candidates").fetchall()[0][0]
+    # The intermediate tables are Arrow tables rather than DuckDB temp tables: ``clean`` runs in
+    # one transaction, which keeps dropped temp tables in memory until it commits.
+    features = con.sql(_FEATURES).to_arrow_table()
+    con.register("_dup_features", features)
+    try:
+        keys = con.sql(_KEYS, params={"max_block": MAX_BLOCK}).to_arrow_table()
+        con.register("_dup_keys", keys)
+        try:
+            pairs = con.sql(_PAIRS).to_arrow_table()
+        finally:
+            con.unregister("_dup_keys")
+        del keys
+        candidates = pairs.num_rows
+        con.register("_dup_candidates", pairs)
+        try:
+            other = con.sql(_PAIR_FIELDS).to_arrow_table()
+        finally:
+            con.unregister("_dup_candidates")
+        del pairs
+    finally:
+        con.unregister("_dup_features")
     # Positions are contact ids (no sort needed); arrays are indexed by id.
-    features = con.sql("SELECT pos, first_last, last_first, street FROM _dup_features").to_arrow_table()
     positions = features.column("pos").to_numpy()
     size = int(positions.max()) + 1 if len(positions) else 1
     first_last, name_valid = _strings(features, "first_last", positions, size)
     last_first, _ = _strings(features, "last_first", positions, size)
     street, street_valid = _strings(features, "street", positions, size)
-    other = con.sql(_PAIR_FIELDS).to_arrow_table()
-    for table in ("_dup_candidates", "_dup_keys", "_dup_features"):  # constant names; frees DuckDB memory
-        con.execute("DROP TABLE IF EXISTS " + table)
+    del features
     pa = other.column("pa").to_numpy()
     pb = other.column("pb").to_numpy()
     other_postal = other.column("other_postal_code").to_numpy(zero_copy_only=False)
@@ -199,7 +211,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     }
     id_a = other.column("id_a").to_numpy()
     id_b = other.column("id_b").to_numpy()
-    del other, features
+    del other
     # In chunks, so the gathered strings and ratios of millions of pairs never coexist.
     for start in range(0, len(pa), CHUNK):
         a, b = pa[start : start + CHUNK], pb[start : start + CHUNK]

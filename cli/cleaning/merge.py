@@ -125,8 +125,10 @@ def _kept_update_sql() -> str:
 
 _KEPT_UPDATE = _kept_update_sql()
 
-_SNAPSHOT = """
-    CREATE OR REPLACE TEMP TABLE _merge_snap AS
+# Inserts one ``merges`` row per merge of the round, with both snapshots. (A CTE rather than a
+# temp table: ``clean`` runs in one transaction, which keeps replaced temp tables until it commits.)
+_INSERT_MERGES = """
+    INSERT INTO merges (id, kept_id, absorbed_id, score, rule, absorbed_record, kept_before)
     WITH ids AS (
         SELECT kept_id AS id, false AS absorbed FROM _merge_round
         UNION ALL SELECT absorbed_id, true FROM _merge_round
@@ -138,8 +140,8 @@ _SNAPSHOT = """
     gm AS (SELECT g.contact_id, list(g ORDER BY g.group_id) AS rows FROM group_members g
            WHERE g.contact_id IN (SELECT id FROM ids) GROUP BY g.contact_id),
     ev AS (SELECT absorbed_id AS contact_id, ids FROM _merge_events
-           WHERE absorbed_id IN (SELECT absorbed_id FROM _merge_round))
-    SELECT c.id AS contact_id, to_json({
+           WHERE absorbed_id IN (SELECT absorbed_id FROM _merge_round)),
+    snap AS (SELECT c.id AS contact_id, to_json({
         'contacts': [c],
         'contact_tags': coalesce(tg.rows, []),
         'custom_values': coalesce(cv.rows, []),
@@ -148,7 +150,11 @@ _SNAPSHOT = """
     }) AS snap
     FROM _merge_contacts c JOIN ids ON ids.id = c.id
     LEFT JOIN tg ON tg.contact_id = c.id LEFT JOIN cv ON cv.contact_id = c.id
-    LEFT JOIN gm ON gm.contact_id = c.id LEFT JOIN ev ON ev.contact_id = c.id
+    LEFT JOIN gm ON gm.contact_id = c.id LEFT JOIN ev ON ev.contact_id = c.id)
+    SELECT r.merge_id, r.kept_id, r.absorbed_id, r.score, r.rule, sa.snap, sk.snap
+    FROM _merge_round r
+    JOIN snap sa ON sa.contact_id = r.absorbed_id
+    JOIN snap sk ON sk.contact_id = r.kept_id
 """
 
 
@@ -278,16 +284,7 @@ def _merge_round(
             "rule": [m.rule for m in batch],
         },
     )
-    con.execute(_SNAPSHOT)
-    con.execute(
-        """
-        INSERT INTO merges (id, kept_id, absorbed_id, score, rule, absorbed_record, kept_before)
-        SELECT r.merge_id, r.kept_id, r.absorbed_id, r.score, r.rule, sa.snap, sk.snap
-        FROM _merge_round r
-        JOIN _merge_snap sa ON sa.contact_id = r.absorbed_id
-        JOIN _merge_snap sk ON sk.contact_id = r.kept_id
-        """
-    )
+    con.execute(_INSERT_MERGES)
     con.execute(_KEPT_UPDATE, {"reasons": list(SUPPRESSION_REASONS)})
     for table in ("contacts", "_merge_contacts"):  # constant names: the base and the working copy
         con.execute("DELETE FROM " + table + " WHERE id IN (SELECT id FROM _merge_kept)")

@@ -99,7 +99,13 @@ def open_database(
     if path.parent and not path.parent.exists():
         raise StoreError(f"{path}: the folder {path.parent} does not exist.")
     is_new = not path.exists()
-    config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": True}
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": True,
+        # Hands memory that queries freed back to the system in the background, so a long
+        # command (clean, import) does not keep every earlier query's peak.
+        "allocator_background_threads": True,
+    }
     if memory_limit:
         config["memory_limit"] = memory_limit
     con = _connect(path, config, wait, read_only)
