@@ -185,5 +185,26 @@ app.add_typer(segment_command.app, name="segment")
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    The command has closed the database by the time ``app`` returns, so the
+    process ends with ``os._exit`` once the output is flushed: the
+    interpreter's teardown adds nothing but time and, with DuckDB 2's
+    bindings after a Polars conversion, a "nanobind: leaked ..." report on
+    stderr that a cron job would mail to its owner.
+    """
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as stop:
+        code = stop.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        # The reader went away (`crmseg ... | head`): nothing more can be written.
+        code = code or 0
+    os._exit(code or 0)

@@ -17,6 +17,8 @@ def test_demo_runs_the_pipeline_on_the_sample_association(tmp_path):
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr
+    # Under --json, stderr stays empty to the end (no teardown noise from the bindings either).
+    assert result.stderr == ""
     summary = json.loads(result.stdout)
     steps = {step["step"]: step["summary"] for step in summary["steps"]}
     assert list(steps) == ["import", "clean", "score", "segments", "profile", "people", "stats", "report"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from cli.commands.common import app_context, table
-from cli.contacts import contact_profile, find_contacts, resolve_contact
 
 app = typer.Typer(help="Look contacts up.", no_args_is_help=True)
 
@@ -26,6 +25,8 @@ def show(
 
     Example: crmseg contacts show marie.dupont@example.org
     """
+    from cli.contacts import contact_profile, resolve_contact
+
     app = app_context(ctx)
     con = app.connect()
     contact_id, note = resolve_contact(con, email)
@@ -84,6 +85,8 @@ def find(
 
     Example: crmseg contacts find "helene martin"
     """
+    from cli.contacts import find_contacts
+
     app = app_context(ctx)
     found = find_contacts(app.connect(), text, limit=limit)
 

@@ -9,8 +9,6 @@ from typing import Optional
 import typer
 
 from cli.commands.common import app_context
-from cli.erasure import checkpoint, rewrite_database_file
-from cli.gdpr import document_text, export_person, forget_person, write_document
 
 app = typer.Typer(help="The person's rights: access to their data, and erasure.", no_args_is_help=True)
 
@@ -29,6 +27,8 @@ def export(
 
     Example: crmseg gdpr export marie.dupont@example.org --out marie.json
     """
+    from cli.gdpr import document_text, export_person, write_document
+
     app = app_context(ctx)
     document = export_person(app.connect(), email, as_of=app.as_of)
     if out is None:
@@ -58,6 +58,9 @@ def forget(
 
     Example: crmseg gdpr forget marie.dupont@example.org
     """
+    from cli.erasure import checkpoint, rewrite_database_file
+    from cli.gdpr import forget_person
+
     app = app_context(ctx)
     con = app.connect()
     result = forget_person(con, email)

@@ -9,20 +9,7 @@ import typer
 
 from cli.commands.common import app_context, table
 from cli.commands.tag import EMAIL_OPTION, FILE_OPTION, SEGMENT_OPTION, SKIP_OPTION
-from cli.groups import (
-    add_members,
-    clean_group_name,
-    create_group,
-    delete_group,
-    group_by_name,
-    list_groups,
-    parse_field_pairs,
-    remove_members,
-    show_group,
-    update_group,
-)
 from cli.store import transaction
-from cli.targets import select_contacts
 
 app = typer.Typer(help="Static groups: lists of contacts kept by hand, with their own fields.", no_args_is_help=True)
 
@@ -44,6 +31,8 @@ def create(
 
     Example: crmseg group create conseil-2026 --description "Board" --field address="3 place X, Lyon"
     """
+    from cli.groups import create_group, parse_field_pairs
+
     app = app_context(ctx)
     fields = parse_field_pairs(field or [])
     con = app.connect()
@@ -64,6 +53,8 @@ def update(
 
     Example: crmseg group update conseil-2026 --field notes="meets monthly" --field address=
     """
+    from cli.groups import parse_field_pairs, update_group
+
     app = app_context(ctx)
     fields = parse_field_pairs(field or [])
     con = app.connect()
@@ -83,6 +74,8 @@ def delete(
 
     Example: crmseg group delete conseil-2025 --force
     """
+    from cli.groups import clean_group_name, delete_group
+
     app = app_context(ctx)
     con = app.connect()
     with transaction(con):
@@ -97,6 +90,8 @@ def list_(ctx: typer.Context) -> None:
 
     Example: crmseg group list
     """
+    from cli.groups import list_groups
+
     app = app_context(ctx)
     groups = list_groups(app.connect())
 
@@ -128,6 +123,8 @@ def show(
 
     Example: crmseg group show conseil-2026 --events 5
     """
+    from cli.groups import show_group
+
     app = app_context(ctx)
     group = show_group(app.connect(), name, as_of=app.as_of, limit=limit, events_per_member=events)
 
@@ -151,6 +148,9 @@ def show(
 
 
 def _members(ctx: typer.Context, name, emails, files, segment, skip_unknown: bool, adding: bool) -> None:
+    from cli.groups import add_members, group_by_name, remove_members
+    from cli.targets import select_contacts
+
     app = app_context(ctx)
     con = app.connect()
     with transaction(con):

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from cli.commands.common import AppContext, app_context, table
 
@@ -37,9 +36,11 @@ def _options(
 
 
 def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) -> None:
-    con = app.connect()
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from cli.importing import import_contacts, import_events
 
+    con = app.connect()
     function = import_contacts if kind == "contacts" else import_events
     summaries = []
     show_bar = not app.quiet and not app.json_output

@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from cli.commands.common import app_context
-from cli.project import init_project
 
 
 def init(ctx: typer.Context) -> None:
@@ -15,6 +14,8 @@ def init(ctx: typer.Context) -> None:
 
     Example: crmseg --db base/crmseg.duckdb init
     """
+    from cli.project import init_project
+
     app = app_context(ctx)
     result = init_project(app.db_path, app.config_option, wait=app.wait)
     data = {

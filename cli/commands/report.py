@@ -7,8 +7,6 @@ from pathlib import Path
 import typer
 
 from cli.commands.common import app_context
-from cli.reporting.html_report import render_html, report_data, write_report
-from cli.scoring import ensure_fresh_scores
 
 
 def report(
@@ -20,6 +18,9 @@ def report(
 
     Example: crmseg report --html report.html
     """
+    from cli.reporting.html_report import render_html, report_data, write_report
+    from cli.scoring import ensure_fresh_scores
+
     app = app_context(ctx)
     con = app.connect()
     ensure_fresh_scores(con, app.settings, app.as_of)  # funnel and RFM grid

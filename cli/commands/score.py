@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cli.commands.common import app_context, table
-from cli.scoring import (
-    ScoreRun,
-    lead_distribution,
-    lifecycle_distribution,
-    refresh_scores,
-    rfm_distribution,
-)
+
+if TYPE_CHECKING:
+    from cli.scoring import ScoreRun
 
 app = typer.Typer(
     help="Compute RFM, engagement, lead points and lifecycle stages, and show their distribution.",
@@ -26,6 +22,8 @@ def _run_data(run: ScoreRun) -> dict[str, Any]:
 
 
 def _refresh(ctx: typer.Context):
+    from cli.scoring import refresh_scores
+
     app_ctx = app_context(ctx)
     con = app_ctx.connect()
     run = refresh_scores(con, app_ctx.settings, app_ctx.as_of)
@@ -41,6 +39,8 @@ def rfm(ctx: typer.Context) -> None:
 
     Example: crmseg score rfm --as-of 2026-11-20
     """
+    from cli.scoring import rfm_distribution
+
     app_ctx, con, run = _refresh(ctx)
     dist = rfm_distribution(con)
     data = {**_run_data(run), **dist}
@@ -69,6 +69,8 @@ def lifecycle(ctx: typer.Context) -> None:
 
     Example: crmseg score lifecycle --as-of 2026-11-20 --json
     """
+    from cli.scoring import lifecycle_distribution
+
     app_ctx, con, run = _refresh(ctx)
     dist = lifecycle_distribution(con)
     data = {**_run_data(run), **dist, "changes": run.stage_changes}
@@ -104,6 +106,8 @@ def leads(ctx: typer.Context) -> None:
 
     Example: crmseg score leads --json
     """
+    from cli.scoring import lead_distribution
+
     app_ctx, con, run = _refresh(ctx)
     dist = lead_distribution(con)
     thresholds = app_ctx.settings.scoring.leads

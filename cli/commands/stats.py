@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from cli.commands.common import app_context, table
-from cli.reporting.stats import collect_stats
-from cli.scoring import ensure_fresh_scores
 
 
 def stats(ctx: typer.Context) -> None:
@@ -15,6 +13,9 @@ def stats(ctx: typer.Context) -> None:
 
     Example: crmseg stats --json
     """
+    from cli.reporting.stats import collect_stats
+    from cli.scoring import ensure_fresh_scores
+
     app = app_context(ctx)
     con = app.connect()
     ensure_fresh_scores(con, app.settings, app.as_of)  # stages are shown

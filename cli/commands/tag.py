@@ -9,8 +9,6 @@ import typer
 
 from cli.commands.common import app_context, table
 from cli.store import transaction
-from cli.tagging import add_tag, clean_tag_name, list_tags, remove_tag
-from cli.targets import select_contacts
 
 app = typer.Typer(help="Add, remove and count tags.", no_args_is_help=True)
 
@@ -21,6 +19,9 @@ SKIP_OPTION = typer.Option(False, "--skip-unknown", help="Act on the known email
 
 
 def _change(ctx: typer.Context, tag: str, emails, files, segment, skip_unknown: bool, adding: bool) -> None:
+    from cli.tagging import add_tag, clean_tag_name, remove_tag
+    from cli.targets import select_contacts
+
     app = app_context(ctx)
     tag = clean_tag_name(tag)
     con = app.connect()
@@ -86,6 +87,8 @@ def list_(ctx: typer.Context) -> None:
 
     Example: crmseg tag list --json
     """
+    from cli.tagging import list_tags
+
     app = app_context(ctx)
     tags = list_tags(app.connect())
 

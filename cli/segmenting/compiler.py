@@ -336,6 +336,8 @@ class Compiler:
         if isinstance(node, FieldCondition):
             if node.field == "tags":
                 return _all([self.tag_operation(op) for op in node.operations])
+            if node.field in SCORE_FIELDS and not any(op.op == "is_null" and op.operand for op in node.operations):
+                return self.score_condition(node)
             return _all([self.operation(self.field_value(node.field), node.kind, op) for op in node.operations])
         if isinstance(node, TagCondition):
             return self.in_set(self.tag_query([node.tag]))
@@ -348,6 +350,18 @@ class Compiler:
         if isinstance(node, StageChange):
             return self.stage_change(node)
         raise TypeError(f"unknown node {node!r}")
+
+    def score_condition(self, node: FieldCondition) -> exp.Expression:
+        """A score condition as a semi-join on ``contact_scores`` (faster than joining every contact).
+
+        Exact because each operation is false on a missing score (``is_null: true``, which holds
+        there, keeps the join).
+        """
+        value = _col(node.field, "s")
+        query = exp.select(_col("contact_id")).from_(_table("contact_scores", "s")).where(
+            _all([self.operation(value, node.kind, op) for op in node.operations])
+        )
+        return self.in_set(query)
 
     @staticmethod
     def in_set(query: exp.Select) -> exp.Expression:
