@@ -665,7 +665,13 @@ def _link_issues(ctx: PipelineContext) -> None:
     )
 
 
-def _status_facts(ctx: PipelineContext) -> None:
+# The file columns ``_status_facts`` reads (see ``_build_staging``'s ``st_*`` columns).
+_STATUS_COLUMNS = (
+    "unsubscribed", "unsubscribed_at", "hard_bounced", "hard_bounced_at", "blocklisted", "email_status",
+)
+
+
+def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     """Turn what the emailing tool said (unsubscribed, cleaned/hard-bounced, blocklisted) into facts.
 
     For each contact of the import that some row marks so: an ``unsubscribe``
@@ -676,6 +682,8 @@ def _status_facts(ctx: PipelineContext) -> None:
     HubSpot's ``Non-marketing contact`` sets email consent to no.
     Applies whatever ``--on-conflict`` says: it is about the address, not a field.
     """
+    if not any(name in mapping.fields for name in _STATUS_COLUMNS):
+        return  # the file says nothing about unsubscribes or bounces
     con = ctx.con
     con.execute(
         """
@@ -765,7 +773,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         _write_contacts(ctx, customs)
         _link_issues(ctx)
         _refresh_matched_keys(ctx)
-        _status_facts(ctx)
+        _status_facts(ctx, mapping)
         apply_suppressions(ctx.con)
         ctx.progress("write", 3, 3)
 
