@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import duckdb
 import numpy as np
+import pyarrow
 from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
@@ -170,29 +171,31 @@ def _strings(table, name: str, positions: np.ndarray, size: int) -> tuple[np.nda
     return values, valid
 
 
+def _query_over(con: duckdb.DuckDBPyConnection, name: str, table: pyarrow.Table, sql: str,
+                params: dict | None = None) -> pyarrow.Table:
+    """Run ``sql`` with the Arrow ``table`` visible as ``name``; the result as an Arrow table."""
+    con.register(name, table)
+    try:
+        return con.sql(sql, params=params).to_arrow_table()
+    finally:
+        con.unregister(name)
+
+
 def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSettings) -> ScoredPairs:
     """Block and score the live person contacts; every pair that could be scored, with its score."""
     # The intermediate tables are Arrow tables rather than DuckDB temp tables: ``clean`` runs in
     # one transaction, which keeps dropped temp tables in memory until it commits.
     features = con.sql(_FEATURES).to_arrow_table()
-    con.register("_dup_features", features)
+    keys = _query_over(con, "_dup_features", features, _KEYS, {"max_block": MAX_BLOCK})
+    pairs = _query_over(con, "_dup_keys", keys, _PAIRS)
+    del keys
+    candidates = pairs.num_rows
+    con.register("_dup_features", features)  # _PAIR_FIELDS reads both
     try:
-        keys = con.sql(_KEYS, params={"max_block": MAX_BLOCK}).to_arrow_table()
-        con.register("_dup_keys", keys)
-        try:
-            pairs = con.sql(_PAIRS).to_arrow_table()
-        finally:
-            con.unregister("_dup_keys")
-        del keys
-        candidates = pairs.num_rows
-        con.register("_dup_candidates", pairs)
-        try:
-            other = con.sql(_PAIR_FIELDS).to_arrow_table()
-        finally:
-            con.unregister("_dup_candidates")
-        del pairs
+        other = _query_over(con, "_dup_candidates", pairs, _PAIR_FIELDS)
     finally:
         con.unregister("_dup_features")
+    del pairs
     # Positions are contact ids (no sort needed); arrays are indexed by id.
     positions = features.column("pos").to_numpy()
     size = int(positions.max()) + 1 if len(positions) else 1
