@@ -62,8 +62,8 @@ _WHOLE_SHARE = 0.3
 
 
 def _events_state(con: duckdb.DuckDBPyConnection) -> tuple[str, datetime | None]:
-    state, newest = con.execute(_EVENTS_STATE_SQL).fetchall()[0]
-    return state, newest
+    """The events' state (count, highest id, first and last date) and their newest date."""
+    return con.execute(_EVENTS_STATE_SQL).fetchall()[0]
 
 
 def _note_state(con: duckdb.DuckDBPyConnection) -> None:

@@ -205,6 +205,5 @@ def run() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:
-        # The reader went away (`crmseg ... | head`): nothing more can be written.
-        code = code or 0
+        pass  # the reader went away (`crmseg ... | head`): nothing more can be written
     os._exit(code or 0)
