@@ -107,6 +107,25 @@ def app_context(ctx: typer.Context) -> AppContext:
     return root.obj
 
 
+def emit_selection_change(app: AppContext, label: str, name: str, change: Any, unknown_emails: int,
+                          adding: bool, sentence: str) -> None:
+    """Report what adding or removing a tag or a group membership did (``sentence`` says it in full)."""
+    data = {
+        label: name,
+        "contacts": change.targeted,
+        "added" if adding else "removed": change.changed,
+        "unchanged": change.unchanged,
+        "unknown_emails": unknown_emails,
+    }
+
+    def render(console: Console) -> None:
+        console.print(sentence)
+        if unknown_emails:
+            console.print(f"{unknown_emails} emails matched no contact and were skipped.")
+
+    app.emit(data, render)
+
+
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
     """A simple rich table with ``columns`` as headers."""
     result = Table(title=title, title_justify="left")

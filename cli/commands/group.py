@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import app_context, table
+from cli.commands.common import app_context, emit_selection_change, table
 from cli.commands.tag import EMAIL_OPTION, FILE_OPTION, SEGMENT_OPTION, SKIP_OPTION
 from cli.store import transaction
 
@@ -159,21 +159,9 @@ def _members(ctx: typer.Context, name, emails, files, segment, skip_unknown: boo
             con, app.settings, app.as_of, emails=emails, files=files, segment=segment, skip_unknown=skip_unknown
         )
         change = add_members(con, name, targets.contact_ids) if adding else remove_members(con, name, targets.contact_ids)
-    data = {
-        "group": change.group,
-        "contacts": change.targeted,
-        "added" if adding else "removed": change.changed,
-        "unchanged": change.unchanged,
-        "unknown_emails": targets.unknown_count,
-    }
-
-    def render(console) -> None:
-        verb = "added to" if adding else "removed from"
-        console.print(f"{change.changed} contacts {verb} `{change.group}` ({change.unchanged} unchanged).")
-        if targets.unknown_count:
-            console.print(f"{targets.unknown_count} emails matched no contact and were skipped.")
-
-    app.emit(data, render)
+    verb = "added to" if adding else "removed from"
+    emit_selection_change(app, "group", change.group, change, targets.unknown_count, adding,
+                          f"{change.changed} contacts {verb} `{change.group}` ({change.unchanged} unchanged).")
 
 
 @app.command("add")

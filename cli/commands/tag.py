@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import app_context, table
+from cli.commands.common import app_context, emit_selection_change, table
 from cli.store import transaction
 
 app = typer.Typer(help="Add, remove and count tags.", no_args_is_help=True)
@@ -30,21 +30,9 @@ def _change(ctx: typer.Context, tag: str, emails, files, segment, skip_unknown: 
             con, app.settings, app.as_of, emails=emails, files=files, segment=segment, skip_unknown=skip_unknown
         )
         change = add_tag(con, tag, targets.contact_ids) if adding else remove_tag(con, tag, targets.contact_ids)
-    data = {
-        "tag": change.tag,
-        "contacts": change.targeted,
-        "added" if adding else "removed": change.changed,
-        "unchanged": change.unchanged,
-        "unknown_emails": targets.unknown_count,
-    }
-
-    def render(console) -> None:
-        verb = "added to" if adding else "removed from"
-        console.print(f"Tag `{change.tag}` {verb} {change.changed} contacts ({change.unchanged} unchanged).")
-        if targets.unknown_count:
-            console.print(f"{targets.unknown_count} emails matched no contact and were skipped.")
-
-    app.emit(data, render)
+    verb = "added to" if adding else "removed from"
+    emit_selection_change(app, "tag", change.tag, change, targets.unknown_count, adding,
+                          f"Tag `{change.tag}` {verb} {change.changed} contacts ({change.unchanged} unchanged).")
 
 
 @app.command("add")

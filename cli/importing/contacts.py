@@ -797,7 +797,6 @@ def import_contacts(
         raise InputError(f"--on-conflict {options.on_conflict}: choose fill, update or keep.")
     check_map_targets(options.mapping, "contacts", settings)
     path = Path(path)
-    state: dict[str, ColumnMapping] = {}
 
     def pipeline(ctx: PipelineContext) -> None:
         mapping = map_headers(
@@ -809,7 +808,6 @@ def import_contacts(
                 f"{path}: none of its columns ({', '.join(ctx.source.headers)}) could be mapped to a contact field. "
                 "Name them with --map \"COLUMN=field\" or --preset mailchimp|brevo|hubspot."
             )
-        state["mapping"] = mapping
         contacts_pipeline(mapping)(ctx)
 
     return run_import(con, path, kind="contacts", settings=settings, options=options, pipeline=pipeline, progress=progress)

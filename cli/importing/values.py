@@ -65,6 +65,15 @@ def cell_email_clean_sql(source_sql: str) -> str:
     return "SELECT raw, lower(" + _trim_guarded("b", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + ") AS c FROM (" + step2 + ")"
 
 
+def _refusal(address: str) -> str | None:
+    """Why email-validator refuses ``address`` (syntax only, no DNS), or None."""
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as e:
+        return str(e)
+    return None
+
+
 def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
     """Create temp ``table(raw, email, reason)`` for the distinct raw emails of ``source_sql``.
 
@@ -81,14 +90,7 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
     )
     con.execute(build)
     domains = [r[0] for r in con.execute("SELECT DISTINCT domain FROM " + table + " WHERE domain IS NOT NULL").fetchall()]
-    checked = []
-    for domain in domains:
-        ascii_domain = idna_domain(domain)
-        try:
-            validate_email("a@" + domain, check_deliverability=False)
-            checked.append((domain, ascii_domain, None))
-        except EmailNotValidError as e:
-            checked.append((domain, ascii_domain, str(e)))
+    checked = [(domain, idna_domain(domain), _refusal("a@" + domain)) for domain in domains]
     con.execute("CREATE OR REPLACE TEMP TABLE import_email_domains (domain VARCHAR, ascii VARCHAR, reason VARCHAR)")
     if checked:
         con.executemany("INSERT INTO import_email_domains VALUES (?, ?, ?)", checked)
@@ -96,13 +98,7 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
         "SELECT DISTINCT local, domain FROM " + table + " WHERE local IS NOT NULL AND local <> '' "
         "AND NOT regexp_full_match(local, '[\\x00-\\x7f]*')"
     ).fetchall()
-    local_checked = []
-    for local, domain in non_ascii:
-        try:
-            validate_email(local + "@" + domain, check_deliverability=False)
-            local_checked.append((local, domain, None))
-        except EmailNotValidError as e:
-            local_checked.append((local, domain, str(e)))
+    local_checked = [(local, domain, _refusal(local + "@" + domain)) for local, domain in non_ascii]
     con.execute("CREATE OR REPLACE TEMP TABLE import_email_locals (local VARCHAR, domain VARCHAR, reason VARCHAR)")
     if local_checked:
         con.executemany("INSERT INTO import_email_locals VALUES (?, ?, ?)", local_checked)
