@@ -23,7 +23,7 @@ from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_he
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import amount_currency_sql, build_email_table, number_sql, timestamp_sql
 from cli.settings import Settings
-from cli.store.connection import key_sql
+from cli.store.connection import key_sql, reserve_ids, rows_changed
 from cli.suppression import apply_suppressions
 
 # Words found in type/status columns of exports -> event type.
@@ -149,7 +149,8 @@ def events_pipeline(mapping: ColumnMapping):
         else:
             select.append("NULL::BIGINT AS ext_contact")
         # Only generated column names (cN) and constants are formatted in.
-        con.execute(
+        staged = rows_changed(
+            con,
             "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * EXCLUDE (email_contact, ext_contact), "
             "coalesce(email_contact, ext_contact) AS contact_id FROM (SELECT " + ", ".join(select)
             + " FROM import_raw r " + " ".join(joins) + ")",
@@ -234,18 +235,7 @@ def events_pipeline(mapping: ColumnMapping):
             ).fetchall()
             summary.issues += issues[0][0]
 
-        inserted = con.execute(
-            """
-            INSERT INTO events (contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method, details, import_id)
-            SELECT contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method, details, $id
-            FROM import_stg s
-            WHERE NOT EXISTS (
-                SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = s.type AND e.occurred_at = s.occurred_at
-                  AND e.amount IS NOT DISTINCT FROM s.amount AND e.campaign IS NOT DISTINCT FROM s.campaign)
-            """,
-            {"id": ctx.import_id},
-        ).fetchall()
-        summary.inserted = inserted[0][0]
+        summary.inserted = _insert_events(ctx, staged)
         if summary.inserted:
             refresh_event_summary_for_import(con, ctx.import_id)
         kept = con.execute("SELECT count(*) FROM import_stg").fetchall()[0][0]
@@ -255,6 +245,34 @@ def events_pipeline(mapping: ColumnMapping):
         ctx.progress("write", 3, 3)
 
     return pipeline
+
+
+def _insert_events(ctx: PipelineContext, staged: int) -> int:
+    """Insert the staged events not already in the base; returns how many.
+
+    Ids are drawn from ``event_id_seq`` in one block, one per staged row
+    (``import_stg``'s rowid, below ``staged``), so the insert runs in parallel;
+    rows not inserted leave gaps, as a rolled-back insert would.
+    """
+    first = reserve_ids(ctx.con, "event_id_seq", staged)
+    id_sql = "$first + s.rowid" if first is not None else "nextval('event_id_seq')"
+    params: dict[str, object] = {"id": ctx.import_id}
+    if first is not None:
+        params["first"] = first
+    return rows_changed(
+        ctx.con,
+        """
+        INSERT INTO events (id, contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method,
+            details, import_id)
+        SELECT """ + id_sql + """, contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method,
+            details, $id
+        FROM import_stg s
+        WHERE NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = s.type AND e.occurred_at = s.occurred_at
+              AND e.amount IS NOT DISTINCT FROM s.amount AND e.campaign IS NOT DISTINCT FROM s.campaign)
+        """,
+        params,
+    )
 
 
 def import_events(

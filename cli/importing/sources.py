@@ -1,10 +1,13 @@
 """Reading an import file into a DuckDB table of text cells with line numbers.
 
-Every reader yields the same thing: a temporary table whose columns are
-``__row`` (ordinal of the data row), ``__line`` (the physical line of a CSV
-record, or the spreadsheet row number) and ``c0 .. cN`` (the cells as text,
-trimmed, an empty cell being NULL), plus the original headers and the rows
-the reader itself had to refuse (ragged rows).
+Every reader yields the same thing: a temporary view ``import_raw`` whose
+columns are ``__row`` (ordinal of the data row), ``__line`` (the physical
+line of a CSV record, or the spreadsheet row number) and ``c0 .. cN`` (the
+cells as text, trimmed, an empty cell being NULL), plus the original headers
+and the rows the reader itself had to refuse (ragged rows). The cells live
+in a temporary table (``import_cells``); for a CSV file they are numbered by
+the table's ``rowid`` (the parse keeps the file's order), because numbering
+them in the parse with ``row_number()`` would make it single-threaded.
 
 CSV files are parsed by DuckDB (fast, set-wise), which reads UTF-8 only
 without downloads; any other encoding (UTF-8 with a BOM, UTF-16,
@@ -39,6 +42,9 @@ from cli.errors import ImportFileError, InputError
 
 RAW_TABLE = "import_raw"
 _COUNT_RAW = "SELECT count(*) FROM " + RAW_TABLE
+# The tables behind the ``import_raw`` view: the parsed cells, and the same re-linked to their lines.
+_CELLS = "import_cells"
+_LINKED = "import_cells_linked"
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab", ""}
 DELIMITERS = (";", ",", "\t", "|")
@@ -326,12 +332,9 @@ def read_text_file(
             raise ImportFileError(f"{path}: no header line found; the first line must name the columns.")
         one_column = delimiter is None
         read_delim = delimiter if delimiter else _free_delimiter(text)
-        table = _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines)
-        if line_offset:
-            shift = f"UPDATE {RAW_TABLE} SET __line = __line + {line_offset:d}"  # an int, generated here
-            con.execute(shift)
-            for row in table.rejected:
-                row.line += line_offset
+        table = _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines, line_offset)
+        for row in table.rejected:
+            row.line += line_offset
         return table
 
 
@@ -431,6 +434,14 @@ def _trimmed(column: str) -> str:
     )
 
 
+def _expose(con: duckdb.DuckDBPyConnection, table: str, width: int, row_sql: str, line_sql: str) -> None:
+    """(Re)define the ``import_raw`` view over ``table`` with the given row and line expressions."""
+    cells = ", ".join(f"c{i}" for i in range(width))
+    # Table names are the constants above; the expressions are generated here.
+    view = f"CREATE OR REPLACE TEMP VIEW {RAW_TABLE} AS SELECT {row_sql} AS __row, {line_sql} AS __line, {cells} FROM {table}"
+    con.execute(view)
+
+
 def _load_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -440,24 +451,27 @@ def _load_csv(
     one_column: bool,
     encoding: str,
     force_python_lines: bool,
+    line_offset: int = 0,
 ) -> SourceTable:
-    columns = {f"c{i}": "VARCHAR" for i in range(len(headers))}
-    cells = ", ".join(_trimmed(f"c{i}") + f" AS c{i}" for i in range(len(headers)))
-    # One pass: parse, number the records and trim the cells; the line of
-    # record n is n + 1 unless a record spans lines or lines were skipped
-    # (checked below against the file's physical line count).
+    width = len(headers)
+    columns = {f"c{i}": "VARCHAR" for i in range(width)}
+    cells = ", ".join(_trimmed(f"c{i}") + f" AS c{i}" for i in range(width))
+    # One parallel pass: parse and trim the cells. Record n is the table's
+    # rowid n - 1 and sits on line n + 1 unless a record spans lines or lines
+    # were skipped (checked below against the file's physical line count).
     # Column names are generated here (c0..cN), never user text.
     build = (
-        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
-        f"SELECT __ord AS __row, __ord + 1 AS __line, {cells} FROM ("
-        "SELECT row_number() OVER () AS __ord, * FROM read_csv($path, columns = $columns, delim = $delim, "
+        f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT {cells} FROM "  # noqa: S608
+        "read_csv($path, columns = $columns, delim = $delim, "
         "quote = '\"', escape = '\"', header = true, auto_detect = false, null_padding = false, "
-        "store_rejects = true, max_line_size = 10000000, strict_mode = true))"
+        "store_rejects = true, max_line_size = 10000000, strict_mode = true)"
     )
+    offset = f"{int(line_offset):d}"
     try:
         con.execute("DROP TABLE IF EXISTS reject_errors")
         con.execute("DROP TABLE IF EXISTS reject_scans")
         con.execute(build, {"path": str(source), "columns": columns, "delim": delimiter})
+        _expose(con, _CELLS, width, "rowid + 1", "rowid + 2 + " + offset)
         rejects = con.execute(
             "SELECT line, arg_min(error_type, column_idx), arg_min(csv_line, column_idx) "
             "FROM reject_errors GROUP BY line ORDER BY line"
@@ -466,6 +480,7 @@ def _load_csv(
         raise ImportFileError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]}).") from e
     rejected_ordinals = {r[0] for r in rejects}
     parsed = con.execute(_COUNT_RAW).fetchall()[0][0]
+    cells_table = _CELLS
     starts: dict[int, int] = {}
     if rejects or _physical_lines(source) != parsed + 1:
         # Some record spans several lines, or blank or refused lines were
@@ -475,11 +490,14 @@ def _load_csv(
             mapped = _line_map_python(con, source, delimiter, one_column, rejected_ordinals, parsed)
         if mapped:
             relink = (
-                f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
+                f"CREATE OR REPLACE TEMP TABLE {_LINKED} AS "  # noqa: S608
                 f"SELECT r.__row, m.line AS __line, r.* EXCLUDE (__row, __line) FROM {RAW_TABLE} r "
                 "JOIN import_line_map m ON m.__ord = r.__row ORDER BY r.__row"
             )
             con.execute(relink)
+            cells_table = _LINKED
+            _expose(con, _LINKED, width, "__row", "__line + " + offset)
+            con.execute(f"DROP TABLE {_CELLS}")
             starts = dict(
                 con.execute(
                     "SELECT k, line FROM import_starts WHERE k IN (SELECT line FROM reject_errors)"
@@ -498,15 +516,11 @@ def _load_csv(
             "UNTERMINATED QUOTE": "a quoted cell is never closed",
         }.get(error_type, str(error_type).lower())
         rejected.append(RawRejectedRow(line=line, reason=reason, raw=(raw or "").strip("\r\n")))
-    all_null = " AND ".join(f"c{i} IS NULL" for i in range(len(headers)))
-    blank_sql = f"DELETE FROM {RAW_TABLE} WHERE {all_null}"  # generated names only
+    all_null = " AND ".join(f"c{i} IS NULL" for i in range(width))
+    # Rows of blank cells are dropped; the others keep their numbers (a gap is harmless, and the
+    # rowids of the rows left do not move).
+    blank_sql = f"DELETE FROM {cells_table} WHERE {all_null}"  # generated names only
     blank_rows = con.execute(blank_sql).fetchall()[0][0]
-    if blank_rows:
-        renumber = (
-            f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS "  # noqa: S608
-            f"SELECT row_number() OVER (ORDER BY __row) AS __row, * EXCLUDE (__row) FROM {RAW_TABLE}"
-        )
-        con.execute(renumber)
     rows = parsed - blank_rows
     return SourceTable(
         path=path, headers=_unique_headers(headers), rows=rows, encoding=encoding,
@@ -616,9 +630,10 @@ def read_excel_file(
     data = data.filter(not_blank).with_row_index("__row", offset=1).with_columns(pl.col("__row").cast(pl.Int64))
     con.register("import_excel_frame", data)
     ordered = ", ".join(["__row", "__line"] + [f"c{i}" for i in range(len(headers))])
-    build = f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT {ordered} FROM import_excel_frame"  # generated names only
+    build = f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT {ordered} FROM import_excel_frame"  # generated names only
     con.execute(build)
     con.unregister("import_excel_frame")
+    _expose(con, _CELLS, len(headers), "__row", "__line")
     return SourceTable(path=path, headers=headers, rows=data.height, sheet=chosen, blank_rows=blank_rows)
 
 
@@ -644,7 +659,8 @@ def read_source(
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the reader's temporary tables."""
-    for name in (RAW_TABLE, "import_lines", "import_starts", "import_line_map", "reject_errors", "reject_scans"):
+    con.execute("DROP VIEW IF EXISTS " + RAW_TABLE)
+    for name in (_CELLS, _LINKED, "import_lines", "import_starts", "import_line_map", "reject_errors", "reject_scans"):
         con.execute("DROP TABLE IF EXISTS " + name)  # constant names
 
 

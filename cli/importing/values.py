@@ -255,7 +255,7 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
 
     A failed ``try_strptime`` is costly, so each cell only meets the formats
     that could match it: ISO cells go to a cast (no day-first format can read
-    them: they start with four digits and a dash), and a cell meets only the
+    them: they start with four characters and a dash), and a cell meets only the
     day-first formats with as many colons as it has (a number never reads a
     colon), and only when it starts with a digit, as every format does.
     """
@@ -270,7 +270,8 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
     )
     parts = [_strptime_sql(column, [date_format])] if date_format else []
     parts += [
-        "CASE WHEN regexp_full_match(" + column + ", '\\d{4}-\\d{2}-\\d{2}([ T].*)?') THEN try_cast(" + column + " AS TIMESTAMP) END",
+        # LIKE, not a regular expression, screens for ISO: it costs half as much, and the cast checks the digits.
+        "CASE WHEN " + column + " LIKE '____-__-__%' THEN try_cast(" + column + " AS TIMESTAMP) END",
         day_first,
         "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
         "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END",

@@ -147,6 +147,22 @@ def rows_changed(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -
     return con.execute(sql, params if params is not None else []).fetchall()[0][0]
 
 
+def reserve_ids(con: duckdb.DuckDBPyConnection, sequence: str, count: int) -> int | None:
+    """Draw ``count`` consecutive values from ``sequence``; returns the first, or None when they are not consecutive.
+
+    A bulk INSERT that leaves an id to the column's ``DEFAULT nextval(...)``
+    runs single-threaded (half the speed on 10M events); the inserting
+    statement can instead write ``first + n`` for its rows' ordinals n in
+    ``[0, count)``. ``sequence`` is a constant name from the schema.
+    """
+    if count <= 0:
+        return None
+    first, last = con.execute(
+        "SELECT min(v), max(v) FROM (SELECT nextval('" + sequence + "') AS v FROM range(?))", [count]
+    ).fetchall()[0]
+    return first if last - first + 1 == count else None
+
+
 def log_action(con: duckdb.DuckDBPyConnection, command: str, action: str, details: dict[str, Any] | None = None) -> None:
     """Append one line to the audit log. ``details`` must hold no email or name of an erased person."""
     con.execute(
