@@ -24,7 +24,7 @@ import duckdb
 
 from cli.errors import InputError, NotFoundError, StrictImportError
 from cli.importing.headers import ColumnMapping
-from cli.importing.sources import SourceTable, cleanup, file_hash, read_source
+from cli.importing.sources import SourceTable, cleanup, file_hash, read_source, scan_file
 from cli.settings import Settings
 from cli.store import log_action
 
@@ -199,13 +199,16 @@ def run_import(
     path = Path(path)
     summary = ImportSummary(file=str(path), kind=kind, dry_run=options.dry_run)
     progress("read", 0, 0)
-    # The content hash (hashlib releases the GIL) runs beside DuckDB's parse.
+    # The content hash and line count (hashlib releases the GIL) run beside DuckDB's parse.
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmseg-hash")
-    hashed = hasher.submit(file_hash, path) if path.is_file() else None
+    scanned = hasher.submit(scan_file, path) if path.is_file() else None
     try:
-        source = read_source(con, path, sheet=options.sheet, encoding=options.encoding, delimiter=options.delimiter)
+        source = read_source(
+            con, path, sheet=options.sheet, encoding=options.encoding, delimiter=options.delimiter,
+            physical_lines=(lambda: scanned.result()[1]) if scanned is not None else None,
+        )
         summary.sheet, summary.encoding, summary.delimiter = source.sheet, source.encoding, source.delimiter
-        digest = hashed.result() if hashed is not None else file_hash(path)
+        digest = scanned.result()[0] if scanned is not None else file_hash(path)
         previous = _already_imported(con, digest, kind, source.sheet)
         if previous is not None:
             summary.already_imported = previous

@@ -32,6 +32,7 @@ import os
 import re
 import tempfile
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,13 +85,26 @@ class SourceTable:
         return [f"c{i}" for i in range(len(self.headers))]
 
 
+def scan_file(path: Path) -> tuple[str, int]:
+    """SHA-256 of the file's bytes and its number of physical lines, in one read.
+
+    Run beside DuckDB's parse (hashlib releases the GIL), so that neither
+    costs a pass of its own over a large file.
+    """
+    digest = hashlib.sha256()
+    count = 0
+    last = b""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK * 8), b""):
+            digest.update(chunk)
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return digest.hexdigest(), count + (1 if last and last != b"\n" else 0)
+
+
 def file_hash(path: Path) -> str:
     """SHA-256 of the file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return scan_file(path)[0]
 
 
 def check_readable(path: Path) -> None:
@@ -110,8 +124,8 @@ def _looks_binary(sample: bytes) -> bool:
     return controls > max(2, len(sample) // 100)
 
 
-def detect_encoding(path: Path, sample: bytes) -> str:
-    """The encoding of a text file: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` or ``latin-1``."""
+def _marked_encoding(sample: bytes) -> str | None:
+    """The encoding a file's first bytes show (a BOM, or UTF-16's NUL bytes), else None."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -125,6 +139,23 @@ def detect_encoding(path: Path, sample: bytes) -> str:
             return "utf-16-le"
         if even_nuls > half * 0.4 and odd_nuls < half * 0.05:
             return "utf-16-be"
+    return None
+
+
+def _sample_is_utf8(sample: bytes) -> bool:
+    """Whether the sample decodes as UTF-8 (a character cut at its end aside)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path, sample: bytes) -> str:
+    """The encoding of a text file: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` or ``latin-1``."""
+    marked = _marked_encoding(sample)
+    if marked is not None:
+        return marked
     decoder = codecs.getincrementaldecoder("utf-8")()
     holes = False
     with open(path, "rb") as handle:
@@ -279,6 +310,10 @@ def _record_starts_python(path: Path, delimiter: str) -> tuple[array, set[int]]:
     return starts, blanks
 
 
+class _NotUtf8(Exception):
+    """DuckDB met bytes that are not UTF-8 in a file whose sample was."""
+
+
 def read_text_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -286,15 +321,41 @@ def read_text_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     force_python_lines: bool = False,
+    physical_lines: Callable[[], int] | None = None,
 ) -> SourceTable:
-    """Load a CSV/TSV/TXT file into ``import_raw`` (see the module docstring)."""
+    """Load a CSV/TSV/TXT file into ``import_raw`` (see the module docstring).
+
+    ``physical_lines``, when given, returns the file's line count (computed
+    beside the parse, see ``scan_file``). A file whose first 64 KiB are
+    UTF-8 is parsed as UTF-8 at once; only when DuckDB then meets bytes that
+    are not UTF-8 is the whole file examined and read again, transcoded.
+    """
     with open(path, "rb") as handle:
         sample = handle.read(_SAMPLE)
     if sample.startswith(_ZIP_MAGIC) or sample.startswith(_OLE_MAGIC):
         return read_excel_file(con, path, sheet=None, announced_as_text=True)
+    if encoding is None and _marked_encoding(sample) is None and _sample_is_utf8(sample):
+        try:
+            return _read_text(con, path, sample, "utf-8", delimiter, force_python_lines, physical_lines, guessed=True)
+        except _NotUtf8:
+            cleanup(con)
+    return _read_text(con, path, sample, encoding, delimiter, force_python_lines, physical_lines, guessed=False)
+
+
+def _read_text(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    sample: bytes,
+    encoding: str | None,
+    delimiter: str | None,
+    force_python_lines: bool,
+    physical_lines: Callable[[], int] | None,
+    *,
+    guessed: bool,
+) -> SourceTable:
     if encoding is None:
         encoding = detect_encoding(path, sample)
-    else:
+    elif not guessed:
         try:
             encoding = codecs.lookup(encoding).name
         except LookupError as e:
@@ -332,7 +393,10 @@ def read_text_file(
             raise ImportFileError(f"{path}: no header line found; the first line must name the columns.")
         one_column = delimiter is None
         read_delim = delimiter if delimiter else _free_delimiter(text)
-        table = _load_csv(con, path, source, headers, read_delim, one_column, encoding, force_python_lines, line_offset)
+        lines = physical_lines if source == path and physical_lines is not None else (lambda: _physical_lines(source))
+        table = _load_csv(
+            con, path, source, headers, read_delim, one_column, encoding, force_python_lines, line_offset, lines, guessed
+        )
         for row in table.rejected:
             row.line += line_offset
         return table
@@ -451,7 +515,9 @@ def _load_csv(
     one_column: bool,
     encoding: str,
     force_python_lines: bool,
-    line_offset: int = 0,
+    line_offset: int,
+    physical_lines: Callable[[], int],
+    guessed_utf8: bool,
 ) -> SourceTable:
     width = len(headers)
     columns = {f"c{i}": "VARCHAR" for i in range(width)}
@@ -478,11 +544,13 @@ def _load_csv(
         ).fetchall()
     except duckdb.Error as e:
         raise ImportFileError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]}).") from e
+    if guessed_utf8 and any(error_type == "INVALID ENCODING" for _, error_type, _ in rejects):
+        raise _NotUtf8
     rejected_ordinals = {r[0] for r in rejects}
     parsed = con.execute(_COUNT_RAW).fetchall()[0][0]
     cells_table = _CELLS
     starts: dict[int, int] = {}
-    if rejects or _physical_lines(source) != parsed + 1:
+    if rejects or physical_lines() != parsed + 1:
         # Some record spans several lines, or blank or refused lines were
         # skipped: map each record to the line it starts on.
         mapped = not force_python_lines and _line_map_duckdb(con, source, one_column, parsed)
@@ -644,8 +712,12 @@ def read_source(
     sheet: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    physical_lines: Callable[[], int] | None = None,
 ) -> SourceTable:
-    """Load ``path`` (text or workbook, by its name) into the ``import_raw`` temp table."""
+    """Load ``path`` (text or workbook, by its name) into the ``import_raw`` view.
+
+    ``physical_lines`` may give the file's line count (see ``read_text_file``).
+    """
     path = Path(path)
     check_readable(path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
@@ -654,7 +726,7 @@ def read_source(
         return read_excel_file(con, path, sheet=sheet)
     if sheet is not None:
         raise ImportFileError(f"{path}: --sheet applies to workbooks (.xlsx, .xls, .ods), not to a text file.")
-    return read_text_file(con, path, encoding=encoding, delimiter=delimiter)
+    return read_text_file(con, path, encoding=encoding, delimiter=delimiter, physical_lines=physical_lines)
 
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
@@ -664,4 +736,4 @@ def cleanup(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS " + name)  # constant names
 
 
-__all__ = ["RawRejectedRow", "SourceTable", "cleanup", "file_hash", "read_source", "sheet_names", "os"]
+__all__ = ["RawRejectedRow", "SourceTable", "cleanup", "file_hash", "read_source", "scan_file", "sheet_names", "os"]

@@ -34,6 +34,20 @@ def summary_of(result) -> dict:
     return json.loads(result.stdout)["imports"][0]
 
 
+
+def test_windows_1252_bytes_after_a_long_ascii_start(invoke, write, query):
+    # The first 64 KiB are plain ASCII (valid UTF-8): the reader parses as UTF-8 first,
+    # then meets `é` and `€` as Windows-1252 bytes and reads the whole file again, transcoded.
+    ascii_rows = "".join(f"Contact{i};person{i}@example.org;Lyon\r\n" for i in range(3000))
+    text = "Nom;Adresse e-mail;Ville\r\n" + ascii_rows + "Hélène;helene@example.org;Besançon 10 €\r\nfin;;\r\n"
+    assert len(ascii_rows) > 65536
+    path = write("late.csv", text, "cp1252")
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert s["encoding"] == "cp1252"
+    assert (s["read"], s["inserted"], s["rejected"]) == (3002, 3001, 1)
+    assert query("SELECT last_name, city FROM contacts WHERE email = 'helene@example.org'") == [("Hélène", "Besançon 10 €")]
+    assert query("SELECT row_number FROM import_rejects") == [(3003,)]
+
 def test_french_excel_csv_in_windows_1252(invoke, write, query):
     path = write("export.csv", FRENCH, "cp1252")
     s = summary_of(invoke("import", "contacts", str(path), "--json"))
