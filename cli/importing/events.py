@@ -250,27 +250,38 @@ def events_pipeline(mapping: ColumnMapping):
 def _insert_events(ctx: PipelineContext, staged: int) -> int:
     """Insert the staged events not already in the base; returns how many.
 
+    An event already in the base has the same time, so only the base's
+    events within the file's time span are compared, and none at all when
+    that span holds none (the first import of a history, a new month's
+    export): the comparison costs more than the insert itself on 10M rows.
     Ids are drawn from ``event_id_seq`` in one block, one per staged row
     (``import_stg``'s rowid, below ``staged``), so the insert runs in parallel;
     rows not inserted leave gaps, as a rolled-back insert would.
     """
-    first = reserve_ids(ctx.con, "event_id_seq", staged)
+    con = ctx.con
+    first = reserve_ids(con, "event_id_seq", staged)
     id_sql = "$first + s.rowid" if first is not None else "nextval('event_id_seq')"
     params: dict[str, object] = {"id": ctx.import_id}
     if first is not None:
         params["first"] = first
+    lo, hi = con.execute("SELECT min(occurred_at), max(occurred_at) FROM import_stg").fetchall()[0]
+    overlap = con.execute("SELECT count(*) FROM events WHERE occurred_at BETWEEN ? AND ?", [lo, hi]).fetchall()[0][0]
+    where = ""
+    if overlap:
+        params["lo"], params["hi"] = lo, hi
+        where = """
+        WHERE NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.occurred_at BETWEEN $lo AND $hi
+              AND e.contact_id = s.contact_id AND e.type = s.type AND e.occurred_at = s.occurred_at
+              AND e.amount IS NOT DISTINCT FROM s.amount AND e.campaign IS NOT DISTINCT FROM s.campaign)"""
     return rows_changed(
-        ctx.con,
+        con,
         """
         INSERT INTO events (id, contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method,
             details, import_id)
         SELECT """ + id_sql + """, contact_id, type, occurred_at, amount, currency, campaign, channel, payment_method,
             details, $id
-        FROM import_stg s
-        WHERE NOT EXISTS (
-            SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = s.type AND e.occurred_at = s.occurred_at
-              AND e.amount IS NOT DISTINCT FROM s.amount AND e.campaign IS NOT DISTINCT FROM s.campaign)
-        """,
+        FROM import_stg s""" + where,
         params,
     )
 
