@@ -17,7 +17,11 @@ with status ``merged`` and ``merged_into``.
 values, group memberships and the ids of the events re-pointed) and the kept
 record before (the same minus events), as JSON that DuckDB writes with
 ``to_json`` and reads back with ``from_json`` against the table's own column
-types, so ``undo_merge`` restores both exactly. A merge may only be undone
+types, so ``undo_merge`` restores both exactly. To keep 100,000 merges of one
+clean light, a snapshot leaves out null fields (``from_json`` reads a
+missing field as null; ``,"name":null`` cannot occur inside a JSON string,
+where a quote is escaped) and the contact's ``email_key``/``phone_key``,
+which undo computes again from the email and phone. A merge may only be undone
 while it is the latest live merge touching either contact.
 
 Merges are applied set-wise in rounds: each round merges at most one contact
@@ -36,6 +40,7 @@ import duckdb
 from cli.errors import InputError, NotFoundError
 from cli.event_summary import refresh_event_summary
 from cli.store import log_action
+from cli.store.connection import key_sql
 from cli.suppression import SUPPRESSION_REASONS
 
 # Tables restored from the snapshots: (table, column holding the contact id). Constants.
@@ -141,6 +146,7 @@ _INSERT_MERGES = """
            WHERE g.contact_id IN (SELECT id FROM ids) GROUP BY g.contact_id),
     ev AS (SELECT absorbed_id AS contact_id, ids FROM _merge_events
            WHERE absorbed_id IN (SELECT absorbed_id FROM _merge_round)),
+    mc AS (SELECT * EXCLUDE (email_key, phone_key) FROM _merge_contacts WHERE id IN (SELECT id FROM ids)),
     snap AS (SELECT c.id AS contact_id, to_json({
         'contacts': [c],
         'contact_tags': coalesce(tg.rows, []),
@@ -148,10 +154,12 @@ _INSERT_MERGES = """
         'group_members': coalesce(gm.rows, []),
         'events': coalesce(ev.ids, [])
     }) AS snap
-    FROM _merge_contacts c JOIN ids ON ids.id = c.id
+    FROM mc c JOIN ids ON ids.id = c.id
     LEFT JOIN tg ON tg.contact_id = c.id LEFT JOIN cv ON cv.contact_id = c.id
     LEFT JOIN gm ON gm.contact_id = c.id LEFT JOIN ev ON ev.contact_id = c.id)
-    SELECT r.merge_id, r.kept_id, r.absorbed_id, r.score, r.rule, sa.snap, sk.snap
+    -- A field left out (null) reads back as null: see the module docstring.
+    SELECT r.merge_id, r.kept_id, r.absorbed_id, r.score, r.rule,
+           regexp_replace(sa.snap, ',"[a-z_]+":null', '', 'g'), regexp_replace(sk.snap, ',"[a-z_]+":null', '', 'g')
     FROM _merge_round r
     JOIN snap sa ON sa.contact_id = r.absorbed_id
     JOIN snap sk ON sk.contact_id = r.kept_id
@@ -432,6 +440,12 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
         )
     _restore(con, kept, kept_before)
     _restore(con, absorbed, absorbed_record)
+    # Snapshots leave the keys out (older ones hold them: the same values).
+    con.execute(
+        "UPDATE contacts SET email_key = " + key_sql("email", "k") + ", phone_key = " + key_sql("phone", "k")
+        + " FROM keyring k WHERE id IN (?, ?)",
+        [kept, absorbed],
+    )
     event_ids = json.loads(absorbed_record).get("events") or []
     con.execute(
         "UPDATE events SET contact_id = $a WHERE contact_id = $k AND id IN (SELECT unnest($ids::BIGINT[]))",

@@ -219,3 +219,22 @@ def test_gdpr_finds_and_forgets_an_email_replaced_by_a_merge(con):
     forget_person(con, "ph1@exemple.fr")
     assert con.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM merges").fetchone()[0] == 0
+
+
+def test_a_merge_snapshot_leaves_out_null_fields_and_keys_and_undo_computes_the_keys_again(con):
+    import json
+
+    from tests.unit.cleaning.conftest import add_contact
+
+    kept = add_contact(con, email="jeanne.roux@free.fr", first_name="Jeanne", last_name="Roux", phone="+33612345678")
+    absorbed = add_contact(con, email="j.roux@laposte.net", first_name="Jeanne", last_name="Roux", phone=None)
+    refresh_contact_keys(con)
+    keys_before = con.execute("SELECT id, email_key, phone_key FROM contacts ORDER BY id").fetchall()
+    [merge_id] = merge_contacts(con, [PlannedMerge(kept, absorbed, 0.97, "test")])
+    record = json.loads(con.execute("SELECT absorbed_record FROM merges WHERE id = ?", [merge_id]).fetchone()[0])
+    [row] = record["contacts"]
+    assert row["email"] == "j.roux@laposte.net" and "phone" not in row
+    assert None not in row.values() and not {"email_key", "phone_key"} & set(row)
+    undo_merge(con, merge_id)
+    assert con.execute("SELECT id, email_key, phone_key FROM contacts ORDER BY id").fetchall() == keys_before
+    assert keys_before[0][2] is not None and keys_before[1][2] is None
