@@ -197,7 +197,8 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         build_phone_table(con, union, "import_phones")
     ctx.progress("normalise", 1, 3)
 
-    select = ["r.__row AS row_id", "r.__line AS line"]
+    # gk_alt: the group key of a row without an email (see _group_and_match).
+    select = ["r.__row AS row_id", "r.__line AS line", "NULL::VARCHAR AS gk_alt"]
     joins = []
     if col("email"):
         select.append("em_.email AS email, em_.reason AS email_reason")
@@ -424,7 +425,7 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
 
 
 def _group_and_match(ctx: PipelineContext) -> None:
-    """``import_stg.gk`` (the row's group in the file) and ``import_keys`` (each group's final key).
+    """``import_rows.gk`` (the row's group in the file) and ``import_keys`` (each group's final key).
 
     A group's final key ``fk`` is the base contact it matches (``c:ID``), else
     the group itself; ``single`` says that exactly one row folds into it.
@@ -449,24 +450,28 @@ def _group_and_match(ctx: PipelineContext) -> None:
         GROUP BY phone
         """
     )
+    # A row's group key is its email; the few rows without one get theirs here. An email
+    # never holds a colon, so no other key can equal one.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE import_stg AS
-        SELECT s.*,
-          CASE WHEN s.email IS NOT NULL THEN 'e:' || s.email
-               WHEN s.external_id IS NOT NULL THEN coalesce('e:' || xk.email, 'x:' || s.external_id)
-               WHEN s.phone IS NOT NULL THEN coalesce('e:' || pk.email, 'x:' || pk.external_id, 'p:' || s.phone)
-               ELSE 'r:' || s.row_id END AS gk
-        FROM import_stg s LEFT JOIN import_ext_keys xk ON xk.external_id = s.external_id
-        LEFT JOIN import_phone_keys pk ON pk.phone = s.phone
+        UPDATE import_stg s SET gk_alt = k.gk FROM (
+            SELECT s.row_id,
+              CASE WHEN s.external_id IS NOT NULL THEN coalesce(xk.email, 'x:' || s.external_id)
+                   WHEN s.phone IS NOT NULL THEN coalesce(pk.email, 'x:' || pk.external_id, 'p:' || s.phone)
+                   ELSE 'r:' || s.row_id END AS gk
+            FROM import_stg s LEFT JOIN import_ext_keys xk ON xk.external_id = s.external_id
+            LEFT JOIN import_phone_keys pk ON pk.phone = s.phone
+            WHERE s.email IS NULL
+        ) k WHERE s.row_id = k.row_id
         """
     )
+    con.execute("CREATE OR REPLACE TEMP VIEW import_rows AS SELECT *, coalesce(email, gk_alt) AS gk FROM import_stg")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE import_matches AS
         WITH g AS (
             SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone, count(*) AS n
-            FROM import_stg GROUP BY gk
+            FROM import_rows GROUP BY gk
         ), live AS (
             SELECT id, email, external_id, phone FROM contacts WHERE status IN ('active', 'suppressed')
         ), by_email AS (
@@ -520,8 +525,8 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
         "CREATE OR REPLACE TEMP TABLE import_incoming AS SELECT u.*, "
         "CASE WHEN u.is_new THEN " + key_sql("u.email", "k") + " END AS email_key, "
         "CASE WHEN u.is_new THEN " + key_sql("u.phone", "k") + " END AS phone_key FROM ("
-        "SELECT " + ", ".join(one) + " FROM import_stg JOIN import_keys USING (gk) WHERE single "
-        "UNION ALL SELECT " + ", ".join(items) + " FROM import_stg JOIN import_keys USING (gk) WHERE NOT single "
+        "SELECT " + ", ".join(one) + " FROM import_rows JOIN import_keys USING (gk) WHERE single "
+        "UNION ALL SELECT " + ", ".join(items) + " FROM import_rows JOIN import_keys USING (gk) WHERE NOT single "
         "GROUP BY fk, matched_id) u, keyring k"
     )
     con.execute(sql)
@@ -614,14 +619,21 @@ def _write_custom_values(ctx: PipelineContext, customs: list[str], mode: str) ->
                 {"f": name},
             ).fetchall()
             changed.update(r[0] for r in deleted)
+        if mode == "new":
+            # New contacts' ids are fresh from the sequence: they hold no value yet.
+            con.execute(
+                "INSERT INTO custom_values (contact_id, field, " + column + ") "
+                "SELECT i.id, $f, i.x_" + name + " FROM import_incoming i WHERE i.is_new AND i.x_" + name + " IS NOT NULL",
+                {"f": name},
+            )
+            continue
         inserted = con.execute(
             "INSERT INTO custom_values (contact_id, field, " + column + ") "
             "SELECT i.id, $f, i.x_" + name + " FROM import_incoming i WHERE " + scope + " AND i.x_" + name + " IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM custom_values v WHERE v.contact_id = i.id AND v.field = $f) RETURNING contact_id",
             {"f": name},
         ).fetchall()
-        if mode != "new":
-            changed.update(r[0] for r in inserted)
+        changed.update(r[0] for r in inserted)
     return changed
 
 
@@ -659,7 +671,7 @@ def _link_issues(ctx: PipelineContext) -> None:
         return
     ctx.con.execute(
         "UPDATE import_issues i SET contact_id = s.id FROM ("
-        "SELECT st.line, inc.id FROM import_stg st JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)) s "
+        "SELECT st.line, inc.id FROM import_rows st JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)) s "
         "WHERE i.import_id = $id AND i.row_number = s.line",
         {"id": ctx.import_id},
     )
@@ -700,7 +712,7 @@ def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
                max(s.st_bounce_at) AS bounce_at,
                any_value(s.st_bounce_campaign) FILTER (WHERE s.st_bounce_campaign IS NOT NULL) AS bounce_campaign,
                bool_or(s.st_status = 'non_marketing') AS non_marketing
-        FROM import_stg s JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)
+        FROM import_rows s JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)
         GROUP BY inc.id
         HAVING bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
                        OR coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
