@@ -105,6 +105,13 @@ def refresh_event_summary(con: duckdb.DuckDBPyConnection, contact_ids: list[int]
 
 def refresh_event_summary_for_import(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
     """After an events import: refresh the contacts that import gave events to."""
+    touched, contacts = con.execute(
+        "SELECT (SELECT count(DISTINCT contact_id) FROM events WHERE import_id = ?), (SELECT count(*) FROM contacts)",
+        [import_id],
+    ).fetchall()[0]
+    if touched > _WHOLE_SHARE * max(contacts, 1):
+        rebuild_event_summary(con)  # without fetching a million ids first
+        return
     ids = [r[0] for r in con.execute("SELECT DISTINCT contact_id FROM events WHERE import_id = ?", [import_id]).fetchall()]
     refresh_event_summary(con, ids)
 
