@@ -29,10 +29,16 @@ def normalise_email(value: str | None) -> str | None:
     'marie.dupont@gmail.com'
     >>> normalise_email("anne@exämple.fr")
     'anne@xn--exmple-cua.fr'
+    >>> normalise_email('"Dupont, Marie" <Marie@Example.fr>')
+    'marie@example.fr'
     """
     if value is None:
         return None
-    text = str(value).strip().strip("<>").strip()
+    text = str(value).strip()
+    if text.endswith(">") and "<" in text[:-1]:
+        # A display name (`Marie Dupont <marie@example.fr>`, as mail programs copy it): the address.
+        text = text[text.rindex("<") + 1 : -1]
+    text = text.strip().strip("<>").strip()
     if not text:
         return None
     if text.lower().startswith("mailto:"):

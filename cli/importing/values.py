@@ -55,12 +55,18 @@ _EMAIL_TRIM_CODES = "(32, 60, 62, 9, 160)"
 
 
 def cell_email_clean_sql(source_sql: str) -> str:
-    """SQL: ``raw`` of ``source_sql`` and ``c``, the cell trimmed, without ``mailto:`` or angle brackets, lower-cased.
+    """SQL: ``raw`` of ``source_sql`` and ``c``: the cell trimmed, the address of ``Name <address>``, without
+    ``mailto:`` or angle brackets, lower-cased.
 
     Each step is its own subquery so that the guarded trims (a trim with a
     character set is costly) evaluate their argument once.
     """
-    step1 = "SELECT raw, " + _trim_guarded("raw", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + source_sql + ")"
+    # A display name (`Marie Dupont <marie@example.fr>`): the address between the last angle brackets.
+    step0 = (
+        "SELECT raw, CASE WHEN contains(raw, '<') AND regexp_matches(raw, '<[^<]*>[\\s\u00a0]*$') "
+        "THEN regexp_extract(raw, '<([^<]*)>[\\s\u00a0]*$', 1) ELSE raw END AS raw0 FROM (" + source_sql + ")"
+    )
+    step1 = "SELECT raw, " + _trim_guarded("raw0", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + step0 + ")"
     step2 = "SELECT raw, regexp_replace(a, '^(?i:mailto:)', '') AS b FROM (" + step1 + ")"
     return "SELECT raw, lower(" + _trim_guarded("b", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + ") AS c FROM (" + step2 + ")"
 

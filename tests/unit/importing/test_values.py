@@ -41,8 +41,9 @@ def _email_sample(count: int, seed: int = 7) -> list[str]:
             local += str(rng.randint(0, 999))
         domain = rng.choice(domains)
         sep = rng.choice(["@", "@", "@", "@@", " at "])
-        pad = rng.choice(["", " ", "  ", "<", "mailto:"])
-        values.append(pad + local + sep + domain + (" " if pad == " " else ">" if pad == "<" else ""))
+        pad = rng.choice(["", " ", "  ", "<", "mailto:", "Marie Dupont <", '"Dupont, M." <', "a<b "])
+        end = " " if pad == " " else ">" if pad.endswith("<") else rng.choice(["", ">", "> "]) if pad == "a<b " else ""
+        values.append(pad + local + sep + domain + end)
     return values
 
 
