@@ -250,6 +250,13 @@ def country_region_sql(column: str | None, default_region: str) -> str:
 DAY_FIRST_FORMATS = [
     "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
     "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%d/%m/%y",
+    # French hours (`17/03/2024 10h22`) and English month names (`15 March 2024`, `15 Mar 2024`).
+    "%d/%m/%Y %Hh%M", "%d-%m-%Y %Hh%M", "%d.%m.%Y %Hh%M", "%d %B %Y", "%d %b %Y",
+]
+# Cells that start with an English month name (`March 15, 2024 10:22 am`, as US tools write them).
+MONTH_FIRST_FORMATS = [
+    "%B %d, %Y", "%b %d, %Y", "%B %d, %Y %I:%M %p", "%b %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%b %d, %Y %H:%M",
+    "%B %d, %Y %I:%M:%S %p", "%b %d, %Y %I:%M:%S %p", "%B %d %Y", "%b %d %Y",
 ]
 
 
@@ -258,7 +265,7 @@ def _strptime_sql(column: str, formats: list[str]) -> str:
 
 
 def timestamp_sql(column: str, date_format: str | None = None) -> str:
-    """SQL: the cell as a TIMESTAMP (day-first, ISO, or an Excel serial day number), else NULL.
+    """SQL: the cell as a TIMESTAMP (day-first, ISO, an English month name, or an Excel serial day number), else NULL.
 
     With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
 
@@ -282,6 +289,7 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
         # LIKE, not a regular expression, screens for ISO: it costs half as much, and the cast checks the digits.
         "CASE WHEN " + column + " LIKE '____-__-__%' THEN try_cast(" + column + " AS TIMESTAMP) END",
         day_first,
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*[A-Za-z]') THEN " + _strptime_sql(column, MONTH_FIRST_FORMATS) + " END",
         "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
         "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END",
     ]

@@ -10,7 +10,7 @@ import pytest
 from email_validator import EmailNotValidError, validate_email
 
 from cli.importing.headers import fold, map_headers
-from cli.importing.values import build_phone_table, date_sql, email_verdicts, number_sql
+from cli.importing.values import build_phone_table, date_sql, email_verdicts, number_sql, timestamp_sql
 from cli.normalise import normalise_email, normalise_phone
 from cli.settings import Settings
 
@@ -85,7 +85,9 @@ def test_phone_fast_path_equals_phonenumbers_on_a_large_sample():
     "text, expected",
     [("31/12/2024", "2024-12-31"), ("31-12-2024", "2024-12-31"), ("31.12.2024", "2024-12-31"),
      ("2024-12-31", "2024-12-31"), ("2024-12-31T08:00:00", "2024-12-31"), ("45657", "2024-12-31"),
-     ("31/02/2020", None), ("hier", None), ("1975", None), ("12/31/2024", None)],
+     ("31/02/2020", None), ("hier", None), ("1975", None), ("12/31/2024", None), ("15 March 2024", "2024-03-15"),
+     ("15 Mar 2024", "2024-03-15"), ("March 15, 2024", "2024-03-15"), ("Mar 15, 2024 10:22 am", "2024-03-15"),
+     ("17/03/2024 10h22", "2024-03-17"), ("Smarch 15, 2024", None)],
 )
 def test_dates(text, expected):
     con = duckdb.connect()
@@ -96,11 +98,19 @@ def test_dates(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [("1\u00a0234,56", 1234.56), ("1 234,56 €", 1234.56), ("20,00", 20.0), ("1,234.50", 1234.5), ("1.234,5", 1234.5),
-     ("12", 12.0), ("abc", None), ("1.234.567", 1234567.0)],
+     ("12", 12.0), ("abc", None), ("1.234.567", 1234567.0), ("12.50 EUR", 12.5), ("€1,234.56", 1234.56),
+     ("-12,50", -12.5)],
 )
 def test_numbers(text, expected):
     con = duckdb.connect()
     assert con.execute("SELECT " + number_sql("$v"), {"v": text}).fetchall()[0][0] == expected
+
+
+def test_timestamps_keep_the_time_of_day():
+    con = duckdb.connect()
+    got = [con.execute("SELECT CAST(" + timestamp_sql("$v") + " AS VARCHAR)", {"v": v}).fetchall()[0][0]
+           for v in ("March 15, 2024 10:22 pm", "17/03/2024 10h22", "2024-03-15 10:22:33")]
+    assert got == ["2024-03-15 22:22:00", "2024-03-17 10:22:00", "2024-03-15 10:22:33"]
 
 
 def test_headers_map_in_four_languages_and_custom_aliases():
