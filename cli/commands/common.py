@@ -24,6 +24,39 @@ from cli.settings import Settings, load_settings
 from cli.store import open_database, resolve_db_path
 
 
+def _discard(stream: Any) -> None:
+    """Send whatever ``stream`` still gets to /dev/null (its reader went away)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stream.fileno())
+    finally:
+        os.close(devnull)
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout; a reader that went away (``| head``) is not an error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard(sys.stdout)
+
+
+class _Console(Console):
+    """A rich console that outlives a reader going away (``crmseg stats | head -1``).
+
+    Rich's own answer to a broken pipe is ``SystemExit(1)``, the code the SPEC
+    keeps for a bug, and it would stop a command half-way. Here the rest of
+    the output goes to /dev/null and the command finishes its work and exits
+    with its own code.
+    """
+
+    def on_broken_pipe(self) -> None:
+        if self.quiet:
+            return
+        _discard(sys.stderr if self.stderr else sys.stdout)
+
+
 @dataclass
 class AppContext:
     """Global options and lazily opened resources."""
@@ -68,16 +101,16 @@ class AppContext:
         so tables are not cut; $COLUMNS still wins.
         """
         width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-        return Console(highlight=False, soft_wrap=False, width=width)
+        return _Console(highlight=False, soft_wrap=False, width=width)
 
     @property
     def err_console(self) -> Console:
-        return Console(stderr=True, highlight=False)
+        return _Console(stderr=True, highlight=False)
 
     def emit(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
         """Print ``data`` as JSON under ``--json``; otherwise call ``render`` unless ``--quiet``."""
         if self.json_output:
-            sys.stdout.write(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+            write_stdout(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) + "\n")
             return
         if self.quiet or render is None:
             return

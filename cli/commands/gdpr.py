@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from cli.commands.common import app_context
+from cli.commands.common import app_context, write_stdout
 
 app = typer.Typer(help="The person's rights: access to their data, and erasure.", no_args_is_help=True)
 
@@ -32,7 +31,7 @@ def export(
     app = app_context(ctx)
     document = export_person(app.connect(), email, as_of=app.as_of)
     if out is None:
-        sys.stdout.write(document_text(document))
+        write_stdout(document_text(document))
         return
     path = write_document(document, out)
     app.emit({"written": str(path), "contacts": len(document["contacts"]), "events": len(document["events"])},

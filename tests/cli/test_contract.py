@@ -143,3 +143,17 @@ def test_init_creates_the_project_folder(invoke, tmp_path):
     result = invoke("init", db=target)
     assert result.exit_code == 0, result.stderr
     assert target.exists() and (tmp_path / "base" / "crmseg.yaml").exists()
+
+
+def test_a_reader_that_goes_away_is_not_an_error(db_path):
+    # `crmseg stats | head -1`: the pipe closes before crmseg writes; exit 1 is kept for bugs.
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    for args in (["stats"], ["--json", "stats"]):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "cli", "--db", str(db_path), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        child.stdout.close()  # the reader is gone before anything is written
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+        assert err == b""
