@@ -88,12 +88,12 @@ def events_pipeline(mapping: ColumnMapping):
         ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
         ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
         select = [
-            "r.__row AS row_id", "r.__line AS line",
+            # Lean on purpose (10M rows): the line, the email's refusal and the raw type of a
+            # rejected row are read back from import_raw and import_emails.
+            "r.__row AS row_id",
             ("em.email" if col("email") else "NULL::VARCHAR") + " AS email",
-            ("em.reason" if col("email") else "NULL::VARCHAR") + " AS email_reason",
             ("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id",
             type_sql + " AS type",
-            ("r." + col("type") if col("type") else "NULL::VARCHAR") + " AS type_raw",
             (timestamp_sql("r." + col("occurred_at"), options.date_format) if col("occurred_at") else "NULL::TIMESTAMP")
             + " AS occurred_at",
             ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
@@ -194,19 +194,24 @@ def events_pipeline(mapping: ColumnMapping):
 
         raw_json, raw_params = raw_row_json(ctx.source)
         raw_params["id"] = ctx.import_id
+        # The refusal of a row's email, read back for the few rows that need it.
+        email_join = " LEFT JOIN import_emails em ON em.raw = r." + col("email") if col("email") else ""
+        refusal = "em.reason" if col("email") else "NULL::VARCHAR"
         reason = (
-            "CASE WHEN s.type IS NULL THEN 'unknown event type `' || coalesce(s.type_raw, '') || "
+            "CASE WHEN s.type IS NULL THEN 'unknown event type `' || coalesce(" + ("r." + col("type") if col("type") else "NULL")
+            + ", '') || "
             "'`; use a built-in type or declare it under event_types in crmseg.yaml' "
             "WHEN s.occurred_at IS NULL THEN 'no usable date' "
             "WHEN s.email IS NULL AND s.external_id IS NULL THEN "
-            "  CASE WHEN s.email_reason IS NOT NULL THEN 'the email is unusable (' || s.email_reason || ') and there is no external id' "
+            "  CASE WHEN " + refusal + " IS NOT NULL THEN 'the email is unusable (' || " + refusal
+            + " || ') and there is no external id' "
             "  ELSE 'no email or external id to link the event to a contact' END "
             "WHEN s.contact_id IS NULL THEN 'unknown person: no contact with this email or external id "
             "(import the contacts first, or use --create-missing)' END"
         )
         rejected = con.execute(
-            "INSERT INTO import_rejects (import_id, row_number, reason, raw) SELECT $id, s.line, " + reason + ", "
-            + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
+            "INSERT INTO import_rejects (import_id, row_number, reason, raw) SELECT $id, r.__line, " + reason + ", "
+            + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id" + email_join + " "
             "WHERE s.type IS NULL OR s.occurred_at IS NULL OR s.contact_id IS NULL",
             raw_params,
         ).fetchall()
@@ -218,14 +223,15 @@ def events_pipeline(mapping: ColumnMapping):
         if col("amount"):
             issue_params["amount_header"] = ctx.source.headers[mapping.fields["amount"]]
             issue_parts.append(
-                "SELECT s.line, s.contact_id, $amount_header, r." + col("amount") + ", 'not an amount' "
+                "SELECT r.__line, s.contact_id, $amount_header, r." + col("amount") + ", 'not an amount' "
                 "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + col("amount") + " IS NOT NULL AND s.amount IS NULL"
             )
         if col("email"):
             issue_params["email_header"] = ctx.source.headers[mapping.fields["email"]]
             issue_parts.append(
-                "SELECT s.line, s.contact_id, $email_header, r." + col("email") + ", s.email_reason "
-                "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + col("email") + " IS NOT NULL AND s.email IS NULL"
+                "SELECT r.__line, s.contact_id, $email_header, r." + col("email") + ", em.reason "
+                "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id" + email_join + " "
+                "WHERE r." + col("email") + " IS NOT NULL AND s.email IS NULL"
             )
         if issue_parts:
             issues = con.execute(
