@@ -23,6 +23,12 @@ from cli.settings import Settings
 from cli.yamlfile import did_you_mean, load_yaml
 
 
+def fold_words(text: str) -> str:
+    """``text`` lower-cased without accents, its words kept apart (``fold`` glues them)."""
+    text = unicodedata.normalize("NFKD", str(text).replace("°", "o").replace("º", "o"))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower().replace("ß", "ss")
+
+
 def fold(text: str) -> str:
     """The comparison form of a header.
 
@@ -31,9 +37,7 @@ def fold(text: str) -> str:
     >>> fold("N° adhérent")
     'noadherent'
     """
-    text = unicodedata.normalize("NFKD", str(text).replace("°", "o").replace("º", "o"))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^a-z0-9]", "", text.replace("ß", "ss"))
+    return re.sub(r"[^a-z0-9]", "", fold_words(text))
 
 
 CONTACT_SYNONYMS: dict[str, list[str]] = {
@@ -78,7 +82,8 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     ],
     "organisation": [
         "organisation", "organization", "société", "entreprise", "structure", "company", "company name",
-        "organisatie", "bedrijf", "firma", "unternehmen", "organisation name",
+        "organisatie", "bedrijf", "firma", "unternehmen", "organisation name", "raison sociale", "nom de la structure",
+        "nom de l'organisation", "bedrijfsnaam", "firmenname",
     ],
     "job_title": [
         "profession", "métier", "fonction", "poste", "job title", "job", "occupation", "position", "functie",
@@ -189,6 +194,7 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
     "occurred_at": [
         "date", "date et heure", "horodatage", "date de l'événement", "date du don", "date d'adhésion",
         "date du paiement", "date de paiement", "date de l'action", "date d'envoi", "date de la cotisation",
+        "date de la commande", "date de commande", "order date", "besteldatum", "bestelldatum",
         "event date", "timestamp", "time", "datetime", "occurred at", "donation date", "gift date", "payment date",
         "date of gift", "datum", "datum gift", "giftdatum", "schenkingsdatum", "betaaldatum", "spendendatum",
         "datum der spende", "zahlungsdatum", "beitrittsdatum", "lidmaatschapsdatum",
@@ -200,7 +206,7 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
     "currency": ["devise", "monnaie", "currency", "valuta", "munteenheid", "währung"],
     "campaign": [
         "campagne", "nom de la campagne", "appel", "opération", "campaign", "campaign name", "campagnenaam",
-        "kampagne", "aktion name",
+        "kampagne", "aktion name", "formulaire", "nom du formulaire", "form", "form name",
     ],
     "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
     "payment_method": [
@@ -259,6 +265,40 @@ PRESETS: dict[str, dict[str, str]] = {
         "Marketing contact status": "email_status", "Legal basis for processing contact's data": "consent_basis",
     },
 }
+
+
+# Words that say whose value a column holds (`Email payeur`, `Prénom du donateur`,
+# `Donor email`, `E-mail deelnemer`): a header that matches nothing matches again
+# without them (folded), and without a linking word (du, de l', of the) they leave dangling.
+_ROLE_WORDS = {
+    fold(w) for w in [
+        "payeur", "payeuse", "participant", "participante", "donateur", "donatrice", "adhérent", "adhérente",
+        "acheteur", "acheteuse", "membre", "client", "cliente", "contact", "bénéficiaire", "souscripteur",
+        "souscriptrice", "payer", "donor", "member", "buyer", "customer", "billing", "attendee", "betaler",
+        "deelnemer", "lid", "klant", "koper", "zahler", "zahlers", "teilnehmer", "teilnehmers", "spender", "spenders",
+        "mitglied", "mitglieds", "kunde", "kunden", "käufer", "käufers",
+    ]
+}
+_LINK_WORDS = {"du", "de", "des", "d", "la", "l", "le", "of", "the", "van", "der", "den", "het", "vom", "von"}
+# A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`).
+_NOT_BY_ROLE = {"type", "email_status", "tags", "source", "external_id"}
+
+
+def without_role(header: str) -> str | None:
+    """``header`` without the words that name a role, or None when it has none.
+
+    >>> without_role("Code Postal payeur")
+    'code postal'
+    >>> without_role("Date de naissance de l'adhérent")
+    'date de naissance'
+    """
+    words = re.findall(r"[a-z0-9]+", fold_words(header))
+    kept = [w for w in words if w not in _ROLE_WORDS]
+    while kept and kept[-1] in _LINK_WORDS:
+        kept.pop()
+    if len(kept) == len(words) or not kept:
+        return None
+    return " ".join(kept)
 
 
 @dataclass
@@ -385,6 +425,9 @@ def map_headers(
                 target = next(t for c, t in explicit.items() if fold(c) == fold(header))
         else:
             target = by_fold.get(fold(header))
+            bare = without_role(header) if target is None else None
+            if bare is not None and by_fold.get(fold(bare)) not in _NOT_BY_ROLE:
+                target = by_fold.get(fold(bare))
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(fold(header))
         if not target or target in mapping.fields:

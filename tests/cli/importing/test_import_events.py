@@ -100,3 +100,25 @@ def test_rejects_and_issues_read_their_line_and_reason_back(invoke, write, query
     assert query("SELECT row_number, column_name, value, reason FROM import_issues WHERE import_id = 2") == [
         (4, "Montant", "beaucoup", "not an amount")
     ]
+
+
+def test_a_helloasso_payments_export_feeds_contacts_then_gifts(invoke, write, query):
+    text = (
+        "\ufeffRéférence commande;Date de la commande;Statut de la commande;Nom payeur;Prénom payeur;Email payeur;"
+        "Raison sociale;Moyen de paiement;Montant;Formulaire;Adresse payeur;Code Postal payeur;Ville payeur;Pays payeur\r\n"
+        "12345;15/03/2024 10:22:33;Validé;Dupont;Marie;marie.dupont@gmail.com;;Carte bancaire;20,00;Don libre 2024;"
+        "12 rue des Lilas;69003;Lyon;France\r\n"
+        "12346;16/03/2024 11:00:00;Validé;Martin;Paul;paul@orange.fr;;Carte bancaire;50,00;Don libre 2024;;;;\r\n"
+    )
+    path = write("export-paiements.csv", text)
+    result = invoke("import", "contacts", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT email, first_name, last_name, postal_code, city FROM contacts ORDER BY id") == [
+        ("marie.dupont@gmail.com", "Marie", "Dupont", "69003", "Lyon"), ("paul@orange.fr", "Paul", "Martin", None, None)
+    ]
+    result = invoke("import", "events", str(path), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT type, occurred_at::VARCHAR, amount::VARCHAR, campaign, payment_method FROM events ORDER BY 2") == [
+        ("donation", "2024-03-15 10:22:33", "20.00", "Don libre 2024", "Carte bancaire"),
+        ("donation", "2024-03-16 11:00:00", "50.00", "Don libre 2024", "Carte bancaire"),
+    ]

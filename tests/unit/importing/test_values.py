@@ -177,3 +177,23 @@ def test_mailchimp_one_cell_address(cell, expected):
     from cli.importing.values import split_address
 
     assert split_address(cell) == expected
+
+
+def test_headers_that_name_a_role_map_without_it():
+    # HelloAsso's payer columns, a donor CRM's, a Dutch and a German form's.
+    headers = ["Référence commande", "Nom payeur", "Prénom payeur", "Email payeur", "Raison sociale",
+               "Code Postal payeur", "Ville payeur", "Date de naissance de l'adhérent", "E-mail deelnemer",
+               "Telefon des Spenders", "Type de membre", "Statut de l'adhérent", "Contact"]
+    mapping = map_headers(headers, kind="contacts", settings=Settings())
+    named = {headers[i]: f for f, i in mapping.fields.items()}
+    assert named == {
+        "Nom payeur": "last_name", "Prénom payeur": "first_name", "Email payeur": "email",
+        "Raison sociale": "organisation", "Code Postal payeur": "postal_code", "Ville payeur": "city",
+        "Date de naissance de l'adhérent": "birth_date", "Telefon des Spenders": "phone",
+    }
+    # A second email column is listed, never stored; a role never makes a type or a status.
+    assert mapping.unmapped == ["Référence commande", "E-mail deelnemer", "Type de membre", "Statut de l'adhérent",
+                                "Contact"]
+    events = map_headers(["Date de la commande", "Email payeur", "Montant", "Formulaire", "Type de membre"],
+                         kind="events", settings=Settings())
+    assert set(events.fields) == {"occurred_at", "email", "amount", "campaign"}
