@@ -12,9 +12,10 @@ them in the parse with ``row_number()`` would make it single-threaded.
 CSV files are parsed by DuckDB (fast, set-wise), which reads UTF-8 only
 without downloads; any other encoding (UTF-8 with a BOM, UTF-16,
 Windows-1252, Latin-1) is transcoded to a temporary UTF-8 file in chunks
-first. The parse numbers the records, and the line of record n is n + 1
+first (a file whose first 64 KiB are UTF-8 is parsed at once, and examined
+whole only if DuckDB meets other bytes). The line of record n is n + 1
 whenever the file has exactly one physical line per record (counted with a
-byte scan). Otherwise (a quoted cell spans lines, blank lines were skipped,
+byte scan beside the parse, with the content hash). Otherwise (a quoted cell spans lines, blank lines were skipped,
 a row was refused) DuckDB's rejected-row line numbers count records rather
 than physical lines, so a second DuckDB pass reads the file as raw lines and
 finds where each record starts (quote parity), joined to the rows in SQL;
