@@ -301,6 +301,22 @@ def without_role(header: str) -> str | None:
     return " ".join(kept)
 
 
+def is_known_header(text: str) -> bool:
+    """Whether ``text`` is a column name crmseg maps (any language, kind or preset)."""
+    global _KNOWN
+    if _KNOWN is None:
+        words = [w for synonyms in (*CONTACT_SYNONYMS.values(), *EVENT_SYNONYMS.values()) for w in synonyms]
+        words += [h for preset in PRESETS.values() for h in preset]
+        words += [w for synonyms in CUSTOM_FIELD_SYNONYMS.values() for w in synonyms]
+        _KNOWN = {fold(w) for w in words}
+    folded = fold(text)
+    bare = without_role(text)
+    return folded in _KNOWN or (bare is not None and fold(bare) in _KNOWN)
+
+
+_KNOWN: set[str] | None = None
+
+
 @dataclass
 class ColumnMapping:
     """Which file column (by index) feeds which field, and what was left out."""

@@ -252,6 +252,43 @@ def parse_header(text: str, delimiter: str | None, path: Path | None = None) -> 
     return []
 
 
+_MAX_TITLE_ROWS = 10
+
+
+def title_rows(rows: list[list[str]]) -> int:
+    """How many leading rows are a title above the table (``Liste des adhérents 2024``, a date, blanks).
+
+    A title row has at most one filled cell, which is no column name crmseg
+    knows; the header is the first row with two filled cells or more, and the
+    two rows after it must have as many cells (so a one-column file, or a
+    stray comma in it, is left alone). 0 when the first row is the header.
+    """
+    from cli.importing.headers import is_known_header
+
+    for index, row in enumerate(rows[: _MAX_TITLE_ROWS + 1]):
+        filled = [cell.strip() for cell in row if cell and cell.strip()]
+        if len(filled) >= 2:
+            following = [r for r in rows[index + 1 : index + 3] if any(c and c.strip() for c in r)]
+            return index if following and all(len(r) == len(row) for r in following) else 0
+        if len(filled) == 1 and is_known_header(filled[0]):
+            return index
+    return 0
+
+
+def _text_title_lines(text: str, delimiter: str | None) -> int:
+    """``title_rows`` for the first lines of a text file, split by ``delimiter`` (or each likely one)."""
+    lines = text.splitlines()[: _MAX_TITLE_ROWS + 3]
+    best = 0
+    for candidate in [delimiter] if delimiter else list(DELIMITERS):
+        rows = [next(csv.reader([line], delimiter=candidate), []) if line else [] for line in lines]
+        found = title_rows(rows)
+        if found:
+            # A title must look like one whatever the delimiter (one filled cell at most).
+            if all(max(sum(1 for c in line.split(d) if c.strip(' "')) for d in DELIMITERS) <= 1 for line in lines[:found]):
+                best = max(best, found)
+    return best
+
+
 _SEP_HINT = re.compile(r"\A\ufeff?sep=(.)[ \t]*(\r\n|\r|\n)", re.IGNORECASE)
 
 
@@ -261,8 +298,8 @@ def excel_sep_hint(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def _rewrite(source: Path, folder: Path, *, skip_first_line: bool, cr_to_lf: bool) -> Path:
-    """A UTF-8 copy of ``source`` without its first line and/or with CR line ends made LF."""
+def _rewrite(source: Path, folder: Path, *, skip_lines: int, cr_to_lf: bool) -> Path:
+    """A UTF-8 copy of ``source`` without its first ``skip_lines`` lines and/or with CR line ends made LF."""
     target = folder / ("rewritten-" + source.name)
     with open(source, encoding="utf-8", errors="strict", newline="") as src, \
             open(target, "w", encoding="utf-8", newline="") as out:
@@ -276,7 +313,8 @@ def _rewrite(source: Path, folder: Path, *, skip_first_line: bool, cr_to_lf: boo
                 chunk, pending_cr = chunk[:-1], True
             if cr_to_lf:
                 chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
-            if first and skip_first_line:
+            # The skipped lines lie in the 64 KiB sample, hence in the first chunk.
+            for _ in range(skip_lines if first else 0):
                 end = chunk.find("\n")
                 cr = chunk.find("\r")
                 if cr != -1 and (end == -1 or cr < end):
@@ -378,10 +416,12 @@ def _read_text(
         cr_only = "\r" in text and "\n" not in text
         # Excel's `sep=;` first line names the delimiter; it is no header.
         hint = excel_sep_hint(text)
-        line_offset = 0
-        if cr_only or hint is not None:
-            source = _rewrite(source, Path(folder), skip_first_line=hint is not None, cr_to_lf=cr_only)
-            line_offset = 1 if hint is not None else 0
+        line_offset = 1 if hint is not None else 0
+        # Title lines above the table (a spreadsheet saved as CSV) are skipped; line numbers still count them.
+        after_hint = text.split("\n", 1)[1] if hint is not None and "\n" in text else text
+        line_offset += _text_title_lines(after_hint, normalise_delimiter(delimiter) or hint)
+        if cr_only or line_offset:
+            source = _rewrite(source, Path(folder), skip_lines=line_offset, cr_to_lf=cr_only)
             with open(source, encoding="utf-8", errors="replace", newline="") as handle:
                 text = handle.read(_SAMPLE)
         delimiter = normalise_delimiter(delimiter)
@@ -627,6 +667,14 @@ def _excel_cell_text(name: str, dtype: pl.DataType, series: pl.Series) -> pl.Exp
     return column.cast(pl.String)
 
 
+def _sheet_title_rows(frame: pl.DataFrame) -> int:
+    """``title_rows`` of a sheet read with its first row as the header."""
+    header = ["" if str(c).startswith("__UNNAMED__") else str(c) for c in frame.columns]
+    head = frame.head(_MAX_TITLE_ROWS + 3)
+    rows = [header] + [["" if v is None else str(v) for v in row] for row in head.iter_rows()]
+    return title_rows(rows)
+
+
 def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook."""
     import fastexcel
@@ -671,13 +719,18 @@ def read_excel_file(
         candidates = names
     frame = None
     chosen = None
+    header_row = 0
     for name in candidates:
         try:
             loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce").to_polars()
+            titles = _sheet_title_rows(loaded)
+            if titles:
+                # A title above the table: the header is further down.
+                loaded = reader.load_sheet_by_name(name, header_row=titles, dtype_coercion="coerce").to_polars()
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
         if loaded.width and (loaded.height or sheet is not None or name == candidates[-1]):
-            frame, chosen = loaded, name
+            frame, chosen, header_row = loaded, name, titles
             if loaded.height:
                 break
     if frame is None or frame.width == 0:
@@ -692,8 +745,9 @@ def read_excel_file(
             for index, column in enumerate(frame.columns)
         ]
     )
-    # Spreadsheet row numbers: the header is row 1, data starts at row 2.
-    data = data.with_columns(pl.int_range(2, data.height + 2, dtype=pl.Int64).alias("__line"))
+    # Spreadsheet row numbers: the header is row 1 (below any title rows), data starts on the next row.
+    first = header_row + 2
+    data = data.with_columns(pl.int_range(first, data.height + first, dtype=pl.Int64).alias("__line"))
     not_blank = pl.any_horizontal([pl.col(f"c{i}").is_not_null() for i in range(len(headers))])
     blank_rows = data.height - data.filter(not_blank).height
     data = data.filter(not_blank).with_row_index("__row", offset=1).with_columns(pl.col("__row").cast(pl.Int64))

@@ -399,3 +399,38 @@ def test_killed_import_leaves_no_partial_import(tmp_path, db_path, write):
         assert con.execute("SELECT count(*) FROM imports").fetchall() == [(0,)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("title", ["Export du 15/03/2024\r\n\r\n", "Liste des adhérents 2024;;;\r\n;;;\r\n"])
+def test_title_lines_above_a_csv_table_are_skipped_and_still_counted(invoke, write, query, title):
+    text = title + "Nom;Prénom;Email;Ville\r\nDupont;Marie;marie@x.fr;Lyon\r\nMartin;Paul;paul@@x;\r\n"
+    s = summary_of(invoke("import", "contacts", str(write("titled.csv", text)), "--json"))
+    assert (s["read"], s["inserted"], s["rejected"]) == (2, 1, 1)
+    assert s["unmapped_columns"] == []
+    assert query("SELECT email, first_name, city FROM contacts") == [("marie@x.fr", "Marie", "Lyon")]
+    assert query("SELECT row_number FROM import_rejects") == [(5,)]
+
+
+def test_a_title_above_a_sheet_is_skipped_and_rows_keep_their_numbers(invoke, query, tmp_path):
+    path = tmp_path / "adherents.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Adhérents")
+    sheet.write(0, 0, "Liste des adhérents 2024")
+    sheet.write(1, 0, "Mise à jour le 15/03/2024")
+    sheet.write_row(3, 0, ["Nom", "Prénom", "Email", "Ville"])
+    sheet.write_row(4, 0, ["Dupont", "Marie", "marie@x.fr", "Lyon"])
+    sheet.write_row(5, 0, ["Martin", "Paul", "paul@@x", ""])
+    book.close()
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert (s["read"], s["inserted"], s["rejected"]) == (2, 1, 1)
+    assert query("SELECT email, first_name, city FROM contacts") == [("marie@x.fr", "Marie", "Lyon")]
+    assert query("SELECT row_number FROM import_rejects") == [(6,)]
+
+
+def test_a_one_column_file_and_a_lone_known_header_are_no_titles(invoke, write, query):
+    one = "Adresses\r\nmarie@x.fr\r\nodd,comma@x.fr\r\npaul@x.fr\r\n"
+    s = summary_of(invoke("import", "contacts", str(write("one.csv", one)), "--json", "--map", "Adresses=email"))
+    assert s["read"] == 3
+    lone = "Email;;\r\nanne@x.fr;Anne;Lyon\r\nluc@x.fr;Luc;Nice\r\nzoe@x.fr;Zoé;Pau\r\n"
+    s = summary_of(invoke("import", "contacts", str(write("lone.csv", lone)), "--json"))
+    assert (s["read"], s["inserted"]) == (3, 3)
