@@ -255,13 +255,14 @@ def parse_header(text: str, delimiter: str | None, path: Path | None = None) -> 
 _MAX_TITLE_ROWS = 10
 
 
-def title_rows(rows: list[list[str]]) -> int:
+def title_rows(rows: list[list[str]]) -> int | None:
     """How many leading rows are a title above the table (``Liste des adhérents 2024``, a date, blanks).
 
     A title row has at most one filled cell, which is no column name crmseg
     knows; the header is the first row with two filled cells or more, and the
     two rows after it must have as many cells (so a one-column file, or a
-    stray comma in it, is left alone). 0 when the first row is the header.
+    stray comma in it, is left alone). 0 when the first row is the header,
+    None when no header shows in the first rows.
     """
     from cli.importing.headers import is_known_header
 
@@ -269,24 +270,28 @@ def title_rows(rows: list[list[str]]) -> int:
         filled = [cell.strip() for cell in row if cell and cell.strip()]
         if len(filled) >= 2:
             following = [r for r in rows[index + 1 : index + 3] if any(c and c.strip() for c in r)]
-            return index if following and all(len(r) == len(row) for r in following) else 0
+            return index if following and all(len(r) == len(row) for r in following) else None
         if len(filled) == 1 and is_known_header(filled[0]):
             return index
-    return 0
+    return None
 
 
 def _text_title_lines(text: str, delimiter: str | None) -> int:
-    """``title_rows`` for the first lines of a text file, split by ``delimiter`` (or each likely one)."""
+    """``title_rows`` for the first lines of a text file, split by ``delimiter`` (or each likely one).
+
+    Without a known delimiter, the first line is the header as soon as one
+    delimiter makes it one (a title holding a comma still goes when another
+    delimiter shows the table below it).
+    """
     lines = text.splitlines()[: _MAX_TITLE_ROWS + 3]
-    best = 0
+    found = []
     for candidate in [delimiter] if delimiter else list(DELIMITERS):
         rows = [next(csv.reader([line], delimiter=candidate), []) if line else [] for line in lines]
-        found = title_rows(rows)
-        if found:
-            # A title must look like one whatever the delimiter (one filled cell at most).
-            if all(max(sum(1 for c in line.split(d) if c.strip(' "')) for d in DELIMITERS) <= 1 for line in lines[:found]):
-                best = max(best, found)
-    return best
+        found.append(title_rows(rows))
+    if 0 in found:
+        return 0
+    titles = [f for f in found if f]
+    return min(titles) if titles else 0
 
 
 _SEP_HINT = re.compile(r"\A\ufeff?sep=(.)[ \t]*(\r\n|\r|\n)", re.IGNORECASE)
@@ -667,12 +672,11 @@ def _excel_cell_text(name: str, dtype: pl.DataType, series: pl.Series) -> pl.Exp
     return column.cast(pl.String)
 
 
-def _sheet_title_rows(frame: pl.DataFrame) -> int:
-    """``title_rows`` of a sheet read with its first row as the header."""
+def _sheet_rows(frame: pl.DataFrame) -> list[list[str]]:
+    """The first rows of a sheet read with its first row as the header, as text (header included)."""
     header = ["" if str(c).startswith("__UNNAMED__") else str(c) for c in frame.columns]
     head = frame.head(_MAX_TITLE_ROWS + 3)
-    rows = [header] + [["" if v is None else str(v) for v in row] for row in head.iter_rows()]
-    return title_rows(rows)
+    return [header] + [["" if v is None else str(v) for v in row] for row in head.iter_rows()]
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -723,7 +727,7 @@ def read_excel_file(
     for name in candidates:
         try:
             loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce").to_polars()
-            titles = _sheet_title_rows(loaded)
+            titles = title_rows(_sheet_rows(loaded)) or 0
             if titles:
                 # A title above the table: the header is further down.
                 loaded = reader.load_sheet_by_name(name, header_row=titles, dtype_coercion="coerce").to_polars()

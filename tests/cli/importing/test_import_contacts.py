@@ -401,7 +401,9 @@ def test_killed_import_leaves_no_partial_import(tmp_path, db_path, write):
         con.close()
 
 
-@pytest.mark.parametrize("title", ["Export du 15/03/2024\r\n\r\n", "Liste des adhérents 2024;;;\r\n;;;\r\n"])
+@pytest.mark.parametrize(
+    "title", ["Export du 15/03/2024\r\n\r\n", "Liste des adhérents 2024;;;\r\n;;;\r\n", "Adhérents, mise à jour 2024\r\n\r\n"]
+)
 def test_title_lines_above_a_csv_table_are_skipped_and_still_counted(invoke, write, query, title):
     text = title + "Nom;Prénom;Email;Ville\r\nDupont;Marie;marie@x.fr;Lyon\r\nMartin;Paul;paul@@x;\r\n"
     s = summary_of(invoke("import", "contacts", str(write("titled.csv", text)), "--json"))
@@ -434,3 +436,7 @@ def test_a_one_column_file_and_a_lone_known_header_are_no_titles(invoke, write, 
     lone = "Email;;\r\nanne@x.fr;Anne;Lyon\r\nluc@x.fr;Luc;Nice\r\nzoe@x.fr;Zoé;Pau\r\n"
     s = summary_of(invoke("import", "contacts", str(write("lone.csv", lone)), "--json"))
     assert (s["read"], s["inserted"]) == (3, 3)
+    # Semicolons inside the cells of a comma file do not make its header a title.
+    notes = "Nom,Email,Notes\r\nDupont,d@x.fr,\"a;b\"\r\nMartin,m@x.fr,\"c;d\"\r\nDurand,r@x.fr,\"e;f\"\r\n"
+    s = summary_of(invoke("import", "contacts", str(write("notes.csv", notes)), "--json"))
+    assert (s["read"], s["inserted"], s["delimiter"]) == (3, 3, ",")
