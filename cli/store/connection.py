@@ -105,6 +105,9 @@ def open_database(
         # Hands memory that queries freed back to the system in the background, so a long
         # command (clean, import) does not keep every earlier query's peak.
         "allocator_background_threads": True,
+        # DuckDB's default, said out loud: an import numbers the rows of a file by the rowids of
+        # the table its parse fills (cli/importing/sources.py), which needs the file's order.
+        "preserve_insertion_order": True,
     }
     if memory_limit:
         config["memory_limit"] = memory_limit
