@@ -440,3 +440,15 @@ def test_a_one_column_file_and_a_lone_known_header_are_no_titles(invoke, write, 
     notes = "Nom,Email,Notes\r\nDupont,d@x.fr,\"a;b\"\r\nMartin,m@x.fr,\"c;d\"\r\nDurand,r@x.fr,\"e;f\"\r\n"
     s = summary_of(invoke("import", "contacts", str(write("notes.csv", notes)), "--json"))
     assert (s["read"], s["inserted"], s["delimiter"]) == (3, 3, ",")
+
+
+def test_line_numbers_hold_in_a_large_file(invoke, write, query):
+    # Rows are numbered by the rowids of the table the parse fills: they must keep the file's order.
+    rows = [f"Nom{i};p{i}@x.fr;{i % 90 + 10}000" for i in range(200_000)]
+    rows[123_456] = "Nom;pas-un-email;75000"
+    rows[199_998] = "Nom;;"
+    path = write("big.csv", "Nom;Email;Code postal\n" + "\n".join(rows) + "\n")
+    s = summary_of(invoke("import", "contacts", str(path), "--json"))
+    assert (s["read"], s["inserted"], s["rejected"]) == (200_000, 199_998, 2)
+    assert query("SELECT row_number FROM import_rejects ORDER BY 1") == [(123_458,), (200_000,)]
+    assert query("SELECT email FROM contacts WHERE last_name = 'Nom150000'") == [("p150000@x.fr",)]
