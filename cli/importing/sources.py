@@ -423,7 +423,7 @@ def _read_text(
         hint = excel_sep_hint(text)
         line_offset = 1 if hint is not None else 0
         # Title lines above the table (a spreadsheet saved as CSV) are skipped; line numbers still count them.
-        after_hint = text.split("\n", 1)[1] if hint is not None and "\n" in text else text
+        after_hint = "".join(text.splitlines(keepends=True)[1:]) if hint is not None else text
         line_offset += _text_title_lines(after_hint, normalise_delimiter(delimiter) or hint)
         if cr_only or line_offset:
             source = _rewrite(source, Path(folder), skip_lines=line_offset, cr_to_lf=cr_only)

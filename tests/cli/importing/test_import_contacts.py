@@ -452,3 +452,13 @@ def test_line_numbers_hold_in_a_large_file(invoke, write, query):
     assert (s["read"], s["inserted"], s["rejected"]) == (200_000, 199_998, 2)
     assert query("SELECT row_number FROM import_rejects ORDER BY 1") == [(123_458,), (200_000,)]
     assert query("SELECT email FROM contacts WHERE last_name = 'Nom150000'") == [("p150000@x.fr",)]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("sep=;\rNom;Email\rDupont;a@x.fr\rMartin;bad@@\r", 4),
+    ("sep=;\rExport 2024\r\rNom;Email\rDupont;a@x.fr\rMartin;bad@@\r", 6),
+])
+def test_an_old_mac_file_with_a_sep_line_and_a_title(invoke, write, query, text, line):
+    s = summary_of(invoke("import", "contacts", str(write("mac.csv", text)), "--json"))
+    assert (s["read"], s["inserted"], s["rejected"]) == (2, 1, 1)
+    assert query("SELECT row_number FROM import_rejects") == [(line,)]
