@@ -327,9 +327,10 @@ def amount_currency_sql(column: str) -> str:
 
 
 TRUE_WORDS = ["oui", "o", "yes", "y", "true", "vrai", "1", "x", "ja", "j", "waar", "wahr", "opt-in", "optin",
-              "subscribed", "abonné", "abonne", "inscrit", "ok"]
+              "subscribed", "abonné", "abonnée", "abonne", "inscrit", "inscrite", "ok", "aangemeld", "angemeldet"]
 FALSE_WORDS = ["non", "n", "no", "false", "faux", "0", "nee", "nein", "falsch", "opt-out", "optout", "unsubscribed",
-               "désabonné", "desabonne", "désinscrit", "-"]
+               "désabonné", "désabonnée", "desabonne", "désinscrit", "désinscrite", "desinscrit", "non abonné",
+               "non abonnée", "non inscrit", "non inscrite", "afgemeld", "abgemeldet", "-"]
 
 
 def bool_sql(column: str) -> str:
@@ -341,7 +342,7 @@ def bool_sql(column: str) -> str:
 
 
 GENDER_WORDS = {
-    "F": ["mme", "madame", "mlle", "mademoiselle", "mrs", "ms", "miss", "mevrouw", "mevr", "mw", "frau", "fr",
+    "F": ["mme", "madame", "mlle", "melle", "mademoiselle", "mrs", "ms", "miss", "mevrouw", "mevr", "mw", "frau", "fr",
           "femme", "female", "woman", "f", "vrouw", "weiblich", "w", "v", "dame"],
     "M": ["m", "mr", "monsieur", "mister", "meneer", "dhr", "de heer", "heer", "herr", "hr", "homme", "male", "man",
           "h", "männlich", "mannlich"],

@@ -197,3 +197,25 @@ def test_headers_that_name_a_role_map_without_it():
     events = map_headers(["Date de la commande", "Email payeur", "Montant", "Formulaire", "Type de membre"],
                          kind="events", settings=Settings())
     assert set(events.fields) == {"occurred_at", "email", "amount", "campaign"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("Oui", True), ("non", False), ("Abonnée", True), ("Non abonné", False), ("Inscrite", True),
+     ("désinscrite", False), ("Ja", True), ("afgemeld", False), ("peut-être", None)],
+)
+def test_yes_no_words(text, expected):
+    from cli.importing.values import bool_sql
+
+    assert duckdb.connect().execute("SELECT " + bool_sql("$v"), {"v": text}).fetchall()[0][0] is expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("Mme", "F"), ("Melle", "F"), ("Mlle.", "F"), ("M.", "M"), ("Dhr.", "M"), ("Frau", "F"), ("divers", "X"),
+     ("Dr", None)],
+)
+def test_civilities(text, expected):
+    from cli.importing.values import gender_sql
+
+    assert duckdb.connect().execute("SELECT " + gender_sql("$v"), {"v": text}).fetchall()[0][0] == expected
