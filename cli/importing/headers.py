@@ -23,6 +23,19 @@ from cli.settings import Settings
 from cli.yamlfile import did_you_mean, load_yaml
 
 
+# Linking words of header phrases (`Date de naissance`, `Datum van inschrijving`, `Datum der Spende`).
+_LINK_WORDS = {"du", "de", "des", "d", "la", "l", "of", "the", "van", "der", "den", "het", "vom", "von"}
+
+
+def loose(text: str) -> str:
+    """``fold`` without linking words, so that ``DATE_NAISSANCE`` meets ``Date de naissance``.
+
+    >>> loose("Date d'inscription") == loose("DATE_INSCRIPTION")
+    True
+    """
+    return "".join(w for w in re.findall(r"[a-z0-9]+", fold_words(text)) if w not in _LINK_WORDS)
+
+
 def fold_words(text: str) -> str:
     """``text`` lower-cased without accents, its words kept apart (``fold`` glues them)."""
     text = unicodedata.normalize("NFKD", str(text).replace("°", "o").replace("º", "o"))
@@ -218,7 +231,7 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
 
 # Headers that say what kind of event a file holds when no type column or --type does.
 IMPLIED_EVENT_TYPES: dict[str, str] = {
-    fold(h): t
+    loose(h): t
     for t, headers in {
         "donation": ["date du don", "montant du don", "donation date", "gift date", "date of gift", "donation amount",
                      "gift amount", "giftdatum", "schenkingsdatum", "giftbedrag", "spendendatum", "datum der spende",
@@ -279,7 +292,6 @@ _ROLE_WORDS = {
         "mitglied", "mitglieds", "kunde", "kunden", "käufer", "käufers",
     ]
 }
-_LINK_WORDS = {"du", "de", "des", "d", "la", "l", "le", "of", "the", "van", "der", "den", "het", "vom", "von"}
 # A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`).
 _NOT_BY_ROLE = {"type", "email_status", "tags", "source", "external_id"}
 
@@ -409,6 +421,14 @@ def map_headers(
     for name, synonyms in custom_field_headers(settings).items():
         for synonym in synonyms:
             by_fold[fold(synonym)] = name
+    # Second chance, without linking words (see ``loose``); presets name exact columns and stay out.
+    by_loose: dict[str, str] = {}
+    for name, synonyms in builtin.items():
+        for synonym in synonyms:
+            by_loose.setdefault(loose(synonym), name)
+    for name, synonyms in custom_field_headers(settings).items():
+        for synonym in synonyms:
+            by_loose[loose(synonym)] = name
     for preset_name, columns in PRESETS.items():
         for header, name in columns.items():
             if name in builtin or name in settings.fields:
@@ -440,12 +460,13 @@ def map_headers(
             if target is None:
                 target = next(t for c, t in explicit.items() if fold(c) == fold(header))
         else:
-            target = by_fold.get(fold(header))
+            target = by_fold.get(fold(header)) or by_loose.get(loose(header))
             bare = without_role(header) if target is None else None
-            if bare is not None and by_fold.get(fold(bare)) not in _NOT_BY_ROLE:
-                target = by_fold.get(fold(bare))
+            if bare is not None:
+                found = by_fold.get(fold(bare)) or by_loose.get(loose(bare))
+                target = found if found not in _NOT_BY_ROLE else None
         if kind == "events" and mapping.implied_type is None:
-            mapping.implied_type = IMPLIED_EVENT_TYPES.get(fold(header))
+            mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
         if not target or target in mapping.fields:
             mapping.unmapped.append(header)
             continue

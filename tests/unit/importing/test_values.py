@@ -219,3 +219,13 @@ def test_civilities(text, expected):
     from cli.importing.values import gender_sql
 
     assert duckdb.connect().execute("SELECT " + gender_sql("$v"), {"v": text}).fetchall()[0][0] == expected
+
+
+def test_headers_written_as_attribute_names_map_too():
+    # Brevo-style attribute names, without the linking words of the usual phrase.
+    headers = ["EMAIL", "NOM", "PRENOM", "DATE_NAISSANCE", "DATE_INSCRIPTION", "CODE_POSTAL"]
+    named = {headers[i]: f for f, i in map_headers(headers, kind="contacts", settings=Settings()).fields.items()}
+    assert named == {"EMAIL": "email", "NOM": "last_name", "PRENOM": "first_name", "DATE_NAISSANCE": "birth_date",
+                     "DATE_INSCRIPTION": "created_at", "CODE_POSTAL": "postal_code"}
+    events = map_headers(["DATE_DON", "EMAIL", "MONTANT_DON"], kind="events", settings=Settings())
+    assert set(events.fields) == {"occurred_at", "email", "amount"} and events.implied_type == "donation"
