@@ -219,7 +219,15 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
             select.append(_last_name_sql(col) + " AS last_name")
         elif name == "street":
             street = _street_sql(col, settings.default_region)
-            select.append(("coalesce(ad_.street, " + street + ")" if col("street") else street) + " AS street")
+            street = "coalesce(ad_.street, " + street + ")" if col("street") else street
+            if col("street2"):
+                # A second address line (`Complément d'adresse`, `Address line 2`) follows after a comma.
+                line2 = "r." + col("street2")
+                street = (
+                    "CASE WHEN " + line2 + " IS NULL THEN " + street + " WHEN " + street + " IS NULL THEN " + line2
+                    + " ELSE " + street + " || ', ' || " + line2 + " END"
+                )
+            select.append(street + " AS street")
         elif name == "postal_code":
             own = "r." + col(name) if col(name) else "NULL::VARCHAR"
             code = "coalesce(" + own + ", ad_.postal_code)" if col("street") else own

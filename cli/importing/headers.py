@@ -178,7 +178,7 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
 CONTACT_SYNONYMS.update(STATUS_SYNONYMS)
 
 # Import-only parts of a name or an address kept in columns of their own
-# (Dutch and German exports): joined into last_name and street.
+# (Dutch and German exports, second address lines): joined into last_name and street.
 PART_SYNONYMS: dict[str, list[str]] = {
     "name_prefix": ["tussenvoegsel", "tussenvoegsels", "voorvoegsel", "voorvoegsels", "namenszusatz", "namensvorsatz"],
     # Dutch/German headers: the number follows the street.
@@ -192,6 +192,12 @@ PART_SYNONYMS: dict[str, list[str]] = {
         "toevoeging", "huisnummertoevoeging", "huisnummer toevoeging", "toevoeging huisnummer", "huisletter",
         "hausnummerzusatz", "zusatz hausnummer", "house number addition", "house number suffix",
         "complément de numéro", "indice de répétition", "bis/ter",
+    ],
+    # A second address line: joined to the street after a comma.
+    "street2": [
+        "complément d'adresse", "complément adresse", "adresse 2", "adresse ligne 2", "adresse complémentaire",
+        "address line 2", "address 2", "street 2", "street address 2", "adres 2", "adresregel 2", "adresszusatz",
+        "adresse zusatz", "address2",
     ],
 }
 CONTACT_SYNONYMS.update(PART_SYNONYMS)

@@ -462,3 +462,15 @@ def test_an_old_mac_file_with_a_sep_line_and_a_title(invoke, write, query, text,
     s = summary_of(invoke("import", "contacts", str(write("mac.csv", text)), "--json"))
     assert (s["read"], s["inserted"], s["rejected"]) == (2, 1, 1)
     assert query("SELECT row_number FROM import_rejects") == [(line,)]
+
+
+def test_a_second_address_line_joins_the_street(invoke, write, query):
+    text = ("Civilité;Prénom;Nom;Email;Téléphone mobile;Téléphone fixe;Adresse;Complément d'adresse;Code postal;Ville\n"
+            "Mme;Anne;Roux;anne@x.fr;06 12 34 56 78;04 78 00 00 00;12 rue des Lilas;Bâtiment B;69003;Lyon\n"
+            "M.;Luc;Blanc;luc@x.fr;;;;Lieu-dit Les Granges;07200;Aubenas\n"
+            "M.;Paul;Noir;paul@x.fr;;;3 place Bellecour;;69002;Lyon\n")
+    s = summary_of(invoke("import", "contacts", str(write("ohme.csv", text)), "--json"))
+    assert s["unmapped_columns"] == ["Téléphone fixe"]
+    assert query("SELECT street FROM contacts ORDER BY id") == [
+        ("12 rue des Lilas, Bâtiment B",), ("Lieu-dit Les Granges",), ("3 place Bellecour",)
+    ]
