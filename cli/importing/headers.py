@@ -13,6 +13,7 @@ are reported and never stored (data minimisation).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -298,8 +299,8 @@ _ROLE_WORDS = {
         "mitglied", "mitglieds", "kunde", "kunden", "käufer", "käufers",
     ]
 }
-# A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`).
-_NOT_BY_ROLE = {"type", "email_status", "tags", "source", "external_id"}
+# A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`, `ID client`).
+_NOT_BY_ROLE = {"type", "email_status", "external_id"}
 
 
 def without_role(header: str) -> str | None:
@@ -319,20 +320,18 @@ def without_role(header: str) -> str | None:
     return " ".join(kept)
 
 
+@functools.cache
+def _known_headers() -> frozenset[str]:
+    words = [w for synonyms in (*CONTACT_SYNONYMS.values(), *EVENT_SYNONYMS.values()) for w in synonyms]
+    words += [h for preset in PRESETS.values() for h in preset]
+    words += [w for synonyms in CUSTOM_FIELD_SYNONYMS.values() for w in synonyms]
+    return frozenset(fold(w) for w in words)
+
+
 def is_known_header(text: str) -> bool:
     """Whether ``text`` is a column name crmseg maps (any language, kind or preset)."""
-    global _KNOWN
-    if _KNOWN is None:
-        words = [w for synonyms in (*CONTACT_SYNONYMS.values(), *EVENT_SYNONYMS.values()) for w in synonyms]
-        words += [h for preset in PRESETS.values() for h in preset]
-        words += [w for synonyms in CUSTOM_FIELD_SYNONYMS.values() for w in synonyms]
-        _KNOWN = {fold(w) for w in words}
-    folded = fold(text)
     bare = without_role(text)
-    return folded in _KNOWN or (bare is not None and fold(bare) in _KNOWN)
-
-
-_KNOWN: set[str] | None = None
+    return fold(text) in _known_headers() or (bare is not None and fold(bare) in _known_headers())
 
 
 @dataclass
@@ -419,22 +418,18 @@ def map_headers(
     if preset is not None and preset not in PRESETS:
         raise InputError(f"--preset {preset}: unknown preset; choose one of {', '.join(PRESETS)}.")
 
+    # by_loose is the second chance, without linking words (see ``loose``); presets name exact
+    # columns and stay out of it. Lowest priority first: custom fields override built-in synonyms.
     by_fold: dict[str, str] = {}
-    # Lowest priority first; later assignments win.
-    for name, synonyms in builtin.items():
-        for synonym in synonyms:
-            by_fold.setdefault(fold(synonym), name)
-    for name, synonyms in custom_field_headers(settings).items():
-        for synonym in synonyms:
-            by_fold[fold(synonym)] = name
-    # Second chance, without linking words (see ``loose``); presets name exact columns and stay out.
     by_loose: dict[str, str] = {}
-    for name, synonyms in builtin.items():
-        for synonym in synonyms:
-            by_loose.setdefault(loose(synonym), name)
-    for name, synonyms in custom_field_headers(settings).items():
-        for synonym in synonyms:
-            by_loose[loose(synonym)] = name
+    customs = custom_field_headers(settings)
+    for table, key in ((by_fold, fold), (by_loose, loose)):
+        for name, synonyms in builtin.items():
+            for synonym in synonyms:
+                table.setdefault(key(synonym), name)
+        for name, synonyms in customs.items():
+            for synonym in synonyms:
+                table[key(synonym)] = name
     for preset_name, columns in PRESETS.items():
         for header, name in columns.items():
             if name in builtin or name in settings.fields:

@@ -41,6 +41,7 @@ import duckdb
 import polars as pl
 
 from cli.errors import ImportFileError, InputError
+from cli.importing.headers import is_known_header
 
 RAW_TABLE = "import_raw"
 _COUNT_RAW = "SELECT count(*) FROM " + RAW_TABLE
@@ -264,8 +265,6 @@ def title_rows(rows: list[list[str]]) -> int | None:
     stray comma in it, is left alone). 0 when the first row is the header,
     None when no header shows in the first rows.
     """
-    from cli.importing.headers import is_known_header
-
     for index, row in enumerate(rows[: _MAX_TITLE_ROWS + 1]):
         filled = [cell.strip() for cell in row if cell and cell.strip()]
         if len(filled) >= 2:
@@ -611,7 +610,7 @@ def _load_csv(
             con.execute(relink)
             cells_table = _LINKED
             _expose(con, _LINKED, width, "__row", "__line + " + offset)
-            con.execute(f"DROP TABLE {_CELLS}")
+            con.execute("DROP TABLE " + _CELLS)
             starts = dict(
                 con.execute(
                     "SELECT k, line FROM import_starts WHERE k IN (SELECT line FROM reject_errors)"

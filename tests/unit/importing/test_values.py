@@ -194,6 +194,11 @@ def test_headers_that_name_a_role_map_without_it():
     # A second email column is listed, never stored; a role never makes a type or a status.
     assert mapping.unmapped == ["Référence commande", "E-mail deelnemer", "Type de membre", "Statut de l'adhérent",
                                 "Contact"]
+    more = ["Tags du contact", "Source du contact", "ID client"]
+    mapped = map_headers(more, kind="contacts", settings=Settings())
+    assert ({more[i]: f for f, i in mapped.fields.items()}, mapped.unmapped) == (
+        {"Tags du contact": "tags", "Source du contact": "source"}, ["ID client"]
+    )
     events = map_headers(["Date de la commande", "Email payeur", "Montant", "Formulaire", "Type de membre"],
                          kind="events", settings=Settings())
     assert set(events.fields) == {"occurred_at", "email", "amount", "campaign"}
