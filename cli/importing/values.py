@@ -260,12 +260,44 @@ MONTH_FIRST_FORMATS = [
 ]
 
 
+# Month names in French, Dutch and German (accents dropped, abbreviations too), and the
+# English name strptime's %B reads: `15 mars 2024`, `1er février 2024`, `3 mei 2024`, `15. März 2024`.
+MONTH_WORDS = {
+    "january": ["janvier", "janv", "januari", "januar", "jan"],
+    "february": ["fevrier", "fevr", "fev", "februari", "februar", "feb"],
+    "march": ["mars", "maart", "marz", "maerz", "mar", "mrt"],
+    "april": ["avril", "avr", "apr"],
+    "may": ["mai", "mei"],
+    "june": ["juin", "juni", "jun"],
+    "july": ["juillet", "juil", "juli", "jul"],
+    "august": ["aout", "augustus", "aug"],
+    "september": ["septembre", "sept", "sep"],
+    "october": ["octobre", "oct", "oktober", "okt"],
+    "november": ["novembre", "nov"],
+    "december": ["decembre", "dec", "dezember", "dez"],
+}
+NAMED_MONTH_FORMATS = ["%d %B %Y", "%d %B %Y %H:%M", "%d %B %Y %H:%M:%S", "%d %B %Y %Hh%M", "%d. %B %Y"]
+
+
+def _named_month_sql(column: str) -> str:
+    """SQL: a day-first date with a month name in one of the four languages, else NULL."""
+    text = "lower(strip_accents(trim(" + column + ")))"
+    # `1er`, `1st`: the day alone.
+    text = "regexp_replace(" + text + ", '^(\\d{1,2})(er|e|st|nd|rd|th)\\b', '\\1')"
+    for english, words in MONTH_WORDS.items():
+        text = "regexp_replace(" + text + ", '\\b(" + "|".join(words) + ")\\b\\.?', '" + english + "')"
+    return (
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*\\d{1,2}\\S*\\s+\\pL') THEN "
+        + _strptime_sql(text, NAMED_MONTH_FORMATS) + " END"
+    )
+
+
 def _strptime_sql(column: str, formats: list[str]) -> str:
     return "try_strptime(" + column + ", [" + ", ".join(sql_literal(f) for f in formats) + "])"
 
 
 def timestamp_sql(column: str, date_format: str | None = None) -> str:
-    """SQL: the cell as a TIMESTAMP (day-first, ISO, an English month name, or an Excel serial day number), else NULL.
+    """SQL: the cell as a TIMESTAMP (day-first, ISO, a month name, or an Excel serial day number), else NULL.
 
     With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
 
@@ -290,6 +322,7 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
         "CASE WHEN " + column + " LIKE '____-__-__%' THEN try_cast(" + column + " AS TIMESTAMP) END",
         day_first,
         "CASE WHEN regexp_matches(" + column + ", '^\\s*[A-Za-z]') THEN " + _strptime_sql(column, MONTH_FIRST_FORMATS) + " END",
+        _named_month_sql(column),
         "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
         "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END",
     ]
