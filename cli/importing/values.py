@@ -249,10 +249,15 @@ def country_region_sql(column: str | None, default_region: str) -> str:
 
 DAY_FIRST_FORMATS = [
     "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
-    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%d/%m/%y",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S",
     # French hours (`17/03/2024 10h22`) and English month names (`15 March 2024`, `15 Mar 2024`).
     "%d/%m/%Y %Hh%M", "%d-%m-%Y %Hh%M", "%d.%m.%Y %Hh%M", "%d %B %Y", "%d %b %Y",
 ]
+# Two-digit years (`15/03/79`: 1979, `15.03.24`: 2024), read only by these: %Y would read 0079.
+TWO_DIGIT_YEAR_FORMATS = [
+    f"%d{sep}%m{sep}%y{time}" for sep in "/.-" for time in ("", " %H:%M", " %H:%M:%S", " %Hh%M")
+]
+_TWO_DIGIT_YEAR = "'^\\s*\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2}(\\D|$)'"
 # Cells that start with an English month name (`March 15, 2024 10:22 am`, as US tools write them).
 MONTH_FIRST_FORMATS = [
     "%B %d, %Y", "%b %d, %Y", "%B %d, %Y %I:%M %p", "%b %d, %Y %I:%M %p", "%B %d, %Y %H:%M", "%b %d, %Y %H:%M",
@@ -297,7 +302,7 @@ def _strptime_sql(column: str, formats: list[str]) -> str:
 
 
 def timestamp_sql(column: str, date_format: str | None = None) -> str:
-    """SQL: the cell as a TIMESTAMP (day-first, ISO, a month name, or an Excel serial day number), else NULL.
+    """SQL: the cell as a TIMESTAMP (day-first, ISO, a month name, or an Excel serial day number) between 1850 and 2200, else NULL.
 
     With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
 
@@ -311,8 +316,9 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
     for spec in DAY_FIRST_FORMATS:
         by_colons.setdefault(spec.count(":"), []).append(spec)
     colons = "strlen(" + column + ") - strlen(replace(" + column + ", ':', ''))"
+    two_digit = "regexp_matches(" + column + ", " + _TWO_DIGIT_YEAR + ")"
     day_first = (
-        "CASE WHEN regexp_matches(" + column + ", '^\\s*[0-9]') THEN CASE " + colons + " "
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*[0-9]') AND NOT " + two_digit + " THEN CASE " + colons + " "
         + " ".join("WHEN " + str(n) + " THEN " + _strptime_sql(column, specs) for n, specs in sorted(by_colons.items()))
         + " END END"
     )
@@ -321,18 +327,21 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
         # LIKE, not a regular expression, screens for ISO: it costs half as much, and the cast checks the digits.
         "CASE WHEN " + column + " LIKE '____-__-__%' THEN try_cast(" + column + " AS TIMESTAMP) END",
         day_first,
+        "CASE WHEN " + two_digit + " THEN " + _strptime_sql(column, TWO_DIGIT_YEAR_FORMATS) + " END",
         "CASE WHEN regexp_matches(" + column + ", '^\\s*[A-Za-z]') THEN " + _strptime_sql(column, MONTH_FIRST_FORMATS) + " END",
         _named_month_sql(column),
         "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "
         "THEN make_timestamp(CAST(round((CAST(" + column + " AS DOUBLE) - 25569) * 86400) AS BIGINT) * 1000000) END",
     ]
-    return "coalesce(" + ", ".join(parts) + ")"
+    # A year outside 1850-2200 is a typo (`15/03/202`), not a date. DuckDB evaluates the
+    # repeated expression once (common subexpressions), so the check costs nothing.
+    stamp = "coalesce(" + ", ".join(parts) + ")"
+    return "CASE WHEN year(" + stamp + ") BETWEEN 1850 AND 2200 THEN " + stamp + " END"
 
 
 def date_sql(column: str, date_format: str | None = None) -> str:
-    """SQL: the cell as a DATE, else NULL (a date must fall between 1850 and 2200)."""
-    ts = timestamp_sql(column, date_format)
-    return "CASE WHEN year(" + ts + ") BETWEEN 1850 AND 2200 THEN CAST(" + ts + " AS DATE) END"
+    """SQL: the cell as a DATE, else NULL (see ``timestamp_sql``)."""
+    return "CAST(" + timestamp_sql(column, date_format) + " AS DATE)"
 
 
 def number_sql(column: str) -> str:

@@ -89,7 +89,8 @@ def test_phone_fast_path_equals_phonenumbers_on_a_large_sample():
      ("15 Mar 2024", "2024-03-15"), ("March 15, 2024", "2024-03-15"), ("Mar 15, 2024 10:22 am", "2024-03-15"),
      ("17/03/2024 10h22", "2024-03-17"), ("Smarch 15, 2024", None), ("15 mars 2024", "2024-03-15"),
      ("1er février 2024", "2024-02-01"), ("3 mei 2024", "2024-05-03"), ("15. März 2024", "2024-03-15"),
-     ("7 août 1980", "1980-08-07"), ("2 janv. 2023", "2023-01-02"), ("31 juin 2024", None), ("15 blah 2024", None)],
+     ("7 août 1980", "1980-08-07"), ("2 janv. 2023", "2023-01-02"), ("31 juin 2024", None), ("15 blah 2024", None),
+     ("15/03/79", "1979-03-15"), ("15.03.24", "2024-03-15"), ("15/03/0024", None), ("15/03/202", None)],
 )
 def test_dates(text, expected):
     con = duckdb.connect()
@@ -111,8 +112,8 @@ def test_numbers(text, expected):
 def test_timestamps_keep_the_time_of_day():
     con = duckdb.connect()
     got = [con.execute("SELECT CAST(" + timestamp_sql("$v") + " AS VARCHAR)", {"v": v}).fetchall()[0][0]
-           for v in ("March 15, 2024 10:22 pm", "17/03/2024 10h22", "2024-03-15 10:22:33")]
-    assert got == ["2024-03-15 22:22:00", "2024-03-17 10:22:00", "2024-03-15 10:22:33"]
+           for v in ("March 15, 2024 10:22 pm", "17/03/2024 10h22", "2024-03-15 10:22:33", "15-03-79 10:30", "1/1/1")]
+    assert got == ["2024-03-15 22:22:00", "2024-03-17 10:22:00", "2024-03-15 10:22:33", "1979-03-15 10:30:00", None]
 
 
 def test_headers_map_in_four_languages_and_custom_aliases():
