@@ -34,7 +34,8 @@ def normalise_email(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = str(value).strip()
+    # Several values joined by ` ::: ` (Google Contacts): the first.
+    text = str(value).split(" ::: ")[0].strip()
     if text.endswith(">") and "<" in text[:-1]:
         # A display name (`Marie Dupont <marie@example.fr>`, as mail programs copy it): the address.
         text = text[text.rindex("<") + 1 : -1]
@@ -57,7 +58,7 @@ def normalise_phone(value: str | None, region: str = "FR") -> str | None:
     """
     if value is None:
         return None
-    text = str(value).strip()
+    text = str(value).split(" ::: ")[0].strip()  # Google Contacts' ` ::: `: the first number
     if not text:
         return None
     if text.startswith("00"):

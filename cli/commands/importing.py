@@ -84,7 +84,7 @@ _SHEET = typer.Option(None, "--sheet", help="Workbook sheet, by name or number (
 _ENCODING = typer.Option(None, "--encoding", help="Text encoding (default: detected: utf-8, utf-16, cp1252, latin-1).")
 _DELIMITER = typer.Option(None, "--delimiter", help="Cell delimiter (default: sniffed among ; , tab |).")
 _DATE_FORMAT = typer.Option(None, "--date-format", help="strptime format tried first, e.g. %m/%d/%Y.")
-_PRESET = typer.Option(None, "--preset", help="Column names of an export: mailchimp, brevo, hubspot.")
+_PRESET = typer.Option(None, "--preset", help="Column names of an export: mailchimp, brevo, hubspot, google, outlook.")
 _MAP = typer.Option(None, "--map", help="COLUMN=field, or a YAML file of COLUMN: field (repeatable).")
 _STRICT = typer.Option(False, "--strict", help="Any rejected row or left-out value aborts the import (exit 2).")
 _DRY_RUN = typer.Option(False, "--dry-run", help="Do everything but save nothing; print what would happen.")

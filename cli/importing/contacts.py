@@ -826,7 +826,7 @@ def import_contacts(
         if not mapping.fields:
             raise ImportFileError(
                 f"{path}: none of its columns ({', '.join(ctx.source.headers)}) could be mapped to a contact field. "
-                "Name them with --map \"COLUMN=field\" or --preset mailchimp|brevo|hubspot."
+                "Name them with --map \"COLUMN=field\" or --preset mailchimp|brevo|hubspot|google|outlook."
             )
         contacts_pipeline(mapping)(ctx)
 

@@ -284,11 +284,29 @@ PRESETS: dict[str, dict[str, str]] = {
         "Unsubscribed from all email": "unsubscribed", "Email hard bounce reason": "hard_bounced",
         "Marketing contact status": "email_status", "Legal basis for processing contact's data": "consent_basis",
     },
+    # Google Contacts' CSV (both layouts); a cell may hold several values joined by ` ::: `.
+    "google": {
+        "Given Name": "first_name", "Family Name": "last_name", "E-mail 1 - Value": "email",
+        "Phone 1 - Value": "phone", "Address 1 - Street": "street", "Address 1 - Extended Address": "street2",
+        "Address 1 - City": "city", "Address 1 - Postal Code": "postal_code", "Address 1 - Country": "country",
+        "Organization Name": "organisation", "Organization 1 - Name": "organisation",
+        "Organization Title": "job_title", "Organization 1 - Title": "job_title", "Labels": "tags",
+        "Group Membership": "tags",
+    },
+    # Outlook's CSV export.
+    "outlook": {
+        "E-mail Address": "email", "Mobile Phone": "phone", "Home Phone": "phone", "Business Phone": "phone",
+        "Home Street": "street", "Home City": "city", "Home Postal Code": "postal_code",
+        "Home Country/Region": "country", "Business Street": "street", "Business City": "city",
+        "Business Postal Code": "postal_code", "Business Country/Region": "country", "Company": "organisation",
+        "Job Title": "job_title", "Categories": "tags",
+    },
 }
 
 
 # Words that say whose value a column holds (`Email payeur`, `Prénom du donateur`,
-# `Donor email`, `E-mail deelnemer`): a header that matches nothing matches again
+# `Donor email`, `E-mail deelnemer`) or which of a person's values it is (`Email pro`,
+# `Téléphone domicile`, `Home Street`): a header that matches nothing matches again
 # without them (folded), and without a linking word (du, de l', of the) they leave dangling.
 _ROLE_WORDS = {
     fold(w) for w in [
@@ -297,6 +315,9 @@ _ROLE_WORDS = {
         "souscriptrice", "payer", "donor", "member", "buyer", "customer", "billing", "attendee", "betaler",
         "deelnemer", "lid", "klant", "koper", "zahler", "zahlers", "teilnehmer", "teilnehmers", "spender", "spenders",
         "mitglied", "mitglieds", "kunde", "kunden", "käufer", "käufers",
+        "home", "business", "work", "personal", "private", "domicile", "perso", "personnel", "personnelle", "pro",
+        "professionnel", "professionnelle", "bureau", "privé", "privée", "thuis", "werk", "zakelijk", "privat",
+        "geschäftlich", "dienstlich", "principal", "principale", "main", "primary",
     ]
 }
 # A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`, `ID client`).
@@ -485,5 +506,5 @@ def require_any(mapping: ColumnMapping, wanted: list[str], path: Path, headers: 
     if not any(name in mapping.fields for name in wanted):
         raise ImportFileError(
             f"{path}: no column could be mapped to {what}. Its columns are: {', '.join(headers)}. "
-            "Name them with --map \"COLUMN=field\" (or --preset mailchimp|brevo|hubspot)."
+            "Name them with --map \"COLUMN=field\" (or --preset mailchimp|brevo|hubspot|google|outlook)."
         )

@@ -61,10 +61,13 @@ def cell_email_clean_sql(source_sql: str) -> str:
     Each step is its own subquery so that the guarded trims (a trim with a
     character set is costly) evaluate their argument once.
     """
-    # A display name (`Marie Dupont <marie@example.fr>`): the address between the last angle brackets.
+    # Google's ` ::: ` between several values: the first. A display name (`Marie Dupont
+    # <marie@example.fr>`): the address between the last angle brackets.
+    first = "split_part(raw, ' ::: ', 1)"
     step0 = (
-        "SELECT raw, CASE WHEN contains(raw, '<') AND regexp_matches(raw, '<[^<]*>[\\s\u00a0]*$') "
-        "THEN regexp_extract(raw, '<([^<]*)>[\\s\u00a0]*$', 1) ELSE raw END AS raw0 FROM (" + source_sql + ")"
+        "SELECT raw, CASE WHEN contains(" + first + ", '<') AND regexp_matches(" + first + ", '<[^<]*>[\\s\u00a0]*$') "
+        "THEN regexp_extract(" + first + ", '<([^<]*)>[\\s\u00a0]*$', 1) ELSE " + first + " END AS raw0 "
+        "FROM (" + source_sql + ")"
     )
     step1 = "SELECT raw, " + _trim_guarded("raw0", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + step0 + ")"
     step2 = "SELECT raw, regexp_replace(a, '^(?i:mailto:)', '') AS b FROM (" + step1 + ")"
@@ -183,7 +186,7 @@ def build_phone_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
     """
     build = (
         "CREATE OR REPLACE TEMP TABLE " + table + " AS SELECT DISTINCT raw, upper(region) AS region, "
-        "regexp_replace(raw, '[\\s.\\-()/\u00a0]', '', 'g') AS compact, NULL::VARCHAR AS phone "
+        "regexp_replace(split_part(raw, ' ::: ', 1), '[\\s.\\-()/\u00a0]', '', 'g') AS compact, NULL::VARCHAR AS phone "
         "FROM (" + source_sql + ") WHERE raw IS NOT NULL"
     )
     con.execute(build)
@@ -406,7 +409,7 @@ def gender_sql(column: str) -> str:
 def list_sql(column: str, separator: str) -> str:
     """SQL: the cell split into a list of trimmed, non-empty items."""
     if separator == "auto":
-        pattern = "[|;,]"
+        pattern = ":::|[|;,]"  # Google Contacts joins labels with ` ::: `
     else:
         pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in separator)
     return (

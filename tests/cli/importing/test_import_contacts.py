@@ -474,3 +474,28 @@ def test_a_second_address_line_joins_the_street(invoke, write, query):
     assert query("SELECT street FROM contacts ORDER BY id") == [
         ("12 rue des Lilas, Bâtiment B",), ("Lieu-dit Les Granges",), ("3 place Bellecour",)
     ]
+
+
+def test_google_contacts_and_outlook_exports(invoke, write, query):
+    google = (
+        "First Name,Middle Name,Last Name,Labels,E-mail 1 - Label,E-mail 1 - Value,Phone 1 - Label,Phone 1 - Value,"
+        "Address 1 - Street,Address 1 - City,Address 1 - Postal Code,Address 1 - Country,Organization Name\n"
+        "Anne,,Roux,* myContacts ::: Bénévoles,* Home,anne@x.fr ::: anne.roux@y.org,Mobile,"
+        "+33 6 12 34 56 78 ::: 04 78 00 00 00,12 rue des Lilas,Lyon,69003,France,\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("contacts.csv", google)), "--json"))
+    assert (s["inserted"], s["issues"]) == (1, 0)
+    assert query("SELECT email, phone, street, city, postal_code FROM contacts") == [
+        ("anne@x.fr", "+33612345678", "12 rue des Lilas", "Lyon", "69003")
+    ]
+    assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("* myContacts",), ("Bénévoles",)]
+    outlook = (
+        "First Name,Last Name,Title,E-mail Address,Mobile Phone,Home Street,Home City,Home Postal Code,"
+        "Home Country/Region,Company,Job Title\n"
+        "Luc,Blanc,Mr.,luc@x.fr,0698765432,3 place Bellecour,Lyon,69002,France,Asso,Trésorier\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("outlook.csv", outlook)), "--json"))
+    assert (s["inserted"], s["unmapped_columns"]) == (1, [])
+    assert query("SELECT gender, phone, street, organisation, job_title FROM contacts WHERE email = 'luc@x.fr'") == [
+        ("M", "+33698765432", "3 place Bellecour", "Asso", "Trésorier")
+    ]

@@ -43,7 +43,8 @@ def _email_sample(count: int, seed: int = 7) -> list[str]:
         sep = rng.choice(["@", "@", "@", "@@", " at "])
         pad = rng.choice(["", " ", "  ", "<", "mailto:", "Marie Dupont <", '"Dupont, M." <', "a<b "])
         end = " " if pad == " " else ">" if pad.endswith("<") else rng.choice(["", ">", "> "]) if pad == "a<b " else ""
-        values.append(pad + local + sep + domain + end)
+        other = rng.choice(["", "", "", " ::: autre@example.org"])  # Google's several values in one cell
+        values.append(pad + local + sep + domain + end + other)
     return values
 
 
@@ -65,6 +66,8 @@ def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
         number = lead + digits
         if rng.random() < 0.5:
             number = " ".join(number[i:i + 2] for i in range(0, len(number), 2))
+        if rng.random() < 0.1:
+            number += " ::: 01 23 45 67 89"  # Google's several values in one cell
         values.append((number, region))
     return values
 
