@@ -253,8 +253,8 @@ def country_region_sql(column: str | None, default_region: str) -> str:
 DAY_FIRST_FORMATS = [
     "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
     "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S",
-    # French hours (`17/03/2024 10h22`) and English month names (`15 March 2024`, `15 Mar 2024`).
-    "%d/%m/%Y %Hh%M", "%d-%m-%Y %Hh%M", "%d.%m.%Y %Hh%M", "%d %B %Y", "%d %b %Y",
+    # French hours (`17/03/2024 10h22`); month names go through _named_month_sql.
+    "%d/%m/%Y %Hh%M", "%d-%m-%Y %Hh%M", "%d.%m.%Y %Hh%M",
 ]
 # Two-digit years (`15/03/79`: 1979, `15.03.24`: 2024), read only by these: %Y would read 0079.
 TWO_DIGIT_YEAR_FORMATS = [
@@ -268,8 +268,8 @@ MONTH_FIRST_FORMATS = [
 ]
 
 
-# Month names in French, Dutch and German (accents dropped, abbreviations too), and the
-# English name strptime's %B reads: `15 mars 2024`, `1er février 2024`, `3 mei 2024`, `15. März 2024`.
+# Month names in French, Dutch and German (accents dropped, abbreviations too; English ones
+# pass as they are), and the English name strptime's %B reads: `15 mars 2024`, `1er février 2024`, `3 mei 2024`, `15. März 2024`.
 MONTH_WORDS = {
     "january": ["janvier", "janv", "januari", "januar", "jan"],
     "february": ["fevrier", "fevr", "fev", "februari", "februar", "feb"],
