@@ -42,6 +42,7 @@ from cli.importing.values import (
     fold_sql,
     gender_sql,
     hard_bounce_sql,
+    in_range_sql,
     list_sql,
     number_sql,
     sql_literal,
@@ -60,6 +61,8 @@ WRITABLE = [
     "consent_method",
 ]
 ON_CONFLICT = ("fill", "update", "keep")
+# The staging table's timestamp columns (the cells parsed by timestamp_sql).
+_TIMESTAMP_COLUMNS = ("consent_at", "created_at", "consent_withdrawn_at", "st_unsub_at", "st_bounce_at")
 
 
 def _custom_expr(name: str, spec, column: str, separator: str, date_format: str | None) -> tuple[str, str | None]:
@@ -297,7 +300,12 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         select.append(value + " AS x_" + name)
         if bad:
             select.append(bad + " AS xbad_" + name)
-    sql = "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT " + ", ".join(select) + " FROM import_raw r " + " ".join(joins)
+    # Dates out of 1850-2200 are typos: checked on the parsed columns (see in_range_sql).
+    in_range = ", ".join(in_range_sql(c) + " AS " + c for c in _TIMESTAMP_COLUMNS)
+    sql = (
+        "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * REPLACE (" + in_range + ") FROM (SELECT "
+        + ", ".join(select) + " FROM import_raw r " + " ".join(joins) + ")"
+    )
     used = {k: v for k, v in params.items() if "$" + k in sql}
     con.execute(sql, used)
     return used

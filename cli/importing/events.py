@@ -21,7 +21,7 @@ from cli.errors import ImportFileError, InputError
 from cli.event_summary import refresh_event_summary_for_import
 from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
-from cli.importing.values import amount_currency_sql, build_email_table, number_sql, timestamp_sql
+from cli.importing.values import amount_currency_sql, build_email_table, in_range_sql, number_sql, timestamp_sql
 from cli.settings import Settings
 from cli.store.connection import key_sql, reserve_ids, rows_changed
 from cli.suppression import apply_suppressions
@@ -151,7 +151,8 @@ def events_pipeline(mapping: ColumnMapping):
         # Only generated column names (cN) and constants are formatted in.
         staged = rows_changed(
             con,
-            "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * EXCLUDE (email_contact, ext_contact), "
+            "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * EXCLUDE (email_contact, ext_contact) "
+            "REPLACE (" + in_range_sql("occurred_at") + " AS occurred_at), "
             "coalesce(email_contact, ext_contact) AS contact_id FROM (SELECT " + ", ".join(select)
             + " FROM import_raw r " + " ".join(joins) + ")",
             params,

@@ -499,3 +499,15 @@ def test_google_contacts_and_outlook_exports(invoke, write, query):
     assert query("SELECT gender, phone, street, organisation, job_title FROM contacts WHERE email = 'luc@x.fr'") == [
         ("M", "+33698765432", "3 place Bellecour", "Asso", "Trésorier")
     ]
+
+
+def test_a_date_with_a_year_out_of_range_is_an_issue(invoke, write, query):
+    text = "Email;Date opt-in;Date de naissance\na@x.fr;15/03/202;15/03/1850\nb@x.fr;15/03/24 10h00;01/01/1849\n"
+    s = summary_of(invoke("import", "contacts", str(write("dates.csv", text)), "--json"))
+    assert (s["inserted"], s["issues"]) == (2, 2)
+    assert query("SELECT row_number, column_name, value FROM import_issues ORDER BY 1") == [
+        (2, "Date opt-in", "15/03/202"), (3, "Date de naissance", "01/01/1849")
+    ]
+    assert query("SELECT email, consent_at::VARCHAR, birth_date::VARCHAR FROM contacts ORDER BY 1") == [
+        ("a@x.fr", None, "1850-03-15"), ("b@x.fr", "2024-03-15 10:00:00", None)
+    ]

@@ -89,12 +89,13 @@ def test_same_events_from_another_file_are_not_doubled(invoke, write, query):
 def test_rejects_and_issues_read_their_line_and_reason_back(invoke, write, query):
     _contacts(invoke, write)
     text = ("Date;Email;Montant\n01/02/2026;ann@x.fr;10\n02/02/2026;ann@@x;5\n03/02/2026;ann@x.fr;beaucoup\n"
-            "04/02/2026;;7\n")
+            "04/02/2026;;7\n05/02/202;ann@x.fr;8\n")
     result = invoke("import", "events", str(write("dons.csv", text)), "--type", "donation", "--json")
     s = json.loads(result.stdout)["imports"][0]
-    assert (s["inserted"], s["rejected"], s["issues"]) == (2, 2, 1)
+    assert (s["inserted"], s["rejected"], s["issues"]) == (2, 3, 1)
     reasons = dict(query("SELECT row_number, reason FROM import_rejects WHERE import_id = 2"))
-    assert sorted(reasons) == [3, 5]
+    assert sorted(reasons) == [3, 5, 6]
+    assert reasons[6] == "no usable date"  # the year 202 is a typo
     assert reasons[3].startswith("the email is unusable (") and "no external id" in reasons[3]
     assert reasons[5] == "no email or external id to link the event to a contact"
     assert query("SELECT row_number, column_name, value, reason FROM import_issues WHERE import_id = 2") == [

@@ -112,9 +112,12 @@ def test_numbers(text, expected):
     assert con.execute("SELECT " + number_sql("$v"), {"v": text}).fetchall()[0][0] == expected
 
 
-def test_timestamps_keep_the_time_of_day():
+def test_timestamps_keep_the_time_of_day_and_a_year_out_of_range_is_no_date():
+    from cli.importing.values import in_range_sql
+
     con = duckdb.connect()
-    got = [con.execute("SELECT CAST(" + timestamp_sql("$v") + " AS VARCHAR)", {"v": v}).fetchall()[0][0]
+    parsed = "SELECT CAST(" + in_range_sql("t") + " AS VARCHAR) FROM (SELECT " + timestamp_sql("$v") + " AS t)"
+    got = [con.execute(parsed, {"v": v}).fetchall()[0][0]
            for v in ("March 15, 2024 10:22 pm", "17/03/2024 10h22", "2024-03-15 10:22:33", "15-03-79 10:30", "1/1/1")]
     assert got == ["2024-03-15 22:22:00", "2024-03-17 10:22:00", "2024-03-15 10:22:33", "1979-03-15 10:30:00", None]
 
