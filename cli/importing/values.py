@@ -269,7 +269,8 @@ MONTH_FIRST_FORMATS = [
 
 
 # Month names in French, Dutch and German (accents dropped, abbreviations too; English ones
-# pass as they are), and the English name strptime's %B reads: `15 mars 2024`, `1er février 2024`, `3 mei 2024`, `15. März 2024`.
+# pass as they are), and the English name strptime's %B reads: `15 mars 2024`,
+# `1er février 2024`, `3 mei 2024`, `15. März 2024`.
 MONTH_WORDS = {
     "january": ["janvier", "janv", "januari", "januar", "jan"],
     "february": ["fevrier", "fevr", "fev", "februari", "februar", "feb"],
