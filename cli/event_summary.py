@@ -40,17 +40,19 @@ CREATE TABLE contact_event_summary (
 """
 
 # Rows sorted by type keep DuckDB's per-block min/max useful: a condition on
-# one type reads only that type's blocks.
+# one type reads only that type's blocks. Within a type the order does not
+# matter (segments join on contact_id), and sorting on it too costs ~0.3 s
+# per ten million events.
 _REBUILD_SQL = """
 INSERT INTO contact_event_summary
 SELECT contact_id, type, min(occurred_at), max(occurred_at), count(*), sum(coalesce(amount, 0))
-FROM events GROUP BY contact_id, type ORDER BY type, contact_id
+FROM events GROUP BY contact_id, type ORDER BY type
 """
 _PARTIAL_SQL = """
 INSERT INTO contact_event_summary
 SELECT contact_id, type, min(occurred_at), max(occurred_at), count(*), sum(coalesce(amount, 0))
 FROM events WHERE contact_id IN (SELECT id FROM _summary_ids)
-GROUP BY contact_id, type ORDER BY type, contact_id
+GROUP BY contact_id, type ORDER BY type
 """
 # The state of the events (from block statistics), and the newest event date.
 _EVENTS_STATE_SQL = """

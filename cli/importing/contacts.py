@@ -37,11 +37,11 @@ from cli.importing.values import (
     build_phone_table,
     consent_basis_sql,
     country_region_sql,
-    date_sql,
     email_status_sql,
     fold_sql,
     gender_sql,
     hard_bounce_sql,
+    in_range_date_sql,
     in_range_sql,
     list_sql,
     number_sql,
@@ -76,7 +76,8 @@ def _custom_expr(name: str, spec, column: str, separator: str, date_format: str 
     if spec.type == "number":
         return number_sql(column), None
     if spec.type == "date":
-        return date_sql(column, date_format), None
+        # A TIMESTAMP here; the staging query makes it a DATE in range (see _build_staging).
+        return timestamp_sql(column, date_format), None
     if spec.type == "boolean":
         return bool_sql(column), None
     options = spec.options or []
@@ -244,7 +245,9 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
             select.append("coalesce(" + own + ", ad_." + name + ") AS " + name)
         else:
             select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
-    select.append((date_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::DATE") + " AS birth_date")
+    # Parsed once here, made a DATE in range below.
+    select.append((timestamp_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::TIMESTAMP")
+                  + " AS birth_date")
     select.append((gender_sql("r." + col("gender")) if col("gender") else "NULL::VARCHAR") + " AS gender")
     select.append((bool_sql("r." + col("consent_email")) if col("consent_email") else "NULL::BOOLEAN") + " AS consent_email")
     for name in ("consent_at", "created_at", "consent_withdrawn_at"):
@@ -301,7 +304,10 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         if bad:
             select.append(bad + " AS xbad_" + name)
     # Dates out of 1850-2200 are typos: checked on the parsed columns (see in_range_sql).
-    in_range = ", ".join(in_range_sql(c) + " AS " + c for c in _TIMESTAMP_COLUMNS)
+    date_columns = ["birth_date"] + ["x_" + n for n, spec in settings.fields.items() if n in mapping.fields and spec.type == "date"]
+    in_range = ", ".join(
+        [in_range_sql(c) + " AS " + c for c in _TIMESTAMP_COLUMNS] + [in_range_date_sql(c) + " AS " + c for c in date_columns]
+    )
     sql = (
         "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * REPLACE (" + in_range + ") FROM (SELECT "
         + ", ".join(select) + " FROM import_raw r " + " ".join(joins) + ")"
@@ -655,14 +661,23 @@ def _write_custom_values(ctx: PipelineContext, customs: list[str], mode: str) ->
 
 def _write_tags(ctx: PipelineContext, *, existing: bool) -> set[int]:
     con = ctx.con
-    scope = "NOT i.is_new" if existing else "i.is_new"
+    params = {"source": "import:" + str(ctx.import_id), "extra": list(ctx.options.tags)}
+    if not existing:
+        # New contacts' ids are fresh from the sequence: they hold no tag yet, and each is one row.
+        con.execute(
+            "INSERT INTO contact_tags (contact_id, tag, source) "
+            "SELECT id, unnest(list_distinct(coalesce(tags, []) || $extra)), $source FROM import_incoming WHERE is_new",
+            params,
+        )
+        return set()
+    scope = "NOT i.is_new"
     rows = con.execute(
         "INSERT INTO contact_tags (contact_id, tag, source) "
         "SELECT DISTINCT i.id, t.tag, $source FROM import_incoming i, "
         "LATERAL (SELECT unnest(list_distinct(coalesce(i.tags, []) || $extra)) AS tag) t "
         "WHERE " + scope + " AND NOT EXISTS (SELECT 1 FROM contact_tags x WHERE x.contact_id = i.id AND x.tag = t.tag) "
         "RETURNING contact_id",
-        {"source": "import:" + str(ctx.import_id), "extra": list(ctx.options.tags)},
+        params,
     ).fetchall()
     return {r[0] for r in rows}
 

@@ -314,15 +314,18 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
     that could match it: ISO cells go to a cast (no day-first format can read
     them: they start with four characters and a dash), and a cell meets only the
     day-first formats with as many colons as it has (a number never reads a
-    colon), and only when it starts with a digit, as every format does.
+    colon), and only when it holds three numbers parted by / . or -, as every
+    format does.
     """
     by_colons: dict[int, list[str]] = {}
     for spec in DAY_FIRST_FORMATS:
         by_colons.setdefault(spec.count(":"), []).append(spec)
     colons = "strlen(" + column + ") - strlen(replace(" + column + ", ':', ''))"
     two_digit = "regexp_matches(" + column + ", " + _TWO_DIGIT_YEAR + ")"
+    # Every day-first format reads three numbers parted by / . or - (`15/03/2024`, `2024/03/15`):
+    # a cell without them (Mailchimp's birthday `03/15`, a phone number) meets none.
     day_first = (
-        "CASE WHEN regexp_matches(" + column + ", '^\\s*[0-9]') AND NOT " + two_digit + " THEN CASE " + colons + " "
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*\\d+[/.-]\\d+[/.-]\\d') AND NOT " + two_digit + " THEN CASE " + colons + " "
         + " ".join("WHEN " + str(n) + " THEN " + _strptime_sql(column, specs) for n, specs in sorted(by_colons.items()))
         + " END END"
     )
@@ -351,8 +354,18 @@ def in_range_sql(column: str) -> str:
 
 
 def date_sql(column: str, date_format: str | None = None) -> str:
-    """SQL: the cell as a DATE between 1850 and 2200, else NULL (the cell is parsed twice: fine for a date column)."""
-    return "CAST(" + in_range_sql(timestamp_sql(column, date_format)) + " AS DATE)"
+    """SQL: the cell as a DATE between 1850 and 2200, else NULL.
+
+    The cell is parsed twice (see ``in_range_sql``): for a few values only. A
+    staging query parses with ``timestamp_sql`` and applies ``in_range_date_sql``
+    to the column it fills.
+    """
+    return in_range_date_sql(timestamp_sql(column, date_format))
+
+
+def in_range_date_sql(column: str) -> str:
+    """SQL: the timestamp ``column`` as a DATE when its year falls between 1850 and 2200, else NULL."""
+    return "CAST(" + in_range_sql(column) + " AS DATE)"
 
 
 def number_sql(column: str) -> str:
@@ -508,23 +521,27 @@ def hard_bounce_sql(column: str) -> str:
 
 # ---------------------------------------------------------------- one-cell addresses
 
-_PART_GAP = re.compile(r"\s{2,}")
+# Blanks between and around the parts of a one-cell address (the SQL below and split_address agree).
+_GAP_CHARS = " \t\r\n\u00a0"
+_PART_GAP = re.compile("[" + _GAP_CHARS + "]{2,}")
 _POSTAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,9}")
 _STATE = re.compile(r"[A-Z]{2,3}")
 
 
 def split_address(cell: str) -> tuple[str, str | None, str | None, str | None] | None:
-    """Mailchimp's one-cell address, parts separated by two spaces, as (street, city, postal code, country).
+    """Mailchimp's one-cell address, parts separated by two blanks, as (street, city, postal code, country).
 
     The parts are street, [street 2], city, [state], zip, country; empty ones
     are left out. A state joins the city (``Springfield, IL``), a second
     street line the street (``12 rue A, Bât. B``). None when the parts are not
     recognisable (fewer than three, or neither a postal code nor a country).
+    The reference for ``build_address_table``, which does the same in SQL.
 
     >>> split_address("12 rue des Lilas  Lyon  69003  FR")
     ('12 rue des Lilas', 'Lyon', '69003', 'FR')
     """
-    parts = [p.strip() for p in _PART_GAP.split(cell.strip()) if p.strip()]
+    parts = [p.strip(_GAP_CHARS) for p in _PART_GAP.split(cell)]
+    parts = [p for p in parts if p]
     if len(parts) < 3:
         return None
     country = postal = None
@@ -551,19 +568,50 @@ def split_address(cell: str) -> tuple[str, str | None, str | None, str | None] |
 def build_address_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
     """Create temp ``table(raw, street, city, postal_code, country)`` for the distinct one-cell addresses of ``source_sql``.
 
-    Only cells holding a double space are looked at; the others keep their street as it is.
+    Only cells holding a double space are looked at; the others keep their
+    street as it is. ``split_address`` in SQL, set-wise: a Mailchimp export
+    holds as many distinct addresses as contacts.
     """
-    raws = [r[0] for r in con.execute(
-        "SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL AND contains(raw, '  ')"
-    ).fetchall()]
-    rows = []
-    for raw in raws:
-        parts = split_address(raw)
-        if parts is not None:
-            rows.append((raw, *parts))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE " + table + " (raw VARCHAR, street VARCHAR, city VARCHAR, postal_code VARCHAR, "
-        "country VARCHAR)"
+    gap = sql_literal(r"[ \t\r\n\x{00a0}]{2,}")  # _PART_GAP in RE2's words
+    last = "rest[len(rest)]"
+    # Each step in a table of its own: when DuckDB inlines one step into the next, the split
+    # and the look-ups run again for every use of their result (five times slower).
+    # Split on two spaces (string_split costs a third of the regular expression), which cells with other blanks need.
+    split = (
+        "CASE WHEN regexp_matches(raw, " + sql_literal(r"[\t\r\n\x{00a0}]") + ") THEN regexp_split_to_array(raw, " + gap + ") "
+        "ELSE string_split(raw, '  ') END"
     )
-    if rows:
-        con.executemany("INSERT INTO " + table + " VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE " + table + " AS SELECT raw, list_filter(list_transform(" + split + ", "
+        "lambda x: trim(x, " + sql_literal(_GAP_CHARS) + ")), lambda x: x <> '') AS parts "
+        "FROM (SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL AND contains(raw, '  '))"
+    )
+    sql = (
+        "CREATE OR REPLACE TEMP TABLE " + table + " AS "
+        "WITH by_country AS ("
+        "  SELECT raw, parts, regexp_full_match(parts[len(parts)], '[A-Za-z]{2}') "
+        "    OR list_contains($country_names, regexp_replace(lower(parts[len(parts)]), '[^a-z]', '', 'g')) AS has_country "
+        "  FROM " + table + " WHERE len(parts) >= 3"
+        "), country AS ("
+        "  SELECT raw, CASE WHEN has_country THEN parts[len(parts)] END AS country, "
+        "    CASE WHEN has_country THEN list_slice(parts, 1, len(parts) - 1) ELSE parts END AS rest FROM by_country"
+        "), postal AS ("
+        "  SELECT raw, country, regexp_full_match(" + last + ", " + sql_literal(_POSTAL.pattern) + ") "
+        "    AND regexp_matches(" + last + ", '[0-9]') AS has_postal, rest FROM country"
+        "), named AS ("
+        "  SELECT raw, country, CASE WHEN has_postal THEN " + last + " END AS postal_code, "
+        "    CASE WHEN has_postal THEN list_slice(rest, 1, len(rest) - 1) ELSE rest END AS rest FROM postal"
+        ") "
+        "SELECT raw, "
+        "  CASE len(rest) WHEN 2 THEN rest[1] "
+        "    WHEN 3 THEN CASE WHEN regexp_full_match(rest[3], " + sql_literal(_STATE.pattern) + ") THEN rest[1] "
+        "      ELSE rest[1] || ', ' || rest[2] END "
+        "    ELSE rest[1] || ', ' || rest[2] END AS street, "
+        "  CASE len(rest) WHEN 2 THEN rest[2] "
+        "    WHEN 3 THEN CASE WHEN regexp_full_match(rest[3], " + sql_literal(_STATE.pattern) + ") THEN rest[2] || ', ' || rest[3] "
+        "      ELSE rest[3] END "
+        "    ELSE rest[3] || ', ' || rest[4] END AS city, "
+        "  postal_code, country "
+        "FROM named WHERE (country IS NOT NULL OR postal_code IS NOT NULL) AND len(rest) BETWEEN 2 AND 4"
+    )
+    con.execute(sql, {"country_names": list(COUNTRY_CODES)})

@@ -188,6 +188,36 @@ def test_mailchimp_one_cell_address(cell, expected):
     assert split_address(cell) == expected
 
 
+def _address_sample(count: int, seed: int = 5) -> list[str]:
+    rng = random.Random(seed)
+    parts = ["12 rue des Lilas", "1 Main St", "Apt 4", "Bât. B", "Keizersgracht 12", "Lyon", "Springfield", "Nice",
+             "Sankt Pölten", "IL", "NSW", "ca", "69003", "1015 CS", "SW1A 1AA", "12-345", "ABC", "A", "1234567890A",
+             "FR", "fr", "France", "Nederland", "usa", "Österreich", "Royaume-Uni", "Pays-Bas", "chez Paul", "é", "  "]
+    gaps = ["  ", "  ", "   ", "\t\t", "\u00a0\u00a0", " \t", " ", "\r\n\r\n"]
+    cells = []
+    for _ in range(count):
+        chosen = [rng.choice(parts) for _ in range(rng.randint(1, 7))]
+        cell = chosen[0]
+        for part in chosen[1:]:
+            cell += rng.choice(gaps) + part
+        cells.append(rng.choice(["", "", " ", "  "]) + cell + rng.choice(["", "", "  "]))
+    return cells
+
+
+def test_address_table_equals_split_address_on_a_large_sample():
+    from cli.importing.values import build_address_table, split_address
+
+    cells = sorted(set(_address_sample(20000)))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE cells (raw VARCHAR)")
+    con.executemany("INSERT INTO cells VALUES (?)", [[c] for c in cells])
+    build_address_table(con, "SELECT raw FROM cells", "addresses")
+    got = {r[0]: tuple(r[1:]) for r in con.execute("SELECT raw, street, city, postal_code, country FROM addresses").fetchall()}
+    expected = {c: split_address(c) for c in cells if "  " in c and split_address(c) is not None}
+    assert got == expected
+    assert len(expected) > 2000  # the sample holds many recognisable addresses
+
+
 def test_headers_that_name_a_role_map_without_it():
     # HelloAsso's payer columns, a donor CRM's, a Dutch and a German form's.
     headers = ["Référence commande", "Nom payeur", "Prénom payeur", "Email payeur", "Raison sociale",
