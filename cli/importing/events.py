@@ -23,7 +23,7 @@ from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_he
 from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
 from cli.importing.values import amount_currency_sql, build_email_table, in_range_sql, number_sql, timestamp_sql
 from cli.settings import Settings
-from cli.store.connection import key_sql, reserve_ids, rows_changed
+from cli.store.connection import insert_rows, key_sql, reserve_ids, rows_changed
 from cli.suppression import apply_suppressions
 
 # Words found in type/status columns of exports -> event type.
@@ -59,7 +59,7 @@ def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
         return "$fixed_type"
     if mapping.column("type"):
         con.execute("CREATE OR REPLACE TEMP TABLE import_type_words (word VARCHAR, type VARCHAR)")
-        con.executemany("INSERT INTO import_type_words VALUES (?, ?)", list(type_words(settings).items()))
+        insert_rows(con, "import_type_words", list(type_words(settings).items()), 2)
         return "tw.type"
     if mapping.implied_type:
         return "$fixed_type"

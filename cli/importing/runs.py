@@ -27,6 +27,7 @@ from cli.importing.headers import ColumnMapping
 from cli.importing.sources import SourceTable, cleanup, file_hash, read_source, scan_file
 from cli.settings import Settings
 from cli.store import log_action
+from cli.store.connection import insert_rows
 
 Progress = Callable[[str, int, int], None]
 
@@ -110,7 +111,7 @@ def record_reader_rejects(ctx: PipelineContext) -> None:
         return
     con = ctx.con
     con.execute("CREATE OR REPLACE TEMP TABLE import_reader_rejects (line BIGINT, reason VARCHAR, raw VARCHAR)")
-    con.executemany("INSERT INTO import_reader_rejects VALUES (?, ?, ?)", rows)
+    insert_rows(con, "import_reader_rejects", rows, 3)
     forgotten = con.execute(
         """
         DELETE FROM import_reader_rejects r WHERE EXISTS (

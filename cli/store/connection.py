@@ -166,6 +166,25 @@ def reserve_ids(con: duckdb.DuckDBPyConnection, sequence: str, count: int) -> in
     return first if last - first + 1 == count else None
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]], width: int) -> None:
+    """Append Python ``rows`` (tuples of ``width`` values, in the table's column order) to ``table`` at once.
+
+    Through an Arrow table: ``executemany`` costs ~0.5 ms a row (100 s for the
+    200,000 distinct domains of a business contact list). ``table`` is a
+    constant name from the code.
+    """
+    if not rows:
+        return
+    import pyarrow as pa
+
+    frame = pa.table({f"c{i}": pa.array([row[i] for row in rows]) for i in range(width)})
+    con.register("_crmseg_rows", frame)
+    try:
+        con.execute("INSERT INTO " + table + " SELECT * FROM _crmseg_rows")
+    finally:
+        con.unregister("_crmseg_rows")
+
+
 def log_action(con: duckdb.DuckDBPyConnection, command: str, action: str, details: dict[str, Any] | None = None) -> None:
     """Append one line to the audit log. ``details`` must hold no email or name of an erased person."""
     con.execute(

@@ -56,6 +56,42 @@ def test_email_verdicts_equal_email_validator_on_a_large_sample():
     assert mismatches == []
 
 
+def _domain_sample(count: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-"
+    tlds = ["fr", "com", "co.uk", "museum", "123", "a1", "1a", "x", "local", "test", "invalid", "onion", "arpa",
+            "localhost", "xn--p1ai", "Fr", "b" * 64, "c" * 63]
+    domains = []
+    for _ in range(count):
+        labels = []
+        for _ in range(rng.randint(0, 3)):
+            size = rng.choice([1, 2, 3, 8, 20, 62, 63, 64])
+            labels.append("".join(rng.choice(alphabet) for _ in range(size)))
+        if rng.random() < 0.1:
+            labels.append("xn--" + "".join(rng.choice(alphabet) for _ in range(6)))
+        labels.append(rng.choice(tlds))
+        domains.append(".".join(labels))
+    domains += ["a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 60 + ".fr", "x.y" * 70 + ".fr"]
+    return domains
+
+
+def test_plain_domains_skip_email_validator_with_the_same_verdicts():
+    from cli.importing.values import _PLAIN_DOMAIN_SQL
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    con = duckdb.connect()
+    domains = sorted(set(_domain_sample(6000)))
+    values = ["user@" + d for d in domains]
+    got = email_verdicts(con, values)
+    mismatches = [(v, got[v], _reference_email(v)) for v in values if got[v] != _reference_email(v)]
+    assert mismatches == []
+    con.execute("CREATE TABLE d AS SELECT unnest($d::VARCHAR[]) AS domain", {"d": domains})
+    plain = con.execute(
+        "SELECT count(*) FROM d WHERE " + _PLAIN_DOMAIN_SQL, {"special_domains": list(SPECIAL_USE_DOMAIN_NAMES)}
+    ).fetchall()[0][0]
+    assert 1000 < plain < len(domains)  # both ways are taken
+
+
 def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     values = []
