@@ -29,7 +29,16 @@ import duckdb
 
 from cli.errors import ImportFileError, InputError
 from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
-from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
+from cli.importing.runs import (
+    ImportOptions,
+    ImportSummary,
+    PipelineContext,
+    Progress,
+    columns_used_by,
+    no_progress,
+    raw_row_json,
+    run_import,
+)
 from cli.importing.values import (
     bool_sql,
     build_address_table,
@@ -841,11 +850,13 @@ def import_contacts(
     check_map_targets(options.mapping, "contacts", settings)
     path = Path(path)
 
-    def pipeline(ctx: PipelineContext) -> None:
-        mapping = map_headers(
-            ctx.source.headers, kind="contacts", settings=settings, preset=options.preset,
-            explicit=options.mapping, path=path,
+    def mapped(headers: list[str]) -> ColumnMapping:
+        return map_headers(
+            headers, kind="contacts", settings=settings, preset=options.preset, explicit=options.mapping, path=path
         )
+
+    def pipeline(ctx: PipelineContext) -> None:
+        mapping = mapped(ctx.source.headers)
         if not mapping.fields:
             raise ImportFileError(
                 f"{path}: none of its columns ({', '.join(ctx.source.headers)}) could be mapped to a contact field. "
@@ -853,4 +864,7 @@ def import_contacts(
             )
         contacts_pipeline(mapping)(ctx)
 
-    return run_import(con, path, kind="contacts", settings=settings, options=options, pipeline=pipeline, progress=progress)
+    return run_import(
+        con, path, kind="contacts", settings=settings, options=options, pipeline=pipeline, progress=progress,
+        columns_used=columns_used_by(mapped),
+    )

@@ -20,7 +20,16 @@ import duckdb
 from cli.errors import ImportFileError, InputError
 from cli.event_summary import refresh_event_summary_for_import
 from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
-from cli.importing.runs import ImportOptions, ImportSummary, PipelineContext, Progress, no_progress, raw_row_json, run_import
+from cli.importing.runs import (
+    ImportOptions,
+    ImportSummary,
+    PipelineContext,
+    Progress,
+    columns_used_by,
+    no_progress,
+    raw_row_json,
+    run_import,
+)
 from cli.importing.values import amount_currency_sql, build_email_table, in_range_sql, number_sql, timestamp_sql
 from cli.settings import Settings
 from cli.store.connection import insert_rows, key_sql, reserve_ids, rows_changed
@@ -311,11 +320,13 @@ def import_events(
     check_map_targets(options.mapping, "events", settings)
     path = Path(path)
 
-    def pipeline(ctx: PipelineContext) -> None:
-        mapping = map_headers(
-            ctx.source.headers, kind="events", settings=settings, preset=options.preset,
-            explicit=options.mapping, path=path,
+    def mapped(headers: list[str]) -> ColumnMapping:
+        return map_headers(
+            headers, kind="events", settings=settings, preset=options.preset, explicit=options.mapping, path=path
         )
+
+    def pipeline(ctx: PipelineContext) -> None:
+        mapping = mapped(ctx.source.headers)
         ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
         if "email" not in mapping.fields and "external_id" not in mapping.fields and not ext_fields:
             raise ImportFileError(
@@ -328,4 +339,7 @@ def import_events(
             )
         events_pipeline(mapping)(ctx)
 
-    return run_import(con, path, kind="events", settings=settings, options=options, pipeline=pipeline, progress=progress)
+    return run_import(
+        con, path, kind="events", settings=settings, options=options, pipeline=pipeline, progress=progress,
+        columns_used=columns_used_by(mapped),
+    )

@@ -24,7 +24,7 @@ import duckdb
 
 from cli.errors import InputError, NotFoundError, StrictImportError
 from cli.importing.headers import ColumnMapping
-from cli.importing.sources import SourceTable, cleanup, file_hash, read_source, scan_file
+from cli.importing.sources import ColumnsUsed, SourceTable, cleanup, file_hash, read_source, scan_file
 from cli.settings import Settings
 from cli.store import log_action
 from cli.store.connection import insert_rows
@@ -129,6 +129,22 @@ def record_reader_rejects(ctx: PipelineContext) -> None:
     ctx.summary.rejected += len(inserted)
 
 
+def columns_used_by(mapper: Callable[[list[str]], ColumnMapping]) -> ColumnsUsed:
+    """``ColumnsUsed`` for a pipeline that reads the columns ``mapper`` maps, and no other.
+
+    A mapping that fails here (a --map naming no column) fails again, with its
+    message, when the pipeline maps the headers: here every column is kept.
+    """
+
+    def used(headers: list[str]) -> set[int] | None:
+        try:
+            return set(mapper(headers).fields.values())
+        except InputError:
+            return None
+
+    return used
+
+
 def raw_row_json(source: SourceTable, alias: str = "r") -> tuple[str, dict[str, str]]:
     """SQL building a JSON object header -> cell of a raw row, and its bound header names."""
     params = {f"h{i}": header for i, header in enumerate(source.headers)}
@@ -193,8 +209,12 @@ def run_import(
     options: ImportOptions,
     pipeline: Pipeline,
     progress: Progress = no_progress,
+    columns_used: ColumnsUsed | None = None,
 ) -> ImportSummary:
-    """Import one file (see the module docstring); returns its summary."""
+    """Import one file (see the module docstring); returns its summary.
+
+    ``columns_used`` names the columns the pipeline will read (see ``ColumnsUsed``).
+    """
     started = time.monotonic()
     check_options(options)
     path = Path(path)
@@ -207,6 +227,7 @@ def run_import(
         source = read_source(
             con, path, sheet=options.sheet, encoding=options.encoding, delimiter=options.delimiter,
             physical_lines=(lambda: scanned.result()[1]) if scanned is not None else None,
+            columns_used=columns_used,
         )
         summary.sheet, summary.encoding, summary.delimiter = source.sheet, source.encoding, source.delimiter
         digest = scanned.result()[0] if scanned is not None else file_hash(path)

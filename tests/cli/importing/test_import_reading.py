@@ -71,3 +71,22 @@ def test_wrong_options_are_refused_even_for_an_already_imported_file(invoke, wri
     _summary(invoke("import", "events", str(events), "--type", "donation", "--json"))
     result = invoke("import", "events", str(events), "--type", "donation", *option)
     assert result.exit_code == 2 and option[0] in result.stderr
+
+
+def test_unread_columns_are_kept_as_given_and_blank_rows_still_skipped(invoke, write, query):
+    # `Commentaire` maps to nothing: its cells are not trimmed (nothing reads them but a reject's raw row),
+    # yet a row holding only blanks there is still a blank row, not a reject.
+    path = write(
+        "wide.csv",
+        "Email;Nom;Commentaire\n  a@wide-test.fr ;  Dupont  ;  à rappeler  \n;;   \nb@wide-test.fr;Durand;\n"
+        ";; seul \n",
+    )
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["read"], s["inserted"], s["rejected"], s["unmapped_columns"]) == (3, 2, 1, ["Commentaire"])
+    assert query("SELECT email, last_name FROM contacts ORDER BY 1") == [
+        ("a@wide-test.fr", "Dupont"), ("b@wide-test.fr", "Durand")
+    ]
+    rejects = query("SELECT row_number, raw FROM import_rejects")
+    assert [(line, json.loads(raw)) for line, raw in rejects] == [
+        (5, {"Email": None, "Nom": None, "Commentaire": " seul "})
+    ]
