@@ -102,7 +102,21 @@ def refresh_event_summary(con: duckdb.DuckDBPyConnection, contact_ids: list[int]
         con.execute(_PARTIAL_SQL)
     finally:
         con.execute("DROP TABLE IF EXISTS _summary_ids")
+    if not _totals_agree(con):
+        # The summary was already behind before this change (events written without it):
+        # noting the events' state now would pass it off as current.
+        rebuild_event_summary(con)
+        return
     _note_state(con)
+
+
+def _totals_agree(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the summary's totals (events, first and last date) are the events' (a few milliseconds)."""
+    summary = con.execute(
+        "SELECT coalesce(sum(event_count), 0), min(first_at), max(last_at) FROM contact_event_summary"
+    ).fetchall()[0]
+    events = con.execute("SELECT count(*), min(occurred_at), max(occurred_at) FROM events").fetchall()[0]
+    return tuple(summary) == tuple(events)
 
 
 def refresh_event_summary_for_import(con: duckdb.DuckDBPyConnection, import_id: int) -> None:

@@ -126,3 +126,17 @@ def test_a_partial_refresh_equals_a_rebuild(con, current_people):
     assert summary_is_current(con)
     rebuild_event_summary(con)
     assert con.execute("SELECT * FROM contact_event_summary ORDER BY ALL").fetchall() == partial
+
+
+def test_a_partial_refresh_of_a_summary_already_behind_rebuilds_it(con, current_people):
+    # Events written without the summary (a direct SQL insert), then a merge refreshes two contacts:
+    # the summary must not be noted as current while it misses the first events.
+    con.execute("INSERT INTO events (contact_id, type, occurred_at, amount) "
+                "SELECT id, 'donation', TIMESTAMP '2026-02-01', 10 FROM contacts WHERE id BETWEEN 20 AND 60")
+    assert not summary_is_current(con)
+    con.execute("UPDATE events SET contact_id = 8 WHERE contact_id = 7")
+    refresh_event_summary(con, [7, 8])
+    assert summary_is_current(con)
+    refreshed = con.execute("SELECT * FROM contact_event_summary ORDER BY ALL").fetchall()
+    rebuild_event_summary(con)
+    assert con.execute("SELECT * FROM contact_event_summary ORDER BY ALL").fetchall() == refreshed
