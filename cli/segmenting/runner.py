@@ -33,6 +33,7 @@ from sqlglot import exp
 from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
 from cli.exporting.presets import preset_columns
+from cli.reporting.overlap import overlap_matrix
 from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
 from cli.segmenting.model import (
@@ -333,11 +334,22 @@ def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings
             as_of: date) -> dict[str, Any]:
     """How many contacts each pair of (valid) segments share now, purpose rules applied."""
     summary = ensure_inputs(con, list(library.segments.values()), settings=settings, as_of=as_of, library=library)
-    members = {name: current_members(con, spec, settings=settings, as_of=as_of, library=library, fresh=summary)
-               for name, spec in sorted(library.segments.items())}
-    names = list(members)
-    matrix = [[len(members[a] & members[b]) for b in names] for a in names]
-    return {"segments": names, "sizes": {n: len(members[n]) for n in names}, "matrix": matrix}
+    names = sorted(library.segments)
+    # Each segment's members go to a temporary table, compared there set-wise (see overlap_matrix).
+    con.execute("CREATE OR REPLACE TEMP TABLE _segment_overlap (segment VARCHAR, contact_id BIGINT)")
+    try:
+        for name in names:
+            compiled = compile_segment(library.segments[name], settings=settings, as_of=as_of, library=library,
+                                       con=con, summary=summary)
+            try:
+                con.execute("INSERT INTO _segment_overlap SELECT $overlap_segment, contact_id FROM (" + compiled.sql + ")",
+                            {**compiled.params, "overlap_segment": name})
+            except duckdb.Error as e:
+                raise SegmentError(f"the segment query failed in DuckDB ({str(e).splitlines()[0]}).") from e
+        matrix = overlap_matrix(con, "SELECT segment, contact_id FROM _segment_overlap", names)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _segment_overlap")
+    return {"segments": names, "sizes": {n: matrix[i][i] for i, n in enumerate(names)}, "matrix": matrix}
 
 
 # --- explain ----------------------------------------------------------------------

@@ -52,3 +52,20 @@ def test_every_unusable_quality_the_invalid_pass_sets_counts_as_invalid(small_ba
     assert quality["live_contacts"] == 7
     assert quality["invalid_addresses"] == 3  # disposable, reserved, impossible domain
     assert quality["valid_email"] == round(3 / 7, 4)
+
+
+def test_overlap_matrix_equals_set_intersections(small_base):
+    import random
+
+    rng = random.Random(4)
+    members = {f"s{i}": {rng.randrange(1_000, 60_000) for _ in range(rng.choice([0, 1, 500, 5_000]))} for i in range(6)}
+    for run_id, (name, ids) in enumerate(members.items(), start=100):
+        small_base.execute(
+            "INSERT INTO segment_runs (id, segment, as_of, member_count) VALUES (?, ?, DATE '2026-01-01', ?)",
+            [run_id, name, len(ids)],
+        )
+        small_base.execute("INSERT INTO segment_members SELECT ?, unnest(?::BIGINT[])", [run_id, sorted(ids)])
+    overlap = last_run_overlap(small_base)
+    names = overlap["segments"]
+    expected = {"a": {2}, "b": {1, 2, 3}, **members}
+    assert overlap["matrix"] == [[len(expected[x] & expected[y]) for y in names] for x in names]
