@@ -148,14 +148,15 @@ def _last_name_sql(col) -> str:
     )
 
 
-def _street_sql(col, default_region: str) -> str:
+def _street_sql(col, default_region: str, region: str) -> str:
     """SQL: the street, with a house number (and its suffix) kept in columns of their own joined in.
 
     ``Keizersgracht`` + ``12`` + ``A`` -> ``Keizersgracht 12A``; the number
     comes first for a row whose country writes it so (``12 rue des Lilas``):
     the country cell decides, else the header (Dutch/German ``Huisnummer``,
     ``Hausnummer``: after the street; French/English: the default region's way).
-    A street that already holds the number is left as it is.
+    A street that already holds the number is left as it is. ``region`` is
+    the row's region (see ``_region_lookup``).
     """
     street = "r." + col("street") if col("street") else "NULL::VARCHAR"
     number_field = "house_number" if col("house_number") else ("street_number" if col("street_number") else None)
@@ -171,9 +172,6 @@ def _street_sql(col, default_region: str) -> str:
     )
     first_list = "(" + ", ".join(sql_literal(c) for c in NUMBER_FIRST) + ")"
     if col("country"):
-        from cli.importing.values import country_region_sql
-
-        region = country_region_sql("r." + col("country"), default_region)
         fallback = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"
         first = "(CASE WHEN r." + col("country") + " IS NULL THEN " + fallback + " ELSE " + region + " IN " + first_list + " END)"
     else:
@@ -187,11 +185,27 @@ def _street_sql(col, default_region: str) -> str:
     )
 
 
+def _region_lookup(con: duckdb.DuckDBPyConnection, country: str | None, default_region: str) -> tuple[str, str]:
+    """SQL for a row's region (over ``import_raw r``) and the join it needs.
+
+    The country cell's region (``France``, ``NL``, ``Deutschland``) is read
+    once per distinct cell, not once per row and use.
+    """
+    default = sql_literal(default_region.upper())
+    if country is None:
+        return default, ""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_regions AS SELECT raw, " + country_region_sql("raw", default_region)
+        + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM import_raw WHERE " + country + " IS NOT NULL)"
+    )
+    return "coalesce(rg_.region, " + default + ")", "LEFT JOIN import_regions rg_ ON rg_.raw = r." + country
+
+
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
     col = mapping.column
-    region = country_region_sql(col("country"), settings.default_region)
+    region, region_join = _region_lookup(con, col("country"), settings.default_region)
     # Look-up tables of distinct emails and phones (the main ones and those of custom fields).
     email_columns = {"": col("email")}
     phone_columns = {"": col("phone")}
@@ -206,13 +220,15 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         build_email_table(con, union, "import_emails")
     sources_p = [c for c in phone_columns.values() if c]
     if sources_p:
-        union = " UNION ALL ".join("SELECT " + c + " AS raw, " + region + " AS region FROM import_raw" for c in sources_p)
+        union = " UNION ALL ".join(
+            "SELECT r." + c + " AS raw, " + region + " AS region FROM import_raw r " + region_join for c in sources_p
+        )
         build_phone_table(con, union, "import_phones")
     ctx.progress("normalise", 1, 3)
 
     # gk_alt: the group key of a row without an email (see _group_and_match).
     select = ["r.__row AS row_id", "r.__line AS line", "NULL::VARCHAR AS gk_alt"]
-    joins = []
+    joins = [region_join] if region_join else []
     if col("email"):
         select.append("em_.email AS email, em_.reason AS email_reason")
         joins.append("LEFT JOIN import_emails em_ ON em_.raw = r." + col("email"))
@@ -231,7 +247,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         if name == "last_name":
             select.append(_last_name_sql(col) + " AS last_name")
         elif name == "street":
-            street = _street_sql(col, settings.default_region)
+            street = _street_sql(col, settings.default_region, region)
             street = "coalesce(ad_.street, " + street + ")" if col("street") else street
             if col("street2"):
                 # A second address line (`Complément d'adresse`, `Address line 2`) follows after a comma.
