@@ -511,3 +511,27 @@ def test_a_date_with_a_year_out_of_range_is_an_issue(invoke, write, query):
     assert query("SELECT email, consent_at::VARCHAR, birth_date::VARCHAR FROM contacts ORDER BY 1") == [
         ("a@x.fr", None, "1850-03-15"), ("b@x.fr", "2024-03-15 10:00:00", None)
     ]
+
+
+@pytest.mark.parametrize("mode", ["fill", "update"])
+def test_keys_follow_an_email_or_phone_a_reimport_changes(invoke, write, query, db_path, mode):
+    from cli.store import register_macros
+
+    invoke("import", "contacts", str(write("a.csv", "email;tel;ville\na@keys.fr;;Lyon\nb@keys.fr;0611223344;Nice\n")))
+    before = dict(query("SELECT email, phone_key FROM contacts"))
+    # a gains a phone (fill and update); b's phone changes (update only); nothing else differs.
+    changed = "email;tel;ville\na@keys.fr;0699887766;Lyon\nb@keys.fr;0655443322;Nice\n"
+    invoke("import", "contacts", str(write("b.csv", changed)), "--on-conflict", mode)
+    phones = {"fill": ["+33699887766", "+33611223344"], "update": ["+33699887766", "+33655443322"]}[mode]
+    assert [r[0] for r in query("SELECT phone FROM contacts ORDER BY email")] == phones
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        register_macros(con)
+        keyed = con.execute(
+            "SELECT count(*) FROM contacts WHERE phone_key = crmseg_key(phone) AND email_key = crmseg_key(email)"
+        ).fetchall()
+    finally:
+        con.close()
+    assert keyed == [(2,)]
+    if mode == "fill":
+        assert dict(query("SELECT email, phone_key FROM contacts"))["b@keys.fr"] == before["b@keys.fr"]
