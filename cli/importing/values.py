@@ -448,14 +448,17 @@ def gender_sql(column: str) -> str:
 
 
 def list_sql(column: str, separator: str) -> str:
-    """SQL: the cell split into a list of trimmed, non-empty items."""
+    """SQL: the cell split into a list of trimmed, non-empty items.
+
+    Quotes around an item go too: Mailchimp writes its tags ``"Donateur","Bénévole"``.
+    """
     if separator == "auto":
         pattern = ":::|[|;,]"  # Google Contacts joins labels with ` ::: `
     else:
         pattern = "".join("\\" + ch if not ch.isalnum() else ch for ch in separator)
     return (
         "list_filter(list_transform(regexp_split_to_array(" + column + ", " + sql_literal(pattern) + "), "
-        "lambda x: trim(x, ' \t\u00a0')), lambda x: x <> '')"
+        "lambda x: trim(x, ' \t\u00a0\"')), lambda x: x <> '')"
     )
 
 

@@ -89,6 +89,11 @@ def test_mailchimp_address_is_split_cc_is_the_country_birthday_without_year_is_o
         ("jean.martin@gmail.com", None, None, None, "FR", None),
         ("marie.dupont@example.org", "12 rue des Lilas", "Lyon", "69003", "FR", None),
     ]
+    # Mailchimp quotes each tag: `"newsletter","animaux"`.
+    assert query("SELECT c.email, t.tag FROM contact_tags t JOIN contacts c ON c.id = t.contact_id ORDER BY 1, 2") == [
+        ("jean.martin@gmail.com", "newsletter"), ("marie.dupont@example.org", "animaux"),
+        ("marie.dupont@example.org", "newsletter"),
+    ]
     issues = query("SELECT row_number, column_name, value, reason FROM import_issues")
     assert len(issues) == 1 and issues[0][:3] == (2, "Birthday", "03/15")
     assert issues[0][3].startswith("a birthday without a year cannot be stored as a birth date") and "2 cell(s)" in issues[0][3]
