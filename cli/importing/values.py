@@ -170,13 +170,22 @@ _TYPE_DESCS = (
 
 
 def _fast_region(region: str):
-    """Metadata of a region whose numbers the SQL fast path may judge, else None."""
+    """Metadata of a region whose numbers the SQL fast path may judge, else None.
+
+    The national prefix is 0 (an alternative that only reads numbers without
+    it, GB's ``0|180020``, never meets the fast path). A country code shared
+    by several regions (44: GB, GG, IM, JE) is judged only for its main
+    region, which phonenumbers tries first: a number valid there is valid,
+    and one that is not goes to phonenumbers.
+    """
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
     if metadata is None or metadata.national_prefix != "0":
         return None
-    if metadata.national_prefix_for_parsing not in (None, "0"):
+    parsing = metadata.national_prefix_for_parsing
+    if parsing is not None and parsing != "0" and not parsing.startswith("0|"):
         return None
-    if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())) != 1:
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())
+    if not regions or regions[0] != region.upper() or metadata.leading_digits is not None:
         return None
     return metadata
 

@@ -96,9 +96,10 @@ def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     values = []
     for _ in range(count):
-        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH"])
+        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH", "GB", "JE"])
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(7, 11)))
-        lead = rng.choice(["0", "0", "+33", "0033", "+32", "+31", "+49", "", "06", "07", "04"])
+        lead = rng.choice(["0", "0", "+33", "0033", "+32", "+31", "+49", "", "06", "07", "04", "+44", "0044", "07",
+                           "01534", "07797", "0180020", "+44 (0)"])
         number = lead + digits
         if rng.random() < 0.5:
             number = " ".join(number[i:i + 2] for i in range(0, len(number), 2))
