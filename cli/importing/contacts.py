@@ -702,12 +702,11 @@ def _write_tags(ctx: PipelineContext, *, existing: bool) -> set[int]:
             params,
         )
         return set()
-    scope = "NOT i.is_new"
     rows = con.execute(
         "INSERT INTO contact_tags (contact_id, tag, source) "
         "SELECT DISTINCT i.id, t.tag, $source FROM import_incoming i, "
         "LATERAL (SELECT unnest(list_distinct(coalesce(i.tags, []) || $extra)) AS tag) t "
-        "WHERE " + scope + " AND NOT EXISTS (SELECT 1 FROM contact_tags x WHERE x.contact_id = i.id AND x.tag = t.tag) "
+        "WHERE NOT i.is_new AND NOT EXISTS (SELECT 1 FROM contact_tags x WHERE x.contact_id = i.id AND x.tag = t.tag) "
         "RETURNING contact_id",
         params,
     ).fetchall()

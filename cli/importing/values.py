@@ -606,13 +606,14 @@ def build_address_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: 
     """
     gap = sql_literal(r"[ \t\r\n\x{00a0}]{2,}")  # _PART_GAP in RE2's words
     last = "rest[len(rest)]"
-    # Each step in a table of its own: when DuckDB inlines one step into the next, the split
-    # and the look-ups run again for every use of their result (five times slower).
-    # Split on two spaces (string_split costs a third of the regular expression), which cells with other blanks need.
+    # Split on two spaces (string_split costs a third of the regular expression); only cells
+    # holding other blanks need the expression.
     split = (
         "CASE WHEN regexp_matches(raw, " + sql_literal(r"[\t\r\n\x{00a0}]") + ") THEN regexp_split_to_array(raw, " + gap + ") "
         "ELSE string_split(raw, '  ') END"
     )
+    # The parts in a table of their own: when DuckDB inlines one step into the next, the split
+    # and the look-ups run again for every use of their result (five times slower).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE " + table + " AS SELECT raw, list_filter(list_transform(" + split + ", "
         "lambda x: trim(x, " + sql_literal(_GAP_CHARS) + ")), lambda x: x <> '') AS parts "
