@@ -343,19 +343,27 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
 
 
 def _drop_forgotten(ctx: PipelineContext) -> None:
+    """Drop the rows of erased people: their email's or phone's key is in the ledger as ``erased``.
+
+    Each distinct value is keyed once, then rows are matched by equality (a
+    join on "this key OR that key" compared every row with every erased
+    person: three minutes for a million rows and 200 erasures).
+    """
     con = ctx.con
     erased = con.execute("SELECT count(*) FROM suppressions WHERE reason = 'erased'").fetchall()[0][0]
     if not erased:
         return
-    dropped = con.execute(
-        """
-        DELETE FROM import_stg WHERE row_id IN (
-            SELECT s.row_id FROM import_stg s JOIN suppressions x
-              ON x.reason = 'erased' AND (x.key = crmseg_key(s.email) OR x.key = crmseg_key(s.phone))
-        ) RETURNING row_id
-        """
-    ).fetchall()
-    ctx.summary.skipped += len(dropped)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_forgotten AS SELECT v.value FROM ("
+        "SELECT email AS value FROM import_stg WHERE email IS NOT NULL "
+        "UNION SELECT phone FROM import_stg WHERE phone IS NOT NULL) v, keyring k "
+        "WHERE " + key_sql("v.value", "k") + " IN (SELECT key FROM suppressions WHERE reason = 'erased')"
+    )
+    ctx.summary.skipped += rows_changed(
+        con,
+        "DELETE FROM import_stg WHERE email IN (SELECT value FROM import_forgotten) "
+        "OR phone IN (SELECT value FROM import_forgotten)",
+    )
 
 
 def _reject_unidentified(ctx: PipelineContext) -> None:

@@ -171,11 +171,14 @@ def events_pipeline(mapping: ColumnMapping):
 
         erased = con.execute("SELECT count(*) FROM suppressions WHERE reason = 'erased'").fetchall()[0][0]
         if erased:
-            dropped = con.execute(
+            # Each distinct email keyed once beside the keyring (the crmseg_key macro in a join
+            # condition ran per pair: 30 s for 10M events and 200 erasures).
+            summary.skipped += rows_changed(
+                con,
                 "DELETE FROM import_stg WHERE email IN (SELECT e.email FROM (SELECT DISTINCT email FROM import_stg "
-                "WHERE email IS NOT NULL) e JOIN suppressions x ON x.reason = 'erased' AND x.key = crmseg_key(e.email))"
-            ).fetchall()
-            summary.skipped += dropped[0][0]
+                "WHERE email IS NOT NULL) e, keyring k WHERE " + key_sql("e.email", "k")
+                + " IN (SELECT key FROM suppressions WHERE reason = 'erased'))",
+            )
 
         if options.create_missing:
             created = con.execute(
@@ -195,9 +198,16 @@ def events_pipeline(mapping: ColumnMapping):
                 {"source": options.source or ctx.source.path.name, "import_id": ctx.import_id},
             ).fetchall()
             summary.created_contacts = created[0][0]
+            # By email, then by external id for rows without one: two equality joins (one join on
+            # "this OR that" compared every row with every new contact: 4 minutes for 200,000).
             con.execute(
                 "UPDATE import_stg s SET contact_id = c.id FROM contacts c WHERE s.contact_id IS NULL AND c.import_id = $id "
-                "AND ((s.email IS NOT NULL AND c.email = s.email) OR (s.email IS NULL AND c.external_id = s.external_id))",
+                "AND s.email IS NOT NULL AND c.email = s.email",
+                {"id": ctx.import_id},
+            )
+            con.execute(
+                "UPDATE import_stg s SET contact_id = c.id FROM contacts c WHERE s.contact_id IS NULL AND c.import_id = $id "
+                "AND s.email IS NULL AND c.external_id = s.external_id",
                 {"id": ctx.import_id},
             )
         ctx.progress("match", 2, 3)

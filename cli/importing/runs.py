@@ -27,7 +27,7 @@ from cli.importing.headers import ColumnMapping
 from cli.importing.sources import ColumnsUsed, SourceTable, cleanup, file_hash, read_source, scan_file
 from cli.settings import Settings
 from cli.store import log_action
-from cli.store.connection import insert_rows
+from cli.store.connection import insert_rows, key_sql, rows_changed
 
 Progress = Callable[[str, int, int], None]
 
@@ -112,15 +112,18 @@ def record_reader_rejects(ctx: PipelineContext) -> None:
     con = ctx.con
     con.execute("CREATE OR REPLACE TEMP TABLE import_reader_rejects (line BIGINT, reason VARCHAR, raw VARCHAR)")
     insert_rows(con, "import_reader_rejects", rows, 3)
-    forgotten = con.execute(
+    # The addresses a refused row holds, each keyed once (see contacts' _drop_forgotten).
+    ctx.summary.skipped += rows_changed(
+        con,
         """
-        DELETE FROM import_reader_rejects r WHERE EXISTS (
-            SELECT 1 FROM (SELECT unnest(regexp_extract_all(lower(r.raw), '[^\\s;,|"<>]+@[^\\s;,|"<>]+')) AS e) x
-            JOIN suppressions s ON s.key = crmseg_key(x.e) AND s.reason = 'erased')
-        RETURNING line
-        """
-    ).fetchall()
-    ctx.summary.skipped += len(forgotten)
+        DELETE FROM import_reader_rejects WHERE line IN (
+            SELECT x.line FROM (
+                SELECT line, unnest(regexp_extract_all(lower(raw), '[^\\s;,|"<>]+@[^\\s;,|"<>]+')) AS e
+                FROM import_reader_rejects
+            ) x, keyring k
+            WHERE """ + key_sql("x.e", "k") + """ IN (SELECT key FROM suppressions WHERE reason = 'erased'))
+        """,
+    )
     inserted = con.execute(
         "INSERT INTO import_rejects (import_id, row_number, reason, raw) "
         "SELECT ?, line, reason, raw::JSON FROM import_reader_rejects RETURNING 1",

@@ -318,6 +318,15 @@ def test_forgotten_person_is_skipped_and_nothing_kept(invoke, write, query, db_p
     assert query("SELECT email FROM contacts ORDER BY 1") == [("new@x.fr",), ("stay@x.fr",)]
     everything = json.dumps(query("SELECT * FROM import_rejects") + query("SELECT * FROM import_issues"), default=str)
     assert "gone" not in everything.lower()
+    # A ragged row naming them is not kept as a reject either; nor are their events.
+    ragged = "email;prénom\nGone@x.fr;Gone;extra\nnew2@x.fr;New2\n"
+    s = summary_of(invoke("import", "contacts", str(write("c.csv", ragged)), "--json"))
+    assert (s["skipped"], s["inserted"], s["rejected"]) == (1, 1, 0)
+    gifts = "email;date;montant\ngone@x.fr;01/02/2026;10\nstay@x.fr;02/02/2026;20\n"
+    s = summary_of(invoke("import", "events", str(write("d.csv", gifts)), "--type", "donation", "--json"))
+    assert (s["skipped"], s["inserted"], s["rejected"]) == (1, 1, 0)
+    everything = json.dumps(query("SELECT * FROM import_rejects") + query("SELECT * FROM events"), default=str)
+    assert "gone" not in everything.lower()
 
 
 def test_suppressed_key_gives_a_suppressed_contact(invoke, write, query, db_path):

@@ -71,6 +71,18 @@ def test_create_missing_makes_prospects(invoke, write, query):
     assert query("SELECT email, status FROM contacts") == [("new@x.fr", "active")]
 
 
+def test_create_missing_links_rows_by_email_or_external_id(invoke, write, query):
+    text = "date;email;N° adhérent;montant\n01/02/2026;new@x.fr;ADH-1;10\n03/02/2026;;ADH-2;20\n04/02/2026;;ADH-2;5\n"
+    result = invoke("import", "events", str(write("gifts.csv", text)), "--type", "donation", "--create-missing", "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["created_contacts"]) == (3, 2)
+    assert query(
+        "SELECT c.email, c.external_id, count(*), sum(e.amount) FROM events e JOIN contacts c ON c.id = e.contact_id "
+        "GROUP BY ALL ORDER BY 2"
+    ) == [("new@x.fr", "ADH-1", 1, 10), (None, "ADH-2", 2, 25)]
+
+
 def test_events_file_without_type_needs_type_option(invoke, write):
     result = invoke("import", "events", str(write("x.csv", "date;email\n01/02/2026;a@x.fr\n")))
     assert result.exit_code == 2 and "--type" in result.stderr and "x.csv" in result.stderr
