@@ -164,28 +164,44 @@ def history(
     app.emit({"imports": rows}, render)
 
 
+# Rejects and issues `import rejects` shows on screen by default.
+REJECTS_SHOWN = 100
+
+
 @app.command("rejects")
 def rejects(
     ctx: typer.Context,
     import_id: Optional[int] = typer.Argument(None, metavar="[IMPORT]", help="Import number (default: the latest)."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", min=1, help=f"At most this many rejects and issues (default: {REJECTS_SHOWN} on screen, all under --json)."
+    ),
 ) -> None:
-    """List the rejected rows and the left-out values (issues) of an import.
+    """List the rejected rows and the left-out values (issues) of an import, first lines first.
 
     Example: crmseg import rejects 3 --json
     """
     app = app_context(ctx)
     from cli.importing import import_problems
 
-    data = import_problems(app.connect(), import_id)
+    if limit is None and not app.json_output:
+        limit = REJECTS_SHOWN  # a screen cannot show a million rows; --json gives them all
+    data = import_problems(app.connect(), import_id, limit=limit)
 
     def render(console) -> None:
         console.print(f"Import #{data['import_id']}: {data['file']} ({data['kind']})")
-        console.print(table("Rejected rows", ["line", "reason", "row"],
+        console.print(table(_shown("Rejected rows", len(data["rejects"]), data["rejected"]), ["line", "reason", "row"],
                             [[r["line"], r["reason"], _short(r["raw"])] for r in data["rejects"]]))
-        console.print(table("Issues (value left out, row imported)", ["line", "column", "value", "reason"],
+        console.print(table(_shown("Issues (value left out, row imported)", len(data["issues"]), data["issue_count"]),
+                            ["line", "column", "value", "reason"],
                             [[i["line"], i["column"], i["value"], i["reason"]] for i in data["issues"]]))
+        if len(data["rejects"]) < data["rejected"] or len(data["issues"]) < data["issue_count"]:
+            console.print("More with --limit N, or all of them with --json.")
 
     app.emit(data, render)
+
+
+def _shown(title: str, shown: int, total: int) -> str:
+    return title if shown == total else f"{title}: the first {shown:,} of {total:,}"
 
 
 def _short(raw) -> str:

@@ -292,8 +292,14 @@ def import_history(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> 
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def import_problems(con: duckdb.DuckDBPyConnection, import_id: int | None = None) -> dict[str, Any]:
-    """Rejected rows and issues of one import (the latest when ``import_id`` is None)."""
+def import_problems(
+    con: duckdb.DuckDBPyConnection, import_id: int | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """Rejected rows and issues of one import (the latest when ``import_id`` is None).
+
+    ``limit`` keeps the first rows of each list, by line; ``rejected`` and
+    ``issue_count`` count all of them.
+    """
     if import_id is None:
         rows = con.execute("SELECT max(id) FROM imports WHERE finished_at IS NOT NULL").fetchall()
         import_id = rows[0][0]
@@ -302,19 +308,27 @@ def import_problems(con: duckdb.DuckDBPyConnection, import_id: int | None = None
     found = con.execute("SELECT id, file_name, kind FROM imports WHERE id = ?", [import_id]).fetchall()
     if not found:
         raise NotFoundError(f"no import #{import_id}. `crmseg import history` lists them.")
+    # LIMIT NULL is no limit.
     rejects = con.execute(
-        "SELECT row_number AS line, reason, raw FROM import_rejects WHERE import_id = ? ORDER BY row_number",
-        [import_id],
+        "SELECT row_number AS line, reason, raw FROM import_rejects WHERE import_id = ? ORDER BY row_number LIMIT ?",
+        [import_id, limit],
     ).fetchall()
     issues = con.execute(
         "SELECT row_number AS line, column_name, value, reason, contact_id FROM import_issues WHERE import_id = ? "
-        "ORDER BY row_number, column_name",
-        [import_id],
+        "ORDER BY row_number, column_name LIMIT ?",
+        [import_id, limit],
     ).fetchall()
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM import_rejects WHERE import_id = $id), "
+        "(SELECT count(*) FROM import_issues WHERE import_id = $id)",
+        {"id": import_id},
+    ).fetchall()[0]
     return {
         "import_id": found[0][0],
         "file": found[0][1],
         "kind": found[0][2],
+        "rejected": counts[0],
+        "issue_count": counts[1],
         "rejects": [{"line": r[0], "reason": r[1], "raw": json.loads(r[2]) if r[2] else None} for r in rejects],
         "issues": [
             {"line": i[0], "column": i[1], "value": i[2], "reason": i[3], "contact_id": i[4]} for i in issues

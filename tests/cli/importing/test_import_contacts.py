@@ -85,6 +85,18 @@ def test_rejects_command_lists_rows_and_issues(invoke, write):
     )
 
 
+def test_rejects_command_shows_the_first_lines_and_counts_them_all(invoke, write):
+    rows = "".join(f"sans-arobase-{i};Nom{i}\n" for i in range(150))
+    invoke("import", "contacts", str(write("bad.csv", "email;nom\n" + rows)))
+    shown = invoke("import", "rejects")
+    assert shown.exit_code == 0
+    assert "the first 100 of 150" in shown.stdout and "--limit" in shown.stdout
+    data = json.loads(invoke("import", "rejects", "--json", "--limit", "3").stdout)
+    assert [r["line"] for r in data["rejects"]] == [2, 3, 4] and data["rejected"] == 150
+    everything = json.loads(invoke("import", "rejects", "--json").stdout)
+    assert len(everything["rejects"]) == 150 and everything["issue_count"] == 0
+
+
 def test_reimport_changes_nothing(invoke, write, db_path):
     path = write("export.csv", FRENCH, "cp1252")
     invoke("import", "contacts", str(path))
