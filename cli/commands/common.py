@@ -159,6 +159,26 @@ def emit_selection_change(app: AppContext, label: str, name: str, change: Any, u
     app.emit(data, render)
 
 
+# Rows a listing shows on screen when no --limit is given: a terminal cannot show a million
+# rows (rich took minutes to lay them out); --json gives them all.
+SCREEN_ROWS = 100
+
+
+def screen_limit(app: AppContext, limit: int | None) -> int | None:
+    """``limit`` if given, else ``SCREEN_ROWS`` on screen and no limit (None) under ``--json``."""
+    if limit is not None or app.json_output:
+        return limit
+    return SCREEN_ROWS
+
+
+def shown_title(title: str, shown: int, total: int) -> str:
+    """A listing's title, saying when it shows only the first rows."""
+    return title if shown >= total else f"{title}: the first {shown:,} of {total:,}"
+
+
+MORE_ROWS = "More with --limit N, or all of them with --json."
+
+
 def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> Table:
     """A simple rich table with ``columns`` as headers."""
     result = Table(title=title, title_justify="left")

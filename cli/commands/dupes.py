@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import app_context, table
+from cli.commands.common import MORE_ROWS, SCREEN_ROWS, app_context, screen_limit, table
 
 # cli.cleaning (rapidfuzz, numpy) is imported inside each command so that the
 # other commands start without paying for it.
@@ -18,7 +18,9 @@ app = typer.Typer(help="Review fuzzy duplicate candidates, merge them, undo a me
 def list_(
     ctx: typer.Context,
     min_score: Optional[float] = typer.Option(None, "--min-score", min=0, max=1, help="Only pairs at or above this score."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many pairs."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", min=1, help=f"At most this many pairs or merges (default: {SCREEN_ROWS} on screen, all under --json)."
+    ),
     merges: bool = typer.Option(False, "--merges", help="List the merges made (for `dupes undo`) instead of pairs."),
 ) -> None:
     """List pending duplicate pairs, best first, with their score and the fields that agreed.
@@ -29,24 +31,37 @@ def list_(
 
     app_ = app_context(ctx)
     con = app_.connect()
+    shown = screen_limit(app_, limit)
+    # One row more than shown says whether there are more.
+    fetch = shown + 1 if shown is not None and limit is None else shown
     if merges:
-        rows = review.list_merges(con, limit)
-        app_.emit(rows, lambda console: console.print(table(
-            "Merges", ["merge", "kept", "absorbed", "when", "score", "rule", "undone"],
-            [[r["merge_id"], r["kept_id"], r["absorbed_id"], f"{r['merged_at']:%Y-%m-%d %H:%M}",
-              f"{r['score']:.3f}" if r["score"] is not None else "", r["rule"],
-              f"{r['undone_at']:%Y-%m-%d}" if r["undone_at"] else ""] for r in rows])))
+        rows = review.list_merges(con, fetch)
+
+        def render_merges(console) -> None:
+            console.print(table(
+                "Merges", ["merge", "kept", "absorbed", "when", "score", "rule", "undone"],
+                [[r["merge_id"], r["kept_id"], r["absorbed_id"], f"{r['merged_at']:%Y-%m-%d %H:%M}",
+                  f"{r['score']:.3f}" if r["score"] is not None else "", r["rule"],
+                  f"{r['undone_at']:%Y-%m-%d}" if r["undone_at"] else ""] for r in rows[:shown]]))
+            if shown is not None and len(rows) > shown:
+                console.print(f"The latest {shown} merges. " + MORE_ROWS)
+
+        app_.emit(rows, render_merges)
         return
-    pairs = review.list_pairs(con, min_score=min_score, limit=limit)
+    pairs = review.list_pairs(con, min_score=min_score, limit=fetch)
 
     def render(console) -> None:
         rows = [
             [p["pair_id"], f"{p['score']:.3f}", ", ".join(p["matched_fields"]),
              f"#{p['a']['id']} {p['a']['name']} <{p['a']['email'] or ''}> {p['a']['postal_code'] or ''}",
              f"#{p['b']['id']} {p['b']['name']} <{p['b']['email'] or ''}> {p['b']['postal_code'] or ''}"]
-            for p in pairs
+            for p in pairs[:shown]
         ]
-        console.print(table(f"{len(pairs)} pending pairs", ["pair", "score", "agreed", "contact a", "contact b"], rows))
+        more = shown is not None and len(pairs) > shown
+        title = f"the best {shown} pending pairs" if more else f"{len(pairs)} pending pairs"
+        console.print(table(title, ["pair", "score", "agreed", "contact a", "contact b"], rows))
+        if more:
+            console.print(MORE_ROWS)
 
     app_.emit(pairs, render)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from cli.commands.common import AppContext, app_context, table
+from cli.commands.common import MORE_ROWS, SCREEN_ROWS, AppContext, app_context, screen_limit, shown_title, table
 
 if TYPE_CHECKING:
     from cli.importing import ImportOptions
@@ -164,16 +164,12 @@ def history(
     app.emit({"imports": rows}, render)
 
 
-# Rejects and issues `import rejects` shows on screen by default.
-REJECTS_SHOWN = 100
-
-
 @app.command("rejects")
 def rejects(
     ctx: typer.Context,
     import_id: Optional[int] = typer.Argument(None, metavar="[IMPORT]", help="Import number (default: the latest)."),
     limit: Optional[int] = typer.Option(
-        None, "--limit", min=1, help=f"At most this many rejects and issues (default: {REJECTS_SHOWN} on screen, all under --json)."
+        None, "--limit", min=1, help=f"At most this many rejects and issues (default: {SCREEN_ROWS} on screen, all under --json)."
     ),
 ) -> None:
     """List the rejected rows and the left-out values (issues) of an import, first lines first.
@@ -183,25 +179,19 @@ def rejects(
     app = app_context(ctx)
     from cli.importing import import_problems
 
-    if limit is None and not app.json_output:
-        limit = REJECTS_SHOWN  # a screen cannot show a million rows; --json gives them all
-    data = import_problems(app.connect(), import_id, limit=limit)
+    data = import_problems(app.connect(), import_id, limit=screen_limit(app, limit))
 
     def render(console) -> None:
         console.print(f"Import #{data['import_id']}: {data['file']} ({data['kind']})")
-        console.print(table(_shown("Rejected rows", len(data["rejects"]), data["rejected"]), ["line", "reason", "row"],
+        console.print(table(shown_title("Rejected rows", len(data["rejects"]), data["rejected"]), ["line", "reason", "row"],
                             [[r["line"], r["reason"], _short(r["raw"])] for r in data["rejects"]]))
-        console.print(table(_shown("Issues (value left out, row imported)", len(data["issues"]), data["issue_count"]),
+        console.print(table(shown_title("Issues (value left out, row imported)", len(data["issues"]), data["issue_count"]),
                             ["line", "column", "value", "reason"],
                             [[i["line"], i["column"], i["value"], i["reason"]] for i in data["issues"]]))
         if len(data["rejects"]) < data["rejected"] or len(data["issues"]) < data["issue_count"]:
-            console.print("More with --limit N, or all of them with --json.")
+            console.print(MORE_ROWS)
 
     app.emit(data, render)
-
-
-def _shown(title: str, shown: int, total: int) -> str:
-    return title if shown == total else f"{title}: the first {shown:,} of {total:,}"
 
 
 def _short(raw) -> str:

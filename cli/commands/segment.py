@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import AppContext, app_context, table
+from cli.commands.common import MORE_ROWS, SCREEN_ROWS, AppContext, app_context, screen_limit, shown_title, table
 from cli.errors import InputError, SegmentError
 
 # The segment library (sqlglot, Polars) is imported inside each command so
@@ -257,7 +257,13 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
 
 
 @app.command("diff")
-def diff(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+def diff(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Segment name."),
+    limit: Optional[int] = typer.Option(
+        None, "--limit", min=1, help=f"At most this many people per list (default: {SCREEN_ROWS} on screen, all under --json)."
+    ),
+) -> None:
     """List who joined and who left a segment between its last two runs.
 
     Example: crmseg segment diff relance-animaux
@@ -265,15 +271,18 @@ def diff(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
     from cli.segmenting.runner import diff_runs
 
     app_ctx = app_context(ctx)
-    data = diff_runs(app_ctx.connect(), name)
+    data = diff_runs(app_ctx.connect(), name, limit=screen_limit(app_ctx, limit))
 
     def render(console) -> None:
         p, l = data["previous"], data["latest"]
         console.print(f"{name}: run {p['run_id']} ({p['members']} members, as of {p['as_of']}) -> "
                       f"run {l['run_id']} ({l['members']} members, as of {l['as_of']})")
         for title, key in (("Joined", "joined"), ("Left", "left")):
-            console.print(table(f"{title} ({len(data[key])})", ["id", "email", "first name", "last name"],
+            total = data[key + "_count"]
+            console.print(table(shown_title(f"{title} ({total})", len(data[key]), total), ["id", "email", "first name", "last name"],
                                 [[r["id"], r["email"], r["first_name"], r["last_name"]] for r in data[key]]))
+        if len(data["joined"]) < data["joined_count"] or len(data["left"]) < data["left_count"]:
+            console.print(MORE_ROWS)
 
     app_ctx.emit(data, render)
 

@@ -297,8 +297,11 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     return {r[0]: {"members": r[1], "run_at": r[2], "as_of": r[3]} for r in rows}
 
 
-def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
-    """Who joined and who left between the two latest runs of ``segment``."""
+def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = None) -> dict[str, Any]:
+    """Who joined and who left between the two latest runs of ``segment`` (the first ``limit`` of each, by id).
+
+    ``joined_count`` and ``left_count`` count all of them.
+    """
     latest = previous_run(con, segment)
     if latest is None:
         raise InputError(f"segment `{segment}` has never run; run it twice (`crmseg segment run {segment}`) "
@@ -309,17 +312,21 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
     runs = {r[0]: r[1:] for r in con.execute(
         "SELECT id, run_at, as_of, member_count FROM segment_runs WHERE id IN (?, ?)", [latest, before]).fetchall()}
 
+    only_in_a = """
+        FROM contacts c
+        WHERE c.id IN (SELECT contact_id FROM segment_members WHERE run_id = $a)
+          AND c.id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $b)
+    """
+
     def people(a: int, b: int) -> list[dict[str, Any]]:
         rows = con.execute(
-            """
-            SELECT c.id, c.email, c.first_name, c.last_name FROM contacts c
-            WHERE c.id IN (SELECT contact_id FROM segment_members WHERE run_id = $a)
-              AND c.id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $b)
-            ORDER BY c.id
-            """,
-            {"a": a, "b": b},
+            "SELECT c.id, c.email, c.first_name, c.last_name " + only_in_a + " ORDER BY c.id LIMIT $limit",
+            {"a": a, "b": b, "limit": limit},
         ).fetchall()
         return [{"id": r[0], "email": r[1], "first_name": r[2], "last_name": r[3]} for r in rows]
+
+    def count(a: int, b: int) -> int:
+        return con.execute("SELECT count(*) " + only_in_a, {"a": a, "b": b}).fetchall()[0][0]
 
     return {
         "segment": segment,
@@ -327,6 +334,8 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str) -> dict[str, Any]:
         "latest": {"run_id": latest, "run_at": runs[latest][0], "as_of": runs[latest][1], "members": runs[latest][2]},
         "joined": people(latest, before),
         "left": people(before, latest),
+        "joined_count": count(latest, before),
+        "left_count": count(before, latest),
     }
 
 

@@ -106,3 +106,19 @@ def test_only_takes_comma_separated_passes(invoke, db_path):
     result = invoke("--json", "clean", "--only", "inactive,bounces", "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert [p["pass"] for p in json.loads(result.stdout)["passes"]] == ["bounces", "inactive"]
+
+
+def test_dupes_list_on_screen_shows_the_best_pairs_and_says_there_are_more(invoke, db_path, monkeypatch):
+    con = open_database(db_path, wait=0)
+    ids = [add_contact(con, email=f"p{i}@free.fr", first_name="Jean", last_name=f"Martin{i}") for i in range(4)]
+    con.execute("INSERT INTO duplicate_pairs (contact_a, contact_b, score, matched_fields, status) VALUES "
+                "(?, ?, 0.91, ['name'], 'pending'), (?, ?, 0.97, ['name'], 'pending'), (?, ?, 0.93, ['name'], 'pending')",
+                [ids[0], ids[1], ids[1], ids[2], ids[2], ids[3]])
+    con.close()
+    assert len(json.loads(invoke("--json", "dupes", "list").stdout)) == 3
+    monkeypatch.setattr("cli.commands.common.SCREEN_ROWS", 2)
+    shown = invoke("dupes", "list")
+    assert shown.exit_code == 0
+    assert "the best 2 pending pairs" in shown.stdout and "0.970" in shown.stdout and "0.910" not in shown.stdout
+    assert "--limit" in shown.stdout
+    assert "3 pending pairs" in invoke("dupes", "list", "--limit", "5").stdout

@@ -140,6 +140,23 @@ def test_changes_only_and_diff(invoke, project, db_path):
     assert [p["email"] for p in diff["joined"]] == ["eve@example.org"] and diff["left"] == []
 
 
+def test_diff_on_screen_shows_the_first_people_and_counts_them_all(invoke, project, db_path, monkeypatch):
+    (project / "segments" / "everyone.yaml").write_text("name: everyone\nwhere: {all: []}\n", encoding="utf-8")
+    assert invoke(*AS_OF, "segment", "run", "everyone", "--out", str(project / "a.csv")).exit_code == 0
+    con = open_database(db_path, wait=0)
+    con.execute("UPDATE contacts SET status = 'suppressed', status_reason = 'unsubscribe' WHERE id IN (1, 2, 3)")
+    con.close()
+    assert invoke(*AS_OF, "segment", "run", "everyone", "--out", str(project / "b.csv")).exit_code == 0
+    full = json.loads(invoke("--json", "segment", "diff", "everyone").stdout)
+    assert len(full["left"]) == full["left_count"] >= 2
+    monkeypatch.setattr("cli.commands.common.SCREEN_ROWS", 1)
+    shown = invoke("segment", "diff", "everyone")
+    assert shown.exit_code == 0
+    assert f"the first 1 of {full['left_count']}" in shown.stdout and "--limit" in shown.stdout
+    limited = json.loads(invoke("--json", "segment", "diff", "everyone", "--limit", "1").stdout)
+    assert len(limited["left"]) == 1 and limited["left_count"] == full["left_count"]
+
+
 def test_explain_says_which_condition_failed(invoke, project):
     result = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "Bob@Example.org")
     assert result.exit_code == 0, result.stderr
