@@ -221,6 +221,8 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
     ],
     "amount": [
         "montant", "montant du don", "montant cotisation", "cotisation", "somme", "amount", "gift amount",
+        # HelloAsso: the price paid for the chosen rate, the order's total.
+        "montant tarif", "montant du tarif", "montant total", "montant de la commande", "montant payé",
         "donation amount", "total", "value", "bedrag", "giftbedrag", "betrag", "spendenbetrag", "beitrag",
     ],
     "currency": ["devise", "monnaie", "currency", "valuta", "munteenheid", "währung"],
@@ -475,6 +477,14 @@ def map_headers(
                 f"{did_you_mean(target, sorted(targets))}"
             )
 
+    def lookup(text: str) -> str | None:
+        target = by_fold.get(fold(text)) or by_loose.get(loose(text))
+        bare = without_role(text) if target is None else None
+        if bare is not None:
+            found = by_fold.get(fold(bare)) or by_loose.get(loose(bare))
+            target = found if found not in _NOT_BY_ROLE else None
+        return target
+
     mapping = ColumnMapping()
     for index, header in enumerate(headers):
         if header in explicit or fold(header) in {fold(c) for c in explicit}:
@@ -482,10 +492,10 @@ def map_headers(
             if target is None:
                 target = next(t for c, t in explicit.items() if fold(c) == fold(header))
         else:
-            target = by_fold.get(fold(header)) or by_loose.get(loose(header))
-            bare = without_role(header) if target is None else None
-            if bare is not None:
-                found = by_fold.get(fold(bare)) or by_loose.get(loose(bare))
+            target = lookup(header)
+            if target is None and ":" in header:
+                # A form's question under a heading of the tool's (HelloAsso's `Champ additionnel: Téléphone`).
+                found = lookup(header.rsplit(":", 1)[1])
                 target = found if found not in _NOT_BY_ROLE else None
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))

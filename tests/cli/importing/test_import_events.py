@@ -135,3 +135,24 @@ def test_a_helloasso_payments_export_feeds_contacts_then_gifts(invoke, write, qu
         ("donation", "2024-03-15 10:22:33", "20.00", "Don libre 2024", "Carte bancaire"),
         ("donation", "2024-03-16 11:00:00", "50.00", "Don libre 2024", "Carte bancaire"),
     ]
+
+
+def test_a_helloasso_membership_export_with_its_additional_fields(invoke, write, query):
+    # The form's own questions come as `Champ additionnel: <question>`; the rate's price as `Montant tarif`.
+    text = (
+        "Référence commande;Date de la commande;Nom adhérent;Prénom adhérent;Email payeur;"
+        "Champ additionnel: Téléphone;Champ additionnel: Adresse;Champ additionnel: Code postal;Champ additionnel: Ville;"
+        "Champ additionnel: Type de membre;Tarif;Montant tarif;Moyen de paiement;Formulaire\n"
+        "12345;15/03/2024 10:22;Dupont;Marie;marie.dupont@example.fr;06 12 34 56 78;12 rue des Lilas;69003;Lyon;"
+        "Bienfaiteur;Adhésion annuelle;25,00;Carte bancaire;Adhésion 2024\n"
+    )
+    path = write("export-adhesions.csv", text)
+    s = json.loads(invoke("import", "contacts", str(path), "--json").stdout)["imports"][0]
+    assert "Champ additionnel: Type de membre" in s["unmapped_columns"]
+    assert query("SELECT email, first_name, last_name, phone, street, postal_code, city FROM contacts") == [
+        ("marie.dupont@example.fr", "Marie", "Dupont", "+33612345678", "12 rue des Lilas", "69003", "Lyon")
+    ]
+    assert invoke("import", "events", str(path), "--type", "membership").exit_code == 0
+    assert query("SELECT type, occurred_at::VARCHAR, amount::VARCHAR, campaign, payment_method FROM events") == [
+        ("membership", "2024-03-15 10:22:00", "25.00", "Adhésion 2024", "Carte bancaire")
+    ]
