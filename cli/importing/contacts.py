@@ -185,27 +185,51 @@ def _street_sql(col, default_region: str, region: str) -> str:
     )
 
 
-def _region_lookup(con: duckdb.DuckDBPyConnection, country: str | None, default_region: str) -> tuple[str, str]:
-    """SQL for a row's region (over ``import_raw r``) and the join it needs.
+# Postal codes only one country writes: a row without a country cell is of that country.
+POSTAL_CODE_REGIONS = {
+    "NL": "[1-9][0-9]{3} ?[A-Z]{2}",  # 1012 AB
+    "GB": "[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}",  # SW1A 1AA
+}
 
-    The country cell's region (``France``, ``NL``, ``Deutschland``) is read
-    once per distinct cell, not once per row and use.
+
+def _region_lookup(
+    con: duckdb.DuckDBPyConnection, country: str | None, postal_code: str | None, default_region: str
+) -> tuple[str, str]:
+    """SQL for a row's region (over ``import_raw r``) and the joins it needs.
+
+    The country cell's region (``France``, ``NL``, ``Deutschland``); without
+    one, the country a postal code names by its shape (``1012 AB``: NL); else
+    the default region. Each distinct cell is read once, not once per row and use.
     """
-    default = sql_literal(default_region.upper())
-    if country is None:
-        return default, ""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE import_regions AS SELECT raw, " + country_region_sql("raw", default_region)
-        + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM import_raw WHERE " + country + " IS NOT NULL)"
-    )
-    return "coalesce(rg_.region, " + default + ")", "LEFT JOIN import_regions rg_ ON rg_.raw = r." + country
+    region = sql_literal(default_region.upper())
+    joins = []
+    if postal_code is not None:
+        cases = " ".join(
+            "WHEN regexp_full_match(upper(raw), " + sql_literal(pattern) + ") THEN " + sql_literal(code)
+            for code, pattern in POSTAL_CODE_REGIONS.items()
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_postal_regions AS SELECT raw, region FROM (SELECT raw, CASE " + cases
+            + " END AS region FROM (SELECT DISTINCT " + postal_code + " AS raw FROM import_raw WHERE " + postal_code
+            + " IS NOT NULL)) WHERE region IS NOT NULL"
+        )
+        region = "coalesce(pr_.region, " + region + ")"
+        joins.append("LEFT JOIN import_postal_regions pr_ ON pr_.raw = r." + postal_code)
+    if country is not None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_regions AS SELECT raw, " + country_region_sql("raw", default_region)
+            + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM import_raw WHERE " + country + " IS NOT NULL)"
+        )
+        region = "coalesce(rg_.region, " + region + ")"
+        joins.append("LEFT JOIN import_regions rg_ ON rg_.raw = r." + country)
+    return region, " ".join(joins)
 
 
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
     col = mapping.column
-    region, region_join = _region_lookup(con, col("country"), settings.default_region)
+    region, region_join = _region_lookup(con, col("country"), col("postal_code"), settings.default_region)
     # Look-up tables of distinct emails and phones (the main ones and those of custom fields).
     email_columns = {"": col("email")}
     phone_columns = {"": col("phone")}

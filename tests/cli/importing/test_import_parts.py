@@ -110,6 +110,19 @@ def test_french_postal_code_that_lost_its_leading_zero(invoke, write, query):
     ]
 
 
+def test_a_dutch_or_british_postal_code_gives_the_row_its_country(invoke, write, query):
+    # Without a country cell, `1012 AB` is Dutch and `SW1A 1AA` British; a country cell still wins.
+    text = (
+        "email;telefoon;postcode;pays\njan@pc-region.nl;020 123 4567;1012 AB;\nann@pc-region.uk;020 7946 0958;sw1a 1aa;\n"
+        "marie@pc-region.fr;01 42 68 53 00;75011;\npaul@pc-region.fr;01 42 68 53 00;1012 AB;France\n"
+    )
+    _import(invoke, write("regions.csv", text))
+    assert query("SELECT email, phone FROM contacts ORDER BY email") == [
+        ("ann@pc-region.uk", "+442079460958"), ("jan@pc-region.nl", "+31201234567"),
+        ("marie@pc-region.fr", "+33142685300"), ("paul@pc-region.fr", "+33142685300"),
+    ]
+
+
 def test_currency_from_the_amount_cell(invoke, write, query):
     _import(invoke, write("c.csv", "email\na@cur-test.fr\nb@cur-test.fr\n"))
     text = (
