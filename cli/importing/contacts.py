@@ -242,7 +242,8 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     if sources_e:
         union = " UNION ALL ".join("SELECT " + c + " AS raw FROM import_raw" for c in sources_e)
         build_email_table(con, union, "import_emails")
-    sources_p = [c for c in phone_columns.values() if c]
+    spare_phones = ["c" + str(i) for i in mapping.spares.get("phone", [])]
+    sources_p = [c for c in phone_columns.values() if c] + spare_phones
     if sources_p:
         union = " UNION ALL ".join(
             "SELECT r." + c + " AS raw, " + region + " AS region FROM import_raw r " + region_join for c in sources_p
@@ -259,8 +260,16 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     else:
         select.append("NULL::VARCHAR AS email, NULL::VARCHAR AS email_reason")
     if col("phone"):
-        select.append("ph_.phone AS phone")
         joins.append("LEFT JOIN import_phones ph_ ON ph_.raw = r." + col("phone") + " AND ph_.region = " + region)
+        # A second phone column fills the phone where the first gives none (phone_N: for its issues).
+        for n, spare in enumerate(spare_phones):
+            joins.append("LEFT JOIN import_phones ph_" + str(n) + " ON ph_" + str(n) + ".raw = r." + spare
+                         + " AND ph_" + str(n) + ".region = " + region)
+            select.append("ph_" + str(n) + ".phone AS phone_" + str(n))
+        if spare_phones:
+            select.append("ph_.phone AS phone_own")
+        select.append("coalesce(" + ", ".join(["ph_.phone"] + ["ph_" + str(n) + ".phone" for n in range(len(spare_phones))])
+                      + ") AS phone")
     else:
         select.append("NULL::VARCHAR AS phone")
     if col("street"):
@@ -461,6 +470,18 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
             "' cell(s) of this column left out' FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
             "WHERE " + no_year + " HAVING count(*) > 0"
         )
+    spare_phones = mapping.spares.get("phone", [])
+    if spare_phones:
+        # Each phone column's own cells: one that is no phone number is an issue, whichever column fed the phone.
+        simple["phone"] = ("s.phone_own IS NULL", simple["phone"][1])
+        for n, index in enumerate(spare_phones):
+            key = "c" + str(index)
+            params[key] = headers[index]
+            parts.append(
+                "SELECT s.line, $" + key + " AS column_name, r." + key + " AS value, " + simple["phone"][1] + " AS reason "
+                "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + key + " IS NOT NULL "
+                "AND s.phone_" + str(n) + " IS NULL"
+            )
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
             add(field, condition, reason)
@@ -868,6 +889,8 @@ def contacts_pipeline(mapping: ColumnMapping):
     def pipeline(ctx: PipelineContext) -> None:
         ctx.summary.unmapped_columns = list(mapping.unmapped)
         ctx.summary.mapped_columns = {ctx.source.headers[i]: f for f, i in mapping.fields.items()}
+        for name, indexes in mapping.spares.items():
+            ctx.summary.mapped_columns.update({ctx.source.headers[i]: name for i in indexes})
         if ctx.source.rows == 0:
             return
         _build_staging(ctx, mapping)

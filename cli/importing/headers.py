@@ -72,7 +72,8 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "téléphone", "tél", "tel", "telephone", "téléphone mobile", "téléphone portable", "portable", "mobile",
         "numéro de téléphone", "phone", "phone number", "mobile phone", "mobile number", "cell", "cell phone",
         "telefoon", "telefoonnummer", "mobiel", "mobiel nummer", "gsm", "telefon", "telefonnummer", "handy",
-        "mobilnummer", "sms",
+        "mobilnummer", "sms", "téléphone fixe", "tél fixe", "fixe", "landline", "home phone", "vaste telefoon",
+        "vast nummer", "festnetz", "festnetznummer",
     ],
     "street": [
         "adresse", "adresse postale", "rue", "adresse 1", "address", "street", "street address", "address line 1",
@@ -322,6 +323,8 @@ _ROLE_WORDS = {
         "geschäftlich", "dienstlich", "principal", "principale", "main", "primary",
     ]
 }
+# Contact fields a second column may fill where the first is empty (a mobile and a landline).
+SPARE_FIELDS = {"phone"}
 # A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`, `ID client`).
 _NOT_BY_ROLE = {"type", "email_status", "external_id"}
 
@@ -364,6 +367,12 @@ class ColumnMapping:
     fields: dict[str, int] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
     implied_type: str | None = None
+    # Later columns of a field in SPARE_FIELDS: they fill it where the first is empty.
+    spares: dict[str, list[int]] = field(default_factory=dict)
+
+    def used_columns(self) -> set[int]:
+        """The indexes of every column the import reads."""
+        return set(self.fields.values()) | {i for indexes in self.spares.values() for i in indexes}
 
     def column(self, name: str) -> str | None:
         """The raw table's column (``cN``) for ``name``, or None."""
@@ -434,7 +443,9 @@ def map_headers(
     """Map ``headers`` (in file order) for a ``contacts`` or ``events`` import.
 
     The first column that maps to a field feeds it; a later column that would
-    map to the same field is listed as unmapped.
+    map to the same field is listed as unmapped, except for a contact's phone
+    (``SPARE_FIELDS``): ``Téléphone fixe`` after ``Téléphone mobile`` fills the
+    phone of the rows whose mobile is empty.
     """
     builtin = CONTACT_SYNONYMS if kind == "contacts" else EVENT_SYNONYMS
     targets = mapping_targets(kind, settings)
@@ -499,6 +510,9 @@ def map_headers(
                 target = found if found not in _NOT_BY_ROLE else None
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
+        if target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS:
+            mapping.spares.setdefault(target, []).append(index)
+            continue
         if not target or target in mapping.fields:
             mapping.unmapped.append(header)
             continue

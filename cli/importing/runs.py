@@ -141,7 +141,7 @@ def columns_used_by(mapper: Callable[[list[str]], ColumnMapping]) -> ColumnsUsed
 
     def used(headers: list[str]) -> set[int] | None:
         try:
-            return set(mapper(headers).fields.values())
+            return mapper(headers).used_columns()
         except InputError:
             return None
 

@@ -491,9 +491,27 @@ def test_a_second_address_line_joins_the_street(invoke, write, query):
             "M.;Luc;Blanc;luc@x.fr;;;;Lieu-dit Les Granges;07200;Aubenas\n"
             "M.;Paul;Noir;paul@x.fr;;;3 place Bellecour;;69002;Lyon\n")
     s = summary_of(invoke("import", "contacts", str(write("ohme.csv", text)), "--json"))
-    assert s["unmapped_columns"] == ["Téléphone fixe"]
+    assert s["unmapped_columns"] == [] and s["mapped_columns"]["Téléphone fixe"] == "phone"
     assert query("SELECT street FROM contacts ORDER BY id") == [
         ("12 rue des Lilas, Bâtiment B",), ("Lieu-dit Les Granges",), ("3 place Bellecour",)
+    ]
+
+
+def test_a_second_phone_column_fills_the_phone_where_the_first_is_empty(invoke, write, query):
+    text = ("Email;Téléphone mobile;Téléphone fixe\n"
+            "a@spare.fr;06 12 34 56 78;04 78 00 00 00\n"   # the mobile wins
+            "b@spare.fr;;04 78 00 00 01\n"                 # no mobile: the landline
+            "c@spare.fr;06 12;04 78 00 00 02\n"            # a mobile that is no number: the landline, and an issue
+            "d@spare.fr;06 12 34 56 79;pas de fixe\n"      # the mobile; the landline cell is an issue
+            "e@spare.fr;;\n")
+    s = summary_of(invoke("import", "contacts", str(write("phones.csv", text)), "--json"))
+    assert (s["inserted"], s["issues"], s["unmapped_columns"]) == (5, 2, [])
+    assert query("SELECT email, phone FROM contacts ORDER BY email") == [
+        ("a@spare.fr", "+33612345678"), ("b@spare.fr", "+33478000001"), ("c@spare.fr", "+33478000002"),
+        ("d@spare.fr", "+33612345679"), ("e@spare.fr", None),
+    ]
+    assert query("SELECT row_number, column_name, value FROM import_issues ORDER BY 1") == [
+        (4, "Téléphone mobile", "06 12"), (5, "Téléphone fixe", "pas de fixe"),
     ]
 
 
