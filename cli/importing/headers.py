@@ -73,7 +73,7 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "numéro de téléphone", "phone", "phone number", "mobile phone", "mobile number", "cell", "cell phone",
         "telefoon", "telefoonnummer", "mobiel", "mobiel nummer", "gsm", "telefon", "telefonnummer", "handy",
         "mobilnummer", "sms", "téléphone fixe", "tél fixe", "fixe", "landline", "home phone", "vaste telefoon",
-        "vast nummer", "festnetz", "festnetznummer",
+        "vast nummer", "festnetz", "festnetznummer", "mobil", "mobiltelefon", "mobilfunknummer", "handynummer",
     ],
     "street": [
         "adresse", "adresse postale", "rue", "adresse 1", "address", "street", "street address", "address line 1",
