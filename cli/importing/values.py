@@ -232,6 +232,8 @@ def build_phone_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
             "WHEN regexp_full_match(compact, '0[1-9][0-9]+') THEN substr(compact, 2) "
             "WHEN regexp_full_match(compact, '\\+" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 2) + ") "
             "WHEN regexp_full_match(compact, '00" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 3) + ") "
+            # Without its 0 (a spreadsheet read `06 12 34 56 78` as the number 612345678).
+            "WHEN regexp_full_match(compact, '[1-9][0-9]+') THEN compact "
             "END AS nsn FROM " + table + " WHERE region = ?) f "
             "WHERE raw = f.r AND region = f.g AND f.nsn IS NOT NULL AND " + _region_condition(metadata)
             # French overseas numbers written nationally go to phonenumbers (normalise_phone tries their regions).

@@ -99,7 +99,8 @@ def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
         region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH", "GB", "JE"])
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(7, 11)))
         lead = rng.choice(["0", "0", "+33", "0033", "+32", "+31", "+49", "", "06", "07", "04", "+44", "0044", "07",
-                           "01534", "07797", "0180020", "+44 (0)"])
+                           "01534", "07797", "0180020", "+44 (0)",
+                           "6", "7", "1"])  # a spreadsheet dropped the leading 0
         number = lead + digits
         if rng.random() < 0.5:
             number = " ".join(number[i:i + 2] for i in range(0, len(number), 2))
