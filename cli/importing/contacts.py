@@ -426,8 +426,9 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     parts: list[str] = []
     params: dict[str, object] = {"id": ctx.import_id}
 
-    def add(field: str, condition: str, reason_sql: str) -> None:
-        index = mapping.fields[field]
+    def add(field: str, condition: str, reason_sql: str, index: int | None = None) -> None:
+        """An issue part for the cells of ``field``'s column (or of column ``index``) that meet ``condition``."""
+        index = mapping.fields[field] if index is None else index
         key = "c" + str(index)
         params[key] = headers[index]
         parts.append(
@@ -475,13 +476,7 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         # Each phone column's own cells: one that is no phone number is an issue, whichever column fed the phone.
         simple["phone"] = ("s.phone_own IS NULL", simple["phone"][1])
         for n, index in enumerate(spare_phones):
-            key = "c" + str(index)
-            params[key] = headers[index]
-            parts.append(
-                "SELECT s.line, $" + key + " AS column_name, r." + key + " AS value, " + simple["phone"][1] + " AS reason "
-                "FROM import_stg s JOIN import_raw r ON r.__row = s.row_id WHERE r." + key + " IS NOT NULL "
-                "AND s.phone_" + str(n) + " IS NULL"
-            )
+            add("phone", "s.phone_" + str(n) + " IS NULL", simple["phone"][1], index)
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
             add(field, condition, reason)
