@@ -535,22 +535,23 @@ def _line_map_python(
 
 
 _BLANKS = "' \t\r\n\u00a0'"
-_BLANK_CODES = "(32, 9, 10, 13, 160)"
 
 
-def _trimmed(column: str) -> str:
-    """SQL: the cell without surrounding blanks, an empty cell NULL.
+def _trimmed(column: str, last: str) -> str:
+    """SQL: the cell without surrounding blanks, an empty cell NULL; ``last`` is its last character.
 
     ``trim`` with a character set costs more than the read itself, so it only
     runs on cells that start or end with one of those characters (or are
     empty). The first character is tested by byte-wise comparison (free):
     below ``!`` means empty or a control or space character, and between
-    U+00A0 and U+00A1 means a leading no-break space.
+    U+00A0 and U+00A1 means a leading no-break space. The last character comes
+    from ``substr(cell, -1)``, computed once in an inner projection: half the
+    cost of ``right(cell, 1)``, and a CASE would compute it once per test.
     """
     return (
         "CASE WHEN " + column + " < '!' OR (" + column + " >= '\u00a0' AND " + column + " < '\u00a1') "
-        "OR ascii(right(" + column + ", 1)) IN " + _BLANK_CODES
-        + " THEN nullif(trim(" + column + ", " + _BLANKS + "), '') ELSE " + column + " END"
+        "OR " + last + " < '!' OR " + last + " = '\u00a0' "
+        "THEN nullif(trim(" + column + ", " + _BLANKS + "), '') ELSE " + column + " END"
     )
 
 
@@ -582,17 +583,18 @@ def _load_csv(
     # ~0.05 s per column and million rows, and wide exports (Mailchimp, HubSpot) leave most unread.
     trimmed = set(range(width)) if used is None else used
     cells = ", ".join(
-        (_trimmed(f"c{i}") if i in trimmed else f"nullif(c{i}, '')") + f" AS c{i}" for i in range(width)
+        (_trimmed(f"c{i}", f"t{i}") if i in trimmed else f"nullif(c{i}, '')") + f" AS c{i}" for i in range(width)
     )
+    last_characters = "".join(f", substr(c{i}, -1) AS t{i}" for i in sorted(trimmed))
     # One parallel pass: parse and trim the cells. Record n is the table's
     # rowid n - 1 and sits on line n + 1 unless a record spans lines or lines
     # were skipped (checked below against the file's physical line count).
     # Column names are generated here (c0..cN), never user text.
     build = (
-        f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT {cells} FROM "  # noqa: S608
+        f"CREATE OR REPLACE TEMP TABLE {_CELLS} AS SELECT {cells} FROM (SELECT *{last_characters} FROM "  # noqa: S608
         "read_csv($path, columns = $columns, delim = $delim, "
         "quote = '\"', escape = '\"', header = true, auto_detect = false, null_padding = false, "
-        "store_rejects = true, max_line_size = 10000000, strict_mode = true)"
+        "store_rejects = true, max_line_size = 10000000, strict_mode = true))"
     )
     offset = f"{int(line_offset):d}"
     try:
