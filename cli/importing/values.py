@@ -172,17 +172,19 @@ _TYPE_DESCS = (
 def _fast_region(region: str):
     """Metadata of a region whose numbers the SQL fast path may judge, else None.
 
-    The national prefix is 0 (an alternative that only reads numbers without
-    it, GB's ``0|180020``, never meets the fast path). A country code shared
-    by several regions (44: GB, GG, IM, JE) is judged only for its main
-    region, which phonenumbers tries first: a number valid there is valid,
-    and one that is not goes to phonenumbers.
+    The national prefix is 0, or 1 for North America (an alternative that only
+    reads numbers without it, GB's ``0|180020``, never meets the fast path).
+    A country code shared by several regions (44: GB, GG, IM, JE; 1: US, CA
+    and the Caribbean) is judged only for its main region, which phonenumbers
+    tries first: a number valid there is valid, and one that is not goes to
+    phonenumbers.
     """
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
-    if metadata is None or metadata.national_prefix != "0":
+    prefix = metadata.national_prefix if metadata is not None else None
+    if prefix not in ("0", "1"):
         return None
     parsing = metadata.national_prefix_for_parsing
-    if parsing is not None and parsing != "0" and not parsing.startswith("0|"):
+    if parsing is not None and parsing != prefix and not parsing.startswith(prefix + "|"):
         return None
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())
     if not regions or regions[0] != region.upper() or metadata.leading_digits is not None:
@@ -224,15 +226,16 @@ def build_phone_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
         metadata = _fast_region(region) if region else None
         if metadata is None:
             continue
-        cc = str(metadata.country_code)
+        cc, prefix = str(metadata.country_code), metadata.national_prefix
         # Patterns come from the phonenumbers metadata; the region is bound.
         fast = (
             "UPDATE " + table + " SET phone = '+" + cc + "' || nsn FROM ("
             "SELECT raw AS r, region AS g, CASE "
-            "WHEN regexp_full_match(compact, '0[1-9][0-9]+') THEN substr(compact, 2) "
+            "WHEN regexp_full_match(compact, '" + prefix + "[1-9][0-9]+') THEN substr(compact, 2) "
             "WHEN regexp_full_match(compact, '\\+" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 2) + ") "
             "WHEN regexp_full_match(compact, '00" + cc + "[1-9][0-9]+') THEN substr(compact, " + str(len(cc) + 3) + ") "
-            # Without its 0 (a spreadsheet read `06 12 34 56 78` as the number 612345678).
+            # Without its prefix: North American numbers are written so (`(212) 555-0100`), and a
+            # spreadsheet read `06 12 34 56 78` as the number 612345678.
             "WHEN regexp_full_match(compact, '[1-9][0-9]+') THEN compact "
             "END AS nsn FROM " + table + " WHERE region = ?) f "
             "WHERE raw = f.r AND region = f.g AND f.nsn IS NOT NULL AND " + _region_condition(metadata)

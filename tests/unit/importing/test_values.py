@@ -96,13 +96,16 @@ def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     values = []
     for _ in range(count):
-        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH", "GB", "JE"])
+        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH", "GB", "JE", "US", "CA"])
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(7, 11)))
         lead = rng.choice(["0", "0", "+33", "0033", "+32", "+31", "+49", "", "06", "07", "04", "+44", "0044", "07",
                            "01534", "07797", "0180020", "+44 (0)",
-                           "6", "7", "1"])  # a spreadsheet dropped the leading 0
+                           "6", "7", "1",  # a spreadsheet dropped the leading 0
+                           "+1", "001", "1-", "212", "416", "1 (212) ", "(787) ", "268"])  # North America
         number = lead + digits
-        if rng.random() < 0.5:
+        if rng.random() < 0.2 and region in ("US", "CA"):
+            number = rng.choice(["", "1-", "+1 "]) + f"({digits[:3]}) {digits[3:6]}-{digits[6:10]}"
+        elif rng.random() < 0.5:
             number = " ".join(number[i:i + 2] for i in range(0, len(number), 2))
         if rng.random() < 0.1:
             number += " ::: 01 23 45 67 89"  # Google's several values in one cell
