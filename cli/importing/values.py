@@ -172,12 +172,13 @@ _TYPE_DESCS = (
 def _fast_region(region: str):
     """Metadata of a region whose numbers the SQL fast path may judge, else None.
 
-    The national prefix is 0, or 1 for North America (an alternative that only
-    reads numbers without it, GB's ``0|180020``, never meets the fast path).
-    A country code shared by several regions (44: GB, GG, IM, JE; 1: US, CA
-    and the Caribbean) is judged only for its main region, which phonenumbers
-    tries first: a number valid there is valid, and one that is not goes to
-    phonenumbers.
+    The region's national prefix is 0, or 1 in North America (an alternative
+    that only reads numbers without it, GB's ``0|180020``, never meets the
+    fast path). Regions with rewriting rules (JE and the Caribbean put an area
+    code before a short number) or told apart from others of their country
+    code by leading digits (PR) go to phonenumbers. A number that the region's
+    own patterns accept is valid whichever region phonenumbers then names; one
+    they refuse (a US number in a Canadian list) goes to phonenumbers.
     """
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
     prefix = metadata.national_prefix if metadata is not None else None
@@ -186,8 +187,7 @@ def _fast_region(region: str):
     parsing = metadata.national_prefix_for_parsing
     if parsing is not None and parsing != prefix and not parsing.startswith(prefix + "|"):
         return None
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code, ())
-    if not regions or regions[0] != region.upper() or metadata.leading_digits is not None:
+    if metadata.leading_digits is not None:
         return None
     return metadata
 

@@ -96,12 +96,13 @@ def _phone_sample(count: int, seed: int = 11) -> list[tuple[str, str]]:
     rng = random.Random(seed)
     values = []
     for _ in range(count):
-        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH", "GB", "JE", "US", "CA"])
+        region = rng.choice(["FR", "FR", "BE", "NL", "DE", "CH", "GB", "JE", "US", "CA", "YT"])
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(7, 11)))
         lead = rng.choice(["0", "0", "+33", "0033", "+32", "+31", "+49", "", "06", "07", "04", "+44", "0044", "07",
                            "01534", "07797", "0180020", "+44 (0)",
                            "6", "7", "1",  # a spreadsheet dropped the leading 0
-                           "+1", "001", "1-", "212", "416", "1 (212) ", "(787) ", "268"])  # North America
+                           "+1", "001", "1-", "212", "416", "1 (212) ", "(787) ", "268",  # North America
+                           "0639", "+262"])  # Mayotte shares 262 with Réunion
         number = lead + digits
         if rng.random() < 0.2 and region in ("US", "CA"):
             number = rng.choice(["", "1-", "+1 "]) + f"({digits[:3]}) {digits[3:6]}-{digits[6:10]}"
