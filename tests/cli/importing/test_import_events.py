@@ -156,3 +156,40 @@ def test_a_helloasso_membership_export_with_its_additional_fields(invoke, write,
     assert query("SELECT type, occurred_at::VARCHAR, amount::VARCHAR, campaign, payment_method FROM events") == [
         ("membership", "2024-03-15 10:22:00", "25.00", "Adhésion 2024", "Carte bancaire")
     ]
+
+
+def _payers(invoke, write):
+    text = "email,first name\njohn@example.com,John\nmarie@example.fr,Marie\n"
+    assert invoke("import", "contacts", str(write("payers.csv", text))).exit_code == 0
+
+
+def test_stripe_paypal_and_donorbox_columns_map_to_date_amount_currency_and_email(invoke, write, query):
+    # Their real headers, in their order: Stripe's `Created (UTC)`, PayPal's `Gross` before `Fee` and
+    # `Net` and its `From Email Address`, Donorbox's `Donated Amount` and `Donation Currency`.
+    _payers(invoke, write)
+    files = {
+        "unified_payments.csv": (
+            "id,Description,Created (UTC),Amount,Amount Refunded,Currency,Converted Amount,Fee,Status,Customer Email\n"
+            "ch_1,Don,2024-03-15 10:22:33,20.00,0.00,eur,20.00,0.55,Paid,marie@example.fr\n"
+        ),
+        "Download.CSV": (
+            '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","From Email Address",'
+            '"To Email Address","Transaction ID"\n'
+            '"16/03/2024","10:22:33","CET","John","Donation Payment","Completed","USD","1,250.00","-36.55","1,213.45",'
+            '"john@example.com","dons@asso.org","1AB2"\n'
+        ),
+        "donorbox.csv": (
+            "Name,Donor Email,Donation Date,Donated Amount,Donation Currency,Processing Fee,Net Amount,Campaign\n"
+            "Marie,marie@example.fr,2024-03-17 08:00:00 +0100,25.00,EUR,0.98,23.58,Spring Appeal\n"
+        ),
+    }
+    for name, text in files.items():
+        result = invoke("import", "events", str(write(name, text)), "--type", "donation", "--json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["imports"][0]["inserted"] == 1, name
+    assert query("SELECT c.email, e.occurred_at::VARCHAR, e.amount::VARCHAR, e.currency FROM events e "
+                 "JOIN contacts c ON c.id = e.contact_id ORDER BY e.occurred_at") == [
+        ("marie@example.fr", "2024-03-15 10:22:33", "20.00", "EUR"),
+        ("john@example.com", "2024-03-16 00:00:00", "1250.00", "USD"),
+        ("marie@example.fr", "2024-03-17 08:00:00", "25.00", "EUR"),
+    ]
