@@ -238,6 +238,12 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "kampagne", "aktion name", "formulaire", "nom du formulaire", "form", "form name",
     ],
     "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
+    # Whether the money came in (`Payment Status`, `Statut de la commande`); the generic `Status` is the
+    # type column's synonym, and read as a payment status when its words are ones (see events.py).
+    "payment_status": [
+        "payment status", "statut du paiement", "statut de paiement", "statut de la commande", "transaction status",
+        "betaalstatus", "status betaling", "zahlungsstatus", "spendenstatus",
+    ],
     "payment_method": [
         "moyen de paiement", "mode de paiement", "mode de règlement", "payment method", "payment type",
         "betaalmethode", "betaalwijze", "zahlungsart", "zahlungsmethode", "zahlweise",

@@ -193,3 +193,46 @@ def test_stripe_paypal_and_donorbox_columns_map_to_date_amount_currency_and_emai
         ("john@example.com", "2024-03-16 00:00:00", "1250.00", "USD"),
         ("marie@example.fr", "2024-03-17 08:00:00", "25.00", "EUR"),
     ]
+
+
+def test_failed_and_refunded_payments_are_rejected_not_imported_as_gifts(invoke, write, query):
+    # A payment export's status column says whether the money came in, not what kind of event it is.
+    _payers(invoke, write)
+    stripe = (
+        "id,Created (UTC),Amount,Currency,Status,Customer Email\n"
+        "ch_1,2024-03-15 10:22:33,20.00,eur,Paid,marie@example.fr\n"
+        "ch_2,2024-03-16 10:00:00,15.00,eur,Failed,john@example.com\n"
+        "ch_3,2024-03-17 10:00:00,50.00,eur,Refunded,marie@example.fr\n"
+    )
+    path = write("unified_payments.csv", stripe)
+    result = invoke("import", "events", str(path))
+    assert result.exit_code == 2 and "unified_payments.csv" in result.stderr and "--type" in result.stderr
+    assert "payment" in result.stderr
+    result = invoke("import", "events", str(path), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"]) == (1, 2)
+    reasons = dict(query("SELECT row_number, reason FROM import_rejects WHERE import_id = 2"))
+    assert reasons[3].startswith("payment not completed (status `Failed`)")
+    assert reasons[4].startswith("payment not completed (status `Refunded`)")
+    # A German donations export: `Spendendatum` says donation, `Status` says whether it was paid.
+    spenden = (
+        "Spendendatum;E-Mail;Betrag;Zahlungsart;Status\n"
+        "18.03.2024;john@example.com;1.234,56 €;Lastschrift;bezahlt\n"
+        "19.03.2024;john@example.com;50,00 €;PayPal;storniert\n"
+    )
+    result = invoke("import", "events", str(write("spenden.csv", spenden, "cp1252")), "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    # Zeffy's own `Payment Status` column.
+    zeffy = "Payment Date,Email,Total Amount,Payment Status\n2024-03-20 14:05,john@example.com,$30.00,Succeeded\n" \
+            "2024-03-21 09:00,marie@example.fr,$40.00,Refunded\n"
+    result = invoke("import", "events", str(write("zeffy.csv", zeffy)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT c.email, e.type, e.occurred_at::DATE::VARCHAR, e.amount::VARCHAR, e.currency FROM events e "
+                 "JOIN contacts c ON c.id = e.contact_id ORDER BY e.occurred_at") == [
+        ("marie@example.fr", "donation", "2024-03-15", "20.00", "EUR"),
+        ("john@example.com", "donation", "2024-03-18", "1234.56", "EUR"),
+        ("john@example.com", "donation", "2024-03-20", "30.00", "USD"),
+    ]
