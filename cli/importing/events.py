@@ -30,7 +30,14 @@ from cli.importing.runs import (
     raw_row_json,
     run_import,
 )
-from cli.importing.values import amount_currency_sql, build_email_table, in_range_sql, number_sql, timestamp_sql
+from cli.importing.values import (
+    amount_currency_sql,
+    build_email_table,
+    in_range_sql,
+    is_month_first,
+    number_sql,
+    timestamp_sql,
+)
 from cli.settings import Settings
 from cli.store.connection import insert_rows, key_sql, reserve_ids, rows_changed
 from cli.suppression import apply_suppressions
@@ -151,6 +158,7 @@ def events_pipeline(mapping: ColumnMapping):
             build_email_table(con, "SELECT " + col("email") + " AS raw FROM import_raw", "import_emails")
         ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
         ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
+        month_first = bool(col("occurred_at")) and not options.date_format and is_month_first(con, col("occurred_at"))
         select = [
             # Lean on purpose (10M rows): the line, the email's refusal and the raw type of a
             # rejected row are read back from import_raw and import_emails.
@@ -158,7 +166,7 @@ def events_pipeline(mapping: ColumnMapping):
             ("em.email" if col("email") else "NULL::VARCHAR") + " AS email",
             ("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id",
             type_sql + " AS type",
-            (timestamp_sql("r." + col("occurred_at"), options.date_format) if col("occurred_at") else "NULL::TIMESTAMP")
+            (timestamp_sql("r." + col("occurred_at"), options.date_format, month_first) if col("occurred_at") else "NULL::TIMESTAMP")
             + " AS occurred_at",
             ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",

@@ -236,3 +236,31 @@ def test_failed_and_refunded_payments_are_rejected_not_imported_as_gifts(invoke,
         ("john@example.com", "donation", "2024-03-18", "1234.56", "EUR"),
         ("john@example.com", "donation", "2024-03-20", "30.00", "USD"),
     ]
+
+
+def test_a_us_export_writes_its_dates_month_first(invoke, write, query):
+    # PayPal (a US account) and Zeffy write 03/05/2024 for March 5th, with AM/PM times: a day above
+    # 12 in the second place (03/17/2024) says the whole column is month-first, so 03/05 is not May 3rd.
+    _payers(invoke, write)
+    paypal = (
+        '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","From Email Address"\n'
+        '"03/05/2024","10:22:33","PST","John","Donation Payment","Completed","USD","100.00","-3.20","96.80","john@example.com"\n'
+        '"03/17/2024","16:05:10","PDT","Marie","Donation Payment","Completed","EUR","20.00","-0.93","19.07","marie@example.fr"\n'
+    )
+    result = invoke("import", "events", str(write("Download.CSV", paypal)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    zeffy = ("Payment Date,Email,Total Amount\n\"4/2/2024 2:05 PM\",john@example.com,$10.00\n"
+             "\"4/15/2024 9:00 AM\",marie@example.fr,$12.00\n")
+    result = invoke("import", "events", str(write("zeffy.csv", zeffy)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT c.email, e.occurred_at::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "ORDER BY e.occurred_at") == [
+        ("john@example.com", "2024-03-05 00:00:00"), ("marie@example.fr", "2024-03-17 00:00:00"),
+        ("john@example.com", "2024-04-02 14:05:00"), ("marie@example.fr", "2024-04-15 09:00:00"),
+    ]
+    # A day-first file with a day above 12 stays day-first; one with no telling cell too (the default).
+    text = "Date;Email;Montant\n03/05/2024;john@example.com;5\n17/05/2024;john@example.com;6\n"
+    assert invoke("import", "events", str(write("dons.csv", text)), "--type", "donation").exit_code == 0
+    assert query("SELECT occurred_at::DATE::VARCHAR FROM events WHERE amount IN (5, 6) ORDER BY 1") == [
+        ("2024-05-03",), ("2024-05-17",)
+    ]
