@@ -45,13 +45,13 @@ from cli.suppression import apply_suppressions
 # Words found in type/status columns of exports -> event type.
 TYPE_WORDS: dict[str, list[str]] = {
     "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "verzonden", "gesendet", "zugestellt"],
-    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "geopend", "geöffnet"],
+    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "proxy open", "first opening", "geopend", "geöffnet"],
     "email_click": ["clicked", "click", "clicks", "cliqué", "clic", "geklikt", "geklickt"],
     "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "bounce hard", "bounced", "invalid_email"],
     "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "deferred", "blocked"],
     "unsubscribe": ["unsubscribed", "unsubscribe", "unsub", "désinscrit", "désabonné", "désinscription", "uitgeschreven", "abgemeldet"],
-    "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "plainte", "klacht", "beschwerde"],
-    "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende"],
+    "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "marked as spam", "plainte", "klacht", "beschwerde"],
+    "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende", "donation payment"],
     "membership": ["adhésion", "cotisation", "membership", "member", "lidmaatschap", "contributie", "mitgliedschaft", "beitrag"],
     "purchase": ["achat", "commande", "purchase", "order", "aankoop", "bestelling", "kauf", "bestellung"],
     "event_attendance": ["participation", "présence", "attendance", "attended", "aanwezig", "teilnahme"],

@@ -264,3 +264,14 @@ def test_a_us_export_writes_its_dates_month_first(invoke, write, query):
     assert query("SELECT occurred_at::DATE::VARCHAR FROM events WHERE amount IN (5, 6) ORDER BY 1") == [
         ("2024-05-03",), ("2024-05-17",)
     ]
+
+
+def test_brevo_and_paypal_activity_words_map_to_event_types(invoke, write, query):
+    _payers(invoke, write)
+    text = ("Event,Date,Email\nMarked as spam,2024-03-15 10:00,john@example.com\nProxy open,2024-03-15 10:01,john@example.com\n"
+            "First opening,2024-03-15 10:02,marie@example.fr\nDonation Payment,2024-03-15 10:03,marie@example.fr\n")
+    result = invoke("import", "events", str(write("logs.csv", text)), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT type FROM events ORDER BY occurred_at") == [
+        ("spam_complaint",), ("email_open",), ("email_open",), ("donation",)
+    ]
