@@ -30,7 +30,14 @@ from cli.importing.runs import (
     raw_row_json,
     run_import,
 )
-from cli.importing.values import amount_currency_sql, build_email_table, in_range_sql, number_sql, timestamp_sql
+from cli.importing.values import (
+    amount_currency_sql,
+    build_email_table,
+    in_range_sql,
+    is_month_first,
+    number_sql,
+    timestamp_sql,
+)
 from cli.settings import Settings
 from cli.store.connection import insert_rows, key_sql, reserve_ids, rows_changed
 from cli.suppression import apply_suppressions
@@ -38,18 +45,33 @@ from cli.suppression import apply_suppressions
 # Words found in type/status columns of exports -> event type.
 TYPE_WORDS: dict[str, list[str]] = {
     "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "verzonden", "gesendet", "zugestellt"],
-    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "geopend", "geöffnet"],
+    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "proxy open", "first opening", "geopend", "geöffnet"],
     "email_click": ["clicked", "click", "clicks", "cliqué", "clic", "geklikt", "geklickt"],
     "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "bounce hard", "bounced", "invalid_email"],
     "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "deferred", "blocked"],
     "unsubscribe": ["unsubscribed", "unsubscribe", "unsub", "désinscrit", "désabonné", "désinscription", "uitgeschreven", "abgemeldet"],
-    "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "plainte", "klacht", "beschwerde"],
-    "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende"],
+    "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "marked as spam", "plainte", "klacht", "beschwerde"],
+    "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende", "donation payment"],
     "membership": ["adhésion", "cotisation", "membership", "member", "lidmaatschap", "contributie", "mitgliedschaft", "beitrag"],
     "purchase": ["achat", "commande", "purchase", "order", "aankoop", "bestelling", "kauf", "bestellung"],
     "event_attendance": ["participation", "présence", "attendance", "attended", "aanwezig", "teilnahme"],
     "meeting": ["rendez-vous", "rdv", "réunion", "meeting", "afspraak", "treffen"],
     "web_visit": ["visite", "visit", "page view", "pageview", "bezoek", "besuch"],
+}
+
+
+# Words of a payment export's status column (Stripe, PayPal, Zeffy, HelloAsso, Mollie, German and Dutch
+# tools) -> whether the money came in. A row whose payment did not (failed, refunded, cancelled,
+# pending) is rejected with that reason, whatever --type says.
+PAYMENT_STATUS_WORDS: dict[bool, list[str]] = {
+    True: ["paid", "succeeded", "success", "successful", "completed", "complete", "captured", "settled", "validé",
+           "validée", "payé", "payée", "réussi", "effectué", "betaald", "voltooid", "geslaagd", "bezahlt",
+           "erfolgreich", "abgeschlossen", "gebucht"],
+    False: ["failed", "failure", "declined", "denied", "refunded", "canceled", "cancelled", "voided", "reversed",
+            "expired", "pending", "incomplete", "unpaid", "disputed", "chargeback", "échoué", "refusé", "remboursé",
+            "annulé", "annulée", "en attente", "abandonné", "impayé", "mislukt", "geannuleerd", "verlopen",
+            "terugbetaald", "teruggestort", "geweigerd", "storniert", "erstattet", "zurückerstattet",
+            "fehlgeschlagen", "abgelehnt", "ausstehend", "zurückgebucht"],
 }
 
 
@@ -61,14 +83,46 @@ def type_words(settings: Settings) -> dict[str, str]:
     return words
 
 
+def _status_cells(ctx: PipelineContext, column: str) -> None:
+    """Temp ``import_status_cells(raw, paid)``: each distinct cell of ``column`` that is a payment status."""
+    con = ctx.con
+    con.execute("CREATE OR REPLACE TEMP TABLE import_payment_words (word VARCHAR, paid BOOLEAN)")
+    insert_rows(con, "import_payment_words", [(fold(w), paid) for paid, ws in PAYMENT_STATUS_WORDS.items() for w in ws], 2)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_status_cells AS SELECT v.raw, w.paid FROM (SELECT DISTINCT " + column
+        + " AS raw FROM import_raw WHERE " + column + " IS NOT NULL) v "
+        "JOIN import_payment_words w ON w.word = regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
+    )
+
+
 def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
-    """SQL for the row's event type (NULL when unknown)."""
+    """SQL for the row's event type (NULL when unknown).
+
+    A type column that holds payment statuses (Stripe's and PayPal's
+    ``Status``) says nothing of the kind of event: its rows take the type the
+    headers imply (``Spendendatum``), and without one the file needs ``--type``.
+    """
     con, settings = ctx.con, ctx.settings
     if ctx.options.event_type:
         return "$fixed_type"
     if mapping.column("type"):
         con.execute("CREATE OR REPLACE TEMP TABLE import_type_words (word VARCHAR, type VARCHAR)")
         insert_rows(con, "import_type_words", list(type_words(settings).items()), 2)
+        if "payment_status" not in mapping.fields:
+            _status_cells(ctx, mapping.column("type"))
+            kinds, statuses = con.execute(
+                "SELECT count(*) FILTER (w.type IS NOT NULL), (SELECT count(*) FROM import_status_cells) FROM "
+                "(SELECT DISTINCT " + mapping.column("type") + " AS raw FROM import_raw) v "
+                "JOIN import_type_words w ON w.word = regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
+            ).fetchall()[0]
+            if statuses and not kinds:
+                if mapping.implied_type:
+                    return "$fixed_type"
+                header = ctx.source.headers[mapping.fields["type"]]
+                raise ImportFileError(
+                    f"{ctx.source.path}: its `{header}` column holds payment statuses (paid, failed, refunded...), "
+                    f"not kinds of events; give --type ({', '.join(settings.all_event_types)})."
+                )
         return "tw.type"
     if mapping.implied_type:
         return "$fixed_type"
@@ -92,10 +146,19 @@ def events_pipeline(mapping: ColumnMapping):
         params: dict[str, object] = {}
         if type_sql == "$fixed_type":
             params["fixed_type"] = options.event_type or mapping.implied_type
+        # A payment that did not go through (failed, refunded, cancelled, pending) is rejected: only
+        # files whose status column holds one of those words pay for the join.
+        status_column = col("payment_status") or col("type")
+        unpaid = False
+        if status_column:
+            if col("payment_status") or options.event_type:
+                _status_cells(ctx, status_column)
+            unpaid = con.execute("SELECT count(*) FROM import_status_cells WHERE NOT paid").fetchall()[0][0] > 0
         if col("email"):
             build_email_table(con, "SELECT " + col("email") + " AS raw FROM import_raw", "import_emails")
         ext_fields = [f for f in settings.external_id_fields if f in mapping.fields]
         ext_column = col(ext_fields[0]) if ext_fields else col("external_id")
+        month_first = bool(col("occurred_at")) and not options.date_format and is_month_first(con, col("occurred_at"))
         select = [
             # Lean on purpose (10M rows): the line, the email's refusal and the raw type of a
             # rejected row are read back from import_raw and import_emails.
@@ -103,7 +166,7 @@ def events_pipeline(mapping: ColumnMapping):
             ("em.email" if col("email") else "NULL::VARCHAR") + " AS email",
             ("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id",
             type_sql + " AS type",
-            (timestamp_sql("r." + col("occurred_at"), options.date_format) if col("occurred_at") else "NULL::TIMESTAMP")
+            (timestamp_sql("r." + col("occurred_at"), options.date_format, month_first) if col("occurred_at") else "NULL::TIMESTAMP")
             + " AS occurred_at",
             ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",
@@ -112,7 +175,10 @@ def events_pipeline(mapping: ColumnMapping):
         ]
         for name in ("campaign", "channel", "payment_method", "details"):
             select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
+        select.append(("ps.paid" if unpaid else "NULL::BOOLEAN") + " AS paid")
         joins = []
+        if unpaid:
+            joins.append("LEFT JOIN import_status_cells ps ON ps.raw = r." + status_column)
         if col("email"):
             joins.append("LEFT JOIN import_emails em ON em.raw = r." + col("email"))
         if type_sql == "tw.type":
@@ -191,7 +257,7 @@ def events_pipeline(mapping: ColumnMapping):
                                coalesce(external_id, min(external_id) OVER (PARTITION BY email)) AS external_id
                         FROM import_stg
                         WHERE contact_id IS NULL AND (email IS NOT NULL OR external_id IS NOT NULL)
-                          AND type IS NOT NULL AND occurred_at IS NOT NULL
+                          AND type IS NOT NULL AND occurred_at IS NOT NULL AND paid IS NOT false
                     ) GROUP BY email, external_id
                 )
                 """,
@@ -218,7 +284,10 @@ def events_pipeline(mapping: ColumnMapping):
         email_join = " LEFT JOIN import_emails em ON em.raw = r." + col("email") if col("email") else ""
         refusal = "em.reason" if col("email") else "NULL::VARCHAR"
         reason = (
-            "CASE WHEN s.type IS NULL THEN 'unknown event type `' || coalesce(" + ("r." + col("type") if col("type") else "NULL")
+            "CASE "
+            + ("WHEN s.paid = false THEN 'payment not completed (status `' || r." + status_column + " || '`): "
+               "not imported as an event' " if unpaid else "")
+            + "WHEN s.type IS NULL THEN 'unknown event type `' || coalesce(" + ("r." + col("type") if col("type") else "NULL")
             + ", '') || "
             "'`; use a built-in type or declare it under event_types in crmseg.yaml' "
             "WHEN s.occurred_at IS NULL THEN 'no usable date' "
@@ -232,11 +301,11 @@ def events_pipeline(mapping: ColumnMapping):
         rejected = con.execute(
             "INSERT INTO import_rejects (import_id, row_number, reason, raw) SELECT $id, r.__line, " + reason + ", "
             + raw_json + " FROM import_stg s JOIN import_raw r ON r.__row = s.row_id" + email_join + " "
-            "WHERE s.type IS NULL OR s.occurred_at IS NULL OR s.contact_id IS NULL",
+            "WHERE s.type IS NULL OR s.occurred_at IS NULL OR s.contact_id IS NULL OR s.paid = false",
             raw_params,
         ).fetchall()
         summary.rejected += rejected[0][0]
-        con.execute("DELETE FROM import_stg WHERE type IS NULL OR occurred_at IS NULL OR contact_id IS NULL")
+        con.execute("DELETE FROM import_stg WHERE type IS NULL OR occurred_at IS NULL OR contact_id IS NULL OR paid = false")
 
         issue_parts = []
         issue_params: dict[str, object] = {"id": ctx.import_id}

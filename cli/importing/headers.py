@@ -206,7 +206,9 @@ CONTACT_SYNONYMS.update(PART_SYNONYMS)
 STATUS_FIELDS = tuple(STATUS_SYNONYMS)
 
 EVENT_SYNONYMS: dict[str, list[str]] = {
-    "email": CONTACT_SYNONYMS["email"] + ["recipient", "destinataire", "ontvanger", "empfänger", "subscriber"],
+    # PayPal's `From Email Address`: the payer (on a refund row, the association itself).
+    "email": CONTACT_SYNONYMS["email"] + ["recipient", "destinataire", "ontvanger", "empfänger", "subscriber",
+                                          "from email address"],
     "external_id": CONTACT_SYNONYMS["external_id"],
     "type": [
         "type", "event", "event type", "activity", "action", "statut", "status", "type d'événement", "événement",
@@ -219,19 +221,29 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "event date", "timestamp", "time", "datetime", "occurred at", "donation date", "gift date", "payment date",
         "date of gift", "datum", "datum gift", "giftdatum", "schenkingsdatum", "betaaldatum", "spendendatum",
         "datum der spende", "zahlungsdatum", "beitrittsdatum", "lidmaatschapsdatum",
+        # Stripe's payments export.
+        "created (utc)", "created date (utc)",
     ],
     "amount": [
         "montant", "montant du don", "montant cotisation", "cotisation", "somme", "amount", "gift amount",
         # HelloAsso: the price paid for the chosen rate, the order's total.
         "montant tarif", "montant du tarif", "montant total", "montant de la commande", "montant payé",
         "donation amount", "total", "value", "bedrag", "giftbedrag", "betrag", "spendenbetrag", "beitrag",
+        # PayPal's `Gross` (before its `Fee` and `Net`, which stay unmapped), Donorbox's, Zeffy's.
+        "gross", "brut", "bruto", "brutto", "donated amount", "total amount", "amount paid",
     ],
-    "currency": ["devise", "monnaie", "currency", "valuta", "munteenheid", "währung"],
+    "currency": ["devise", "monnaie", "currency", "valuta", "munteenheid", "währung", "donation currency"],
     "campaign": [
         "campagne", "nom de la campagne", "appel", "opération", "campaign", "campaign name", "campagnenaam",
         "kampagne", "aktion name", "formulaire", "nom du formulaire", "form", "form name",
     ],
     "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
+    # Whether the money came in (`Payment Status`, `Statut de la commande`); the generic `Status` is the
+    # type column's synonym, and read as a payment status when its words are ones (see events.py).
+    "payment_status": [
+        "payment status", "statut du paiement", "statut de paiement", "statut de la commande", "transaction status",
+        "betaalstatus", "status betaling", "zahlungsstatus", "spendenstatus",
+    ],
     "payment_method": [
         "moyen de paiement", "mode de paiement", "mode de règlement", "payment method", "payment type",
         "betaalmethode", "betaalwijze", "zahlungsart", "zahlungsmethode", "zahlweise",

@@ -289,6 +289,12 @@ DAY_FIRST_FORMATS = [
     "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S",
     # French hours (`17/03/2024 10h22`); month names go through _named_month_sql.
     "%d/%m/%Y %Hh%M", "%d-%m-%Y %Hh%M", "%d.%m.%Y %Hh%M",
+    "%d/%m/%Y %I:%M %p", "%d/%m/%Y %I:%M:%S %p",
+]
+# The same for a column that ``is_month_first`` (US exports: PayPal, Zeffy, Donorbox's `03/17/2024 2:05 PM`).
+MONTH_FIRST_NUMERIC_FORMATS = [
+    "%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p",
+    "%m-%d-%Y", "%m-%d-%Y %H:%M", "%m-%d-%Y %H:%M:%S", "%Y/%m/%d", "%Y/%m/%d %H:%M:%S",
 ]
 # Two-digit years (`15/03/79`: 1979, `15.03.24`: 2024), read only by these: %Y would read 0079.
 TWO_DIGIT_YEAR_FORMATS = [
@@ -339,10 +345,36 @@ def _strptime_sql(column: str, formats: list[str]) -> str:
     return "try_strptime(" + column + ", [" + ", ".join(sql_literal(f) for f in formats) + "])"
 
 
-def timestamp_sql(column: str, date_format: str | None = None) -> str:
+def is_month_first(con: duckdb.DuckDBPyConnection, column: str, table: str = "import_raw") -> bool:
+    """Whether ``column`` of ``table`` writes its numeric dates month first (`03/17/2024`).
+
+    Only when some cell has a number above 12 in second place and none in
+    first place: a column that cannot tell (every day 12 or below) stays
+    day-first, the default. A sample of 10,000 cells (all of a smaller file)
+    decides whether to look further; only then is the whole column read, to
+    make sure no cell is day-first: a day-first or ISO file (10M events) pays
+    for no full scan (the sample costs 25 ms there).
+    """
+    later = "(1[3-9]|2[0-9]|3[01])"
+    month_first = "regexp_matches(c, '^\\s*\\d{1,2}[/-]" + later + "[/-]\\d')"
+    day_first = "regexp_matches(c, '^\\s*" + later + "[/.-]\\d{1,2}[/.-]\\d')"
+    seen = con.execute(
+        "SELECT coalesce(bool_or(" + month_first + "), false), coalesce(bool_or(" + day_first + "), false) "
+        "FROM (SELECT " + column + " AS c FROM " + table + " USING SAMPLE 10000 ROWS (reservoir, 7))"
+    ).fetchall()[0]
+    if not seen[0] or seen[1]:
+        return False
+    row = con.execute(
+        "SELECT NOT EXISTS (SELECT 1 FROM (SELECT " + column + " AS c FROM " + table + ") WHERE " + day_first + ")"
+    ).fetchall()
+    return bool(row[0][0])
+
+
+def timestamp_sql(column: str, date_format: str | None = None, month_first: bool = False) -> str:
     """SQL: the cell as a TIMESTAMP (day-first, ISO, a month name, or an Excel serial day number), else NULL.
 
-    With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first.
+    With ``date_format`` (strptime codes such as ``%m/%d/%Y``) that format is tried first; with
+    ``month_first`` (see ``is_month_first``) numbers parted by / or - read month, day, year.
 
     A failed ``try_strptime`` is costly, so each cell only meets the formats
     that could match it: ISO cells go to a cast (no day-first format can read
@@ -352,7 +384,7 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
     format does.
     """
     by_colons: dict[int, list[str]] = {}
-    for spec in DAY_FIRST_FORMATS:
+    for spec in MONTH_FIRST_NUMERIC_FORMATS if month_first else DAY_FIRST_FORMATS:
         by_colons.setdefault(spec.count(":"), []).append(spec)
     colons = "strlen(" + column + ") - strlen(replace(" + column + ", ':', ''))"
     two_digit = "regexp_matches(" + column + ", " + _TWO_DIGIT_YEAR + ")"

@@ -156,3 +156,122 @@ def test_a_helloasso_membership_export_with_its_additional_fields(invoke, write,
     assert query("SELECT type, occurred_at::VARCHAR, amount::VARCHAR, campaign, payment_method FROM events") == [
         ("membership", "2024-03-15 10:22:00", "25.00", "Adhésion 2024", "Carte bancaire")
     ]
+
+
+def _payers(invoke, write):
+    text = "email,first name\njohn@example.com,John\nmarie@example.fr,Marie\n"
+    assert invoke("import", "contacts", str(write("payers.csv", text))).exit_code == 0
+
+
+def test_stripe_paypal_and_donorbox_columns_map_to_date_amount_currency_and_email(invoke, write, query):
+    # Their real headers, in their order: Stripe's `Created (UTC)`, PayPal's `Gross` before `Fee` and
+    # `Net` and its `From Email Address`, Donorbox's `Donated Amount` and `Donation Currency`.
+    _payers(invoke, write)
+    files = {
+        "unified_payments.csv": (
+            "id,Description,Created (UTC),Amount,Amount Refunded,Currency,Converted Amount,Fee,Status,Customer Email\n"
+            "ch_1,Don,2024-03-15 10:22:33,20.00,0.00,eur,20.00,0.55,Paid,marie@example.fr\n"
+        ),
+        "Download.CSV": (
+            '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","From Email Address",'
+            '"To Email Address","Transaction ID"\n'
+            '"16/03/2024","10:22:33","CET","John","Donation Payment","Completed","USD","1,250.00","-36.55","1,213.45",'
+            '"john@example.com","dons@asso.org","1AB2"\n'
+        ),
+        "donorbox.csv": (
+            "Name,Donor Email,Donation Date,Donated Amount,Donation Currency,Processing Fee,Net Amount,Campaign\n"
+            "Marie,marie@example.fr,2024-03-17 08:00:00 +0100,25.00,EUR,0.98,23.58,Spring Appeal\n"
+        ),
+    }
+    for name, text in files.items():
+        result = invoke("import", "events", str(write(name, text)), "--type", "donation", "--json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["imports"][0]["inserted"] == 1, name
+    assert query("SELECT c.email, e.occurred_at::VARCHAR, e.amount::VARCHAR, e.currency FROM events e "
+                 "JOIN contacts c ON c.id = e.contact_id ORDER BY e.occurred_at") == [
+        ("marie@example.fr", "2024-03-15 10:22:33", "20.00", "EUR"),
+        ("john@example.com", "2024-03-16 00:00:00", "1250.00", "USD"),
+        ("marie@example.fr", "2024-03-17 08:00:00", "25.00", "EUR"),
+    ]
+
+
+def test_failed_and_refunded_payments_are_rejected_not_imported_as_gifts(invoke, write, query):
+    # A payment export's status column says whether the money came in, not what kind of event it is.
+    _payers(invoke, write)
+    stripe = (
+        "id,Created (UTC),Amount,Currency,Status,Customer Email\n"
+        "ch_1,2024-03-15 10:22:33,20.00,eur,Paid,marie@example.fr\n"
+        "ch_2,2024-03-16 10:00:00,15.00,eur,Failed,john@example.com\n"
+        "ch_3,2024-03-17 10:00:00,50.00,eur,Refunded,marie@example.fr\n"
+    )
+    path = write("unified_payments.csv", stripe)
+    result = invoke("import", "events", str(path))
+    assert result.exit_code == 2 and "unified_payments.csv" in result.stderr and "--type" in result.stderr
+    assert "payment" in result.stderr
+    result = invoke("import", "events", str(path), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"]) == (1, 2)
+    reasons = dict(query("SELECT row_number, reason FROM import_rejects WHERE import_id = 2"))
+    assert reasons[3].startswith("payment not completed (status `Failed`)")
+    assert reasons[4].startswith("payment not completed (status `Refunded`)")
+    # A German donations export: `Spendendatum` says donation, `Status` says whether it was paid.
+    spenden = (
+        "Spendendatum;E-Mail;Betrag;Zahlungsart;Status\n"
+        "18.03.2024;john@example.com;1.234,56 €;Lastschrift;bezahlt\n"
+        "19.03.2024;john@example.com;50,00 €;PayPal;storniert\n"
+    )
+    result = invoke("import", "events", str(write("spenden.csv", spenden, "cp1252")), "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    # Zeffy's own `Payment Status` column.
+    zeffy = "Payment Date,Email,Total Amount,Payment Status\n2024-03-20 14:05,john@example.com,$30.00,Succeeded\n" \
+            "2024-03-21 09:00,marie@example.fr,$40.00,Refunded\n"
+    result = invoke("import", "events", str(write("zeffy.csv", zeffy)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT c.email, e.type, e.occurred_at::DATE::VARCHAR, e.amount::VARCHAR, e.currency FROM events e "
+                 "JOIN contacts c ON c.id = e.contact_id ORDER BY e.occurred_at") == [
+        ("marie@example.fr", "donation", "2024-03-15", "20.00", "EUR"),
+        ("john@example.com", "donation", "2024-03-18", "1234.56", "EUR"),
+        ("john@example.com", "donation", "2024-03-20", "30.00", "USD"),
+    ]
+
+
+def test_a_us_export_writes_its_dates_month_first(invoke, write, query):
+    # PayPal (a US account) and Zeffy write 03/05/2024 for March 5th, with AM/PM times: a day above
+    # 12 in the second place (03/17/2024) says the whole column is month-first, so 03/05 is not May 3rd.
+    _payers(invoke, write)
+    paypal = (
+        '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","From Email Address"\n'
+        '"03/05/2024","10:22:33","PST","John","Donation Payment","Completed","USD","100.00","-3.20","96.80","john@example.com"\n'
+        '"03/17/2024","16:05:10","PDT","Marie","Donation Payment","Completed","EUR","20.00","-0.93","19.07","marie@example.fr"\n'
+    )
+    result = invoke("import", "events", str(write("Download.CSV", paypal)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    zeffy = ("Payment Date,Email,Total Amount\n\"4/2/2024 2:05 PM\",john@example.com,$10.00\n"
+             "\"4/15/2024 9:00 AM\",marie@example.fr,$12.00\n")
+    result = invoke("import", "events", str(write("zeffy.csv", zeffy)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT c.email, e.occurred_at::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "ORDER BY e.occurred_at") == [
+        ("john@example.com", "2024-03-05 00:00:00"), ("marie@example.fr", "2024-03-17 00:00:00"),
+        ("john@example.com", "2024-04-02 14:05:00"), ("marie@example.fr", "2024-04-15 09:00:00"),
+    ]
+    # A day-first file with a day above 12 stays day-first; one with no telling cell too (the default).
+    text = "Date;Email;Montant\n03/05/2024;john@example.com;5\n17/05/2024;john@example.com;6\n"
+    assert invoke("import", "events", str(write("dons.csv", text)), "--type", "donation").exit_code == 0
+    assert query("SELECT occurred_at::DATE::VARCHAR FROM events WHERE amount IN (5, 6) ORDER BY 1") == [
+        ("2024-05-03",), ("2024-05-17",)
+    ]
+
+
+def test_brevo_and_paypal_activity_words_map_to_event_types(invoke, write, query):
+    _payers(invoke, write)
+    text = ("Event,Date,Email\nMarked as spam,2024-03-15 10:00,john@example.com\nProxy open,2024-03-15 10:01,john@example.com\n"
+            "First opening,2024-03-15 10:02,marie@example.fr\nDonation Payment,2024-03-15 10:03,marie@example.fr\n")
+    result = invoke("import", "events", str(write("logs.csv", text)), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert query("SELECT type FROM events ORDER BY occurred_at") == [
+        ("spam_complaint",), ("email_open",), ("email_open",), ("donation",)
+    ]
