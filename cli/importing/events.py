@@ -83,15 +83,50 @@ def type_words(settings: Settings) -> dict[str, str]:
     return words
 
 
-def _status_cells(ctx: PipelineContext, column: str) -> None:
-    """Temp ``import_status_cells(raw, paid)``: each distinct cell of ``column`` that is a payment status."""
+_FOLDED_RAW = "regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
+
+
+def _word_tables(ctx: PipelineContext) -> None:
+    """Temp ``import_type_words(word, type)`` and ``import_payment_words(word, paid)``, words folded."""
     con = ctx.con
+    con.execute("CREATE OR REPLACE TEMP TABLE import_type_words (word VARCHAR, type VARCHAR)")
+    insert_rows(con, "import_type_words", list(type_words(ctx.settings).items()), 2)
     con.execute("CREATE OR REPLACE TEMP TABLE import_payment_words (word VARCHAR, paid BOOLEAN)")
     insert_rows(con, "import_payment_words", [(fold(w), paid) for paid, ws in PAYMENT_STATUS_WORDS.items() for w in ws], 2)
+
+
+def _type_cells(ctx: PipelineContext, column: str) -> None:
+    """Temp ``import_type_cells(raw, type, paid)``: each distinct cell of the type ``column``, folded once.
+
+    ``type`` is the event type its word names, ``paid`` whether it is a payment
+    status of money that came in (NULL when it is no payment status).
+    """
+    _word_tables(ctx)
+    ctx.con.execute(
+        "CREATE OR REPLACE TEMP TABLE import_type_cells AS SELECT v.raw, w.type, p.paid FROM (SELECT DISTINCT "
+        + column + " AS raw FROM import_raw WHERE " + column + " IS NOT NULL) v "
+        "LEFT JOIN import_type_words w ON w.word = " + _FOLDED_RAW + " "
+        "LEFT JOIN import_payment_words p ON p.word = " + _FOLDED_RAW
+    )
+
+
+def _status_cells(ctx: PipelineContext, column: str, *, from_type_cells: bool) -> None:
+    """Temp ``import_status_cells(raw, paid)``: each distinct cell of ``column`` that is a payment status.
+
+    ``from_type_cells``: ``column`` is the type column, already folded by ``_type_cells``.
+    """
+    con = ctx.con
+    if from_type_cells:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE import_status_cells AS SELECT raw, paid FROM import_type_cells "
+            "WHERE paid IS NOT NULL"
+        )
+        return
+    _word_tables(ctx)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE import_status_cells AS SELECT v.raw, w.paid FROM (SELECT DISTINCT " + column
+        "CREATE OR REPLACE TEMP TABLE import_status_cells AS SELECT v.raw, p.paid FROM (SELECT DISTINCT " + column
         + " AS raw FROM import_raw WHERE " + column + " IS NOT NULL) v "
-        "JOIN import_payment_words w ON w.word = regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
+        "JOIN import_payment_words p ON p.word = " + _FOLDED_RAW
     )
 
 
@@ -106,15 +141,9 @@ def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
     if ctx.options.event_type:
         return "$fixed_type"
     if mapping.column("type"):
-        con.execute("CREATE OR REPLACE TEMP TABLE import_type_words (word VARCHAR, type VARCHAR)")
-        insert_rows(con, "import_type_words", list(type_words(settings).items()), 2)
+        _type_cells(ctx, mapping.column("type"))
         if "payment_status" not in mapping.fields:
-            _status_cells(ctx, mapping.column("type"))
-            kinds, statuses = con.execute(
-                "SELECT count(*) FILTER (w.type IS NOT NULL), (SELECT count(*) FROM import_status_cells) FROM "
-                "(SELECT DISTINCT " + mapping.column("type") + " AS raw FROM import_raw) v "
-                "JOIN import_type_words w ON w.word = regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
-            ).fetchall()[0]
+            kinds, statuses = con.execute("SELECT count(type), count(paid) FROM import_type_cells").fetchall()[0]
             if statuses and not kinds:
                 if mapping.implied_type:
                     return "$fixed_type"
@@ -151,8 +180,8 @@ def events_pipeline(mapping: ColumnMapping):
         status_column = col("payment_status") or col("type")
         unpaid = False
         if status_column:
-            if col("payment_status") or options.event_type:
-                _status_cells(ctx, status_column)
+            # _resolve_type folded the type column's cells unless --type made it needless.
+            _status_cells(ctx, status_column, from_type_cells=status_column == col("type") and not options.event_type)
             unpaid = con.execute("SELECT count(*) FROM import_status_cells WHERE NOT paid").fetchall()[0][0] > 0
         if col("email"):
             build_email_table(con, "SELECT " + col("email") + " AS raw FROM import_raw", "import_emails")
@@ -182,12 +211,7 @@ def events_pipeline(mapping: ColumnMapping):
         if col("email"):
             joins.append("LEFT JOIN import_emails em ON em.raw = r." + col("email"))
         if type_sql == "tw.type":
-            # Each distinct cell is folded once, then rows join on the cell itself.
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE import_type_cells AS SELECT v.raw, w.type FROM (SELECT DISTINCT "
-                + col("type") + " AS raw FROM import_raw WHERE " + col("type") + " IS NOT NULL) v "
-                "LEFT JOIN import_type_words w ON w.word = regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
-            )
+            # Each distinct cell was folded once (_type_cells); rows join on the cell itself.
             joins.append("LEFT JOIN import_type_cells tw ON tw.raw = r." + col("type"))
         # Link to contacts: by email, else by external id; a merged contact leads to its keeper.
         # Each distinct email and external id is looked up once.
