@@ -146,6 +146,9 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
     "unsubscribed": [
         "désabonné", "désabonnée", "désinscrit", "désinscrite", "unsubscribed", "unsubscribed from all email",
         "opted out", "opt-out", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen",
+        # CRMs' opt-out flags: CiviCRM (`Is Opt Out`, `No Bulk Emails (User Opt Out)`), Salesforce.
+        "is opt out", "no bulk emails", "no bulk emails (user opt out)", "user opt out", "email opt out",
+        "email opt-out", "has opted out of email", "hasoptedoutofemail",
     ],
     "unsubscribed_at": [
         "unsub_time", "date de désinscription", "date désinscription", "date de désabonnement", "date désabonnement",
@@ -169,6 +172,8 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
     "blocklisted": [
         "blacklisted", "email_blacklisted", "blocklisted", "email blocklisted", "blacklist", "blocklist",
         "liste noire", "sur liste noire", "bloqué", "zwarte lijst", "geblokkeerd", "gesperrt", "sperrliste",
+        # No email at all, whatever the list: CiviCRM's `Do Not Email`, NationBuilder's `do_not_contact`.
+        "do not email", "do not contact", "ne pas contacter", "nicht kontaktieren",
     ],
     "email_status": [
         "status", "member status", "email status", "statut email", "statut e-mail", "statut de l'abonnement",
