@@ -53,6 +53,7 @@ from cli.importing.values import (
     in_range_date_sql,
     in_range_sql,
     list_sql,
+    no_date_sql,
     number_sql,
     sql_literal,
     timestamp_sql,
@@ -317,12 +318,12 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     status_exprs = {
         "st_unsub": (bool_sql, "unsubscribed", "BOOLEAN"),
         "st_unsub_at": (lambda c: timestamp_sql(c, options.date_format), "unsubscribed_at", "TIMESTAMP"),
-        "st_unsub_given": (lambda c: c + " IS NOT NULL", "unsubscribed_at", "BOOLEAN"),
+        "st_unsub_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "unsubscribed_at", "BOOLEAN"),
         "st_unsub_campaign": (lambda c: c, "unsubscribe_campaign", "VARCHAR"),
         "st_unsub_reason": (lambda c: c, "unsubscribe_reason", "VARCHAR"),
         "st_bounce": (hard_bounce_sql, "hard_bounced", "BOOLEAN"),
         "st_bounce_at": (lambda c: timestamp_sql(c, options.date_format), "hard_bounced_at", "TIMESTAMP"),
-        "st_bounce_given": (lambda c: c + " IS NOT NULL", "hard_bounced_at", "BOOLEAN"),
+        "st_bounce_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "hard_bounced_at", "BOOLEAN"),
         "st_bounce_campaign": (lambda c: c, "bounce_campaign", "VARCHAR"),
         "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
         "st_status": (email_status_sql, "email_status", "VARCHAR"),
@@ -419,6 +420,10 @@ def _reject_unidentified(ctx: PipelineContext) -> None:
     con.execute("DELETE FROM import_stg s WHERE " + condition)
 
 
+# Fields whose cells are dates: a "no date" placeholder there is no issue (see no_date_sql).
+_DATE_FIELDS = {"birth_date", "consent_at", "created_at", "consent_withdrawn_at", "unsubscribed_at", "hard_bounced_at"}
+
+
 def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     """One issue per cell that held something unusable."""
     con, settings = ctx.con, ctx.settings
@@ -479,6 +484,8 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
             add("phone", "s.phone_" + str(n) + " IS NULL", simple["phone"][1], index)
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
+            if field in _DATE_FIELDS:
+                condition += " AND NOT " + no_date_sql("r.c" + str(mapping.fields[field]))
             add(field, condition, reason)
     reasons = {
         "email": "coalesce(em_x.reason, 'not an email address')",
@@ -508,7 +515,10 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         reason = reasons[spec.type]
         if spec.type == "email":
             reason = "'not an email address'"
-        add(name, "s.x_" + name + " IS NULL", reason)
+        condition = "s.x_" + name + " IS NULL"
+        if spec.type == "date":
+            condition += " AND NOT " + no_date_sql("r.c" + str(mapping.fields[name]))
+        add(name, condition, reason)
     if not parts:
         return
     insert = (

@@ -374,6 +374,14 @@ def timestamp_sql(column: str, date_format: str | None = None) -> str:
     return "coalesce(" + ", ".join(parts) + ")"
 
 
+def no_date_sql(column: str) -> str:
+    """SQL: the cell is a placeholder that says "no date" (Outlook's ``0/0/00``, MySQL's ``0000-00-00``).
+
+    Such a cell is empty, not an unusable date: no issue, and no unsubscribe or bounce date given.
+    """
+    return "regexp_full_match(" + column + ", '\\s*0{1,4}[/.-]0{1,2}[/.-]0{1,4}( 0{1,2}(:0{1,2}){1,2})?\\s*')"
+
+
 def in_range_sql(column: str) -> str:
     """SQL: the timestamp or date ``column`` when its year falls between 1850 and 2200, else NULL.
 

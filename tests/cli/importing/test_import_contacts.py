@@ -574,3 +574,24 @@ def test_keys_follow_an_email_or_phone_a_reimport_changes(invoke, write, query, 
     assert keyed == [(2,)]
     if mode == "fill":
         assert dict(query("SELECT email, phone_key FROM contacts"))["b@keys.fr"] == before["b@keys.fr"]
+
+
+def test_outlook_empty_date_placeholder_is_no_issue(invoke, write, query):
+    # Outlook writes 0/0/00 in every Birthday and Anniversary it has no date for: one issue per
+    # row (and an abort under --strict) for a cell that says "no date".
+    outlook = (
+        '"First Name","Last Name","E-mail Address","Birthday","Priority"\r\n'
+        '"Claire","Fontaine","claire@outlook-test.fr","0/0/00","Normal"\r\n'
+        '"Tom","Baker","tom@outlook-test.fr","20/04/1975","Normal"\r\n'
+    )
+    path = write("contacts.csv", outlook, "cp1252")
+    result = invoke("import", "contacts", str(path), "--strict", "--json")
+    s = summary_of(result)
+    assert (s["inserted"], s["issues"]) == (2, 0)
+    assert query("SELECT email, birth_date::VARCHAR FROM contacts ORDER BY 1") == [
+        ("claire@outlook-test.fr", None), ("tom@outlook-test.fr", "1975-04-20")
+    ]
+    zero = "Email;Date de désinscription\nz@zero-test.fr;0000-00-00 00:00:00\n"
+    s = summary_of(invoke("import", "contacts", str(write("zero.csv", zero)), "--json"))
+    assert s["issues"] == 0
+    assert query("SELECT status FROM contacts WHERE email = 'z@zero-test.fr'") == [("active",)]
