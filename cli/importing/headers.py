@@ -78,18 +78,20 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     "street": [
         "adresse", "adresse postale", "rue", "adresse 1", "address", "street", "street address", "address line 1",
         "address 1", "straat", "adres", "straat en huisnummer", "straße", "strasse", "anschrift", "straße und hausnummer",
+        "mailing street", "mailing address",  # Salesforce
     ],
     "postal_code": [
         "code postal", "cp", "postal code", "zip", "zip code", "zipcode", "postcode", "post code", "postleitzahl", "plz",
+        "zip/postal code", "mailing zip/postal code", "mailing postal code",  # Salesforce
     ],
     "city": [
         "ville", "localité", "commune", "city", "town", "plaats", "woonplaats", "gemeente", "stad", "ort", "stadt",
-        "wohnort",
+        "wohnort", "mailing city",
     ],
-    "country": ["pays", "country", "country/region", "land", "staat", "country code"],
+    "country": ["pays", "country", "country/region", "land", "staat", "country code", "mailing country"],
     "birth_date": [
         "date de naissance", "naissance", "né le", "née le", "birth date", "birthdate", "date of birth", "dob",
-        "birthday", "geboortedatum", "geburtsdatum", "geburtstag", "birth_date",
+        "birthday", "geboortedatum", "geburtsdatum", "geburtstag", "birth_date", "born at",
     ],
     "gender": [
         "civilité", "genre", "sexe", "gender", "sex", "salutation", "title", "aanhef", "geslacht", "anrede",
@@ -98,7 +100,7 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     "organisation": [
         "organisation", "organization", "société", "entreprise", "structure", "company", "company name",
         "organisatie", "bedrijf", "firma", "unternehmen", "organisation name", "raison sociale", "nom de la structure",
-        "nom de l'organisation", "bedrijfsnaam", "firmenname",
+        "nom de l'organisation", "bedrijfsnaam", "firmenname", "account name", "employer",
     ],
     "job_title": [
         "profession", "métier", "fonction", "poste", "job title", "job", "occupation", "position", "functie",
@@ -119,10 +121,10 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     ],
     "created_at": [
         "date de création", "date création", "date d'inscription", "créé le", "created", "created at", "date created",
-        "creation date", "create date", "signup date", "aanmaakdatum", "datum aangemaakt", "inschrijfdatum",
+        "creation date", "create date", "created date", "signup date", "aanmaakdatum", "datum aangemaakt", "inschrijfdatum",
         "erstellt am", "erstellungsdatum", "anmeldedatum",
     ],
-    "tags": ["tags", "tag", "étiquettes", "étiquette", "labels", "label", "trefwoorden", "schlagwörter", "schlagworte"],
+    "tags": ["tags", "tag", "tag list", "étiquettes", "étiquette", "labels", "label", "trefwoorden", "schlagwörter", "schlagworte"],
     "external_id": [
         "external id", "ext_id", "ext id", "id externe", "identifiant externe", "externe id", "extern id",
         "externe kennung", "external_id",

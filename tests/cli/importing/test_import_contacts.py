@@ -595,3 +595,29 @@ def test_outlook_empty_date_placeholder_is_no_issue(invoke, write, query):
     s = summary_of(invoke("import", "contacts", str(write("zero.csv", zero)), "--json"))
     assert s["issues"] == 0
     assert query("SELECT status FROM contacts WHERE email = 'z@zero-test.fr'") == [("active",)]
+
+
+def test_salesforce_and_nationbuilder_columns(invoke, write, query):
+    # Salesforce's Mailing address, Account Name and Created Date, NationBuilder's tag_list,
+    # born_at and employer were left unmapped: address, organisation, tags and birth date lost.
+    salesforce = (
+        "Salutation,First Name,Last Name,Account Name,Mailing Street,Mailing City,Mailing State/Province,"
+        "Mailing Zip/Postal Code,Mailing Country,Phone,Email,Created Date\n"
+        "Mrs.,Jane,Doe,Globex,500 Oracle Pkwy,Redwood City,CA,94065,United States,(650) 506-7000,jane@sf-cols.com,"
+        "15/01/2024\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("sf.csv", salesforce)), "--json"))
+    assert (s["inserted"], s["issues"], s["unmapped_columns"]) == (1, 0, ["Mailing State/Province"])
+    assert query(
+        "SELECT organisation, street, city, postal_code, country, phone, created_at::DATE::VARCHAR FROM contacts"
+    ) == [("Globex", "500 Oracle Pkwy", "Redwood City", "94065", "United States", "+16505067000", "2024-01-15")]
+    nation = (
+        "nationbuilder_id,first_name,last_name,email,tag_list,born_at,employer,occupation\n"
+        "101,Amy,Wong,amy@nb-cols.com,\"volunteer, donor\",1990-06-01,Acme,Engineer\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("nb.csv", nation)), "--json"))
+    assert s["unmapped_columns"] == ["nationbuilder_id"]
+    assert query("SELECT birth_date::VARCHAR, organisation FROM contacts WHERE email = 'amy@nb-cols.com'") == [
+        ("1990-06-01", "Acme")
+    ]
+    assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("donor",), ("volunteer",)]
