@@ -112,7 +112,10 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "accord email", "email opt-in", "email consent", "marketing consent", "newsletter opt-in", "double_opt-in",
         "opt_in", "toestemming", "toestemming e-mail", "einwilligung", "einwilligung e-mail", "newsletter",
         "inscrit newsletter", "abonné newsletter", "abonné à la newsletter", "nieuwsbrief", "nieuwsbrief ja/nee",
-        "aanmelding nieuwsbrief", "newsletter abonniert", "newsletter-anmeldung",
+        "aanmelding nieuwsbrief", "newsletter abonniert", "newsletter-anmeldung", "accord newsletter",
+        "accord pour la newsletter", "accepte de recevoir la newsletter", "j'accepte de recevoir la newsletter",
+        "accepte de recevoir les newsletters", "accepte de recevoir des informations", "accepte de recevoir des emails",
+        "souhaite recevoir la newsletter",
     ],
     "consent_at": [
         "date opt-in", "date d'opt-in", "date optin", "date du consentement", "date consentement", "optin_time",

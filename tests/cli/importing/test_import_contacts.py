@@ -621,3 +621,19 @@ def test_salesforce_and_nationbuilder_columns(invoke, write, query):
         ("1990-06-01", "Acme")
     ]
     assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("donor",), ("volunteer",)]
+
+
+def test_french_newsletter_consent_phrases(invoke, write, query):
+    # Hand-made sheets and web forms spell the opt-in as a sentence: it was left unmapped,
+    # and a "Non" was stored as no answer at all.
+    text = (
+        "Nom;Prénom;E-mail;Accord newsletter\nDupont;Marie;marie@asso-optin.fr;Oui\nMartin;Jean;jean@asso-optin.fr;Non\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("a.csv", text)), "--json"))
+    assert s["unmapped_columns"] == []
+    text = "Nom;E-mail;Accepte de recevoir la newsletter\nRoux;anne@asso-optin.fr;oui\n"
+    s = summary_of(invoke("import", "contacts", str(write("b.csv", text)), "--json"))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT email, consent_email FROM contacts ORDER BY 1") == [
+        ("anne@asso-optin.fr", True), ("jean@asso-optin.fr", False), ("marie@asso-optin.fr", True)
+    ]
