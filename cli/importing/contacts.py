@@ -48,6 +48,7 @@ from cli.importing.values import (
     country_region_sql,
     email_status_sql,
     fold_sql,
+    full_name_sql,
     gender_sql,
     hard_bounce_sql,
     in_range_date_sql,
@@ -277,8 +278,16 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         # Mailchimp's one-cell address (`12 rue des Lilas  Lyon  69003  FR`), split per distinct cell.
         build_address_table(con, "SELECT " + col("street") + " AS raw FROM import_raw", "import_addresses")
         joins.append("LEFT JOIN import_addresses ad_ ON ad_.raw = r." + col("street"))
+    # Both names in one cell (`Nom Prénom`): split, when the file has no name column of its own.
+    full_name = None
+    if not col("first_name") and not col("last_name"):
+        for field, last_first in (("name_last_first", True), ("name_first_last", False)):
+            if col(field) and full_name is None:
+                full_name = full_name_sql("r." + col(field), last_first)
     for name in TEXT_FIELDS:
-        if name == "last_name":
+        if full_name is not None and name in ("first_name", "last_name"):
+            select.append(full_name[0 if name == "first_name" else 1] + " AS " + name)
+        elif name == "last_name":
             select.append(_last_name_sql(col) + " AS last_name")
         elif name == "street":
             street = _street_sql(col, settings.default_region, region)

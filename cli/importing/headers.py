@@ -205,6 +205,15 @@ PART_SYNONYMS: dict[str, list[str]] = {
         "hausnummerzusatz", "zusatz hausnummer", "house number addition", "house number suffix",
         "complément de numéro", "indice de répétition", "bis/ter",
     ],
+    # Both names in one cell, in the header's order; used only when the file has no name column of its own.
+    "name_last_first": [
+        "nom prénom", "nom et prénom", "nom & prénom", "nom prénoms", "nom et prénoms", "achternaam voornaam",
+        "achternaam en voornaam", "nachname vorname", "nachname und vorname", "name vorname",
+    ],
+    "name_first_last": [
+        "prénom nom", "prénom et nom", "nom complet", "full name", "fullname", "voornaam achternaam",
+        "voor- en achternaam", "volledige naam", "vorname nachname", "vor- und nachname", "vollständiger name",
+    ],
     # A second address line: joined to the street after a comma.
     "street2": [
         "complément d'adresse", "complément adresse", "adresse 2", "adresse ligne 2", "adresse complémentaire",

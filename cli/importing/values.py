@@ -466,6 +466,41 @@ def gender_sql(column: str) -> str:
     return "CASE " + cases + " END"
 
 
+# A word in capitals (`DUPONT`, `LE GALL`, `D'ARC`): the last name, wherever it stands.
+_CAPS_WORD = "\\p{Lu}[\\p{Lu}''’-]+"  # '' : a quote inside a SQL literal
+
+
+def full_name_sql(column: str, last_first: bool) -> tuple[str, str]:
+    """SQL for (first name, last name) of a cell holding both (``DUPONT Marie``, ``Marie Dupont``).
+
+    A comma parts last from first (``Dupont, Marie``); else the words in
+    capitals are the last name, before or after the others; else the
+    header's order decides (``Nom Prénom``: the first word, ``Prénom Nom``:
+    the last word). One word alone is a last name.
+    """
+    t = "trim(regexp_replace(" + column + ", '\\s+', ' ', 'g'))"
+    caps_first = "'^((?:" + _CAPS_WORD + " )+)(.*\\p{Ll}.*)$'"
+    caps_last = "'^(.*\\p{Ll}.*?) ((?:" + _CAPS_WORD + ")(?: " + _CAPS_WORD + ")*)$'"
+    by_order = "'^(\\S+) (.+)$'" if last_first else "'^(.+) (\\S+)$'"
+    first_group, last_group = ("2", "1") if last_first else ("1", "2")
+    cases = [
+        ("contains(t, ',')", "trim(split_part(t, ',', 2))", "trim(split_part(t, ',', 1))"),
+        ("regexp_matches(t, " + caps_first + ")", "regexp_extract(t, " + caps_first + ", 2)",
+         "trim(regexp_extract(t, " + caps_first + ", 1))"),
+        ("regexp_matches(t, " + caps_last + ")", "regexp_extract(t, " + caps_last + ", 1)",
+         "regexp_extract(t, " + caps_last + ", 2)"),
+        ("contains(t, ' ')", "regexp_extract(t, " + by_order + ", " + first_group + ")",
+         "regexp_extract(t, " + by_order + ", " + last_group + ")"),
+    ]
+
+    def pick(index: int) -> str:
+        whens = " ".join("WHEN " + c[0] + " THEN " + c[index] for c in cases)
+        alone = "NULL" if index == 1 else "t"
+        return "(SELECT nullif(CASE " + whens + " ELSE " + alone + " END, '') FROM (SELECT " + t + " AS t))"
+
+    return pick(1), pick(2)
+
+
 def list_sql(column: str, separator: str) -> str:
     """SQL: the cell split into a list of trimmed, non-empty items.
 
