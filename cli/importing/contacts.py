@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from cli.errors import ImportFileError, InputError
-from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
+from cli.importing.headers import ADDRESS_FIELDS, ColumnMapping, check_map_targets, map_headers
 from cli.importing.runs import (
     ImportOptions,
     ImportSummary,
@@ -195,9 +195,10 @@ POSTAL_CODE_REGIONS = {
 
 
 def _region_lookup(
-    con: duckdb.DuckDBPyConnection, country: str | None, postal_code: str | None, default_region: str
+    con: duckdb.DuckDBPyConnection, country: str | None, postal_code: str | None, default_region: str,
+    source: str = "import_raw",
 ) -> tuple[str, str]:
-    """SQL for a row's region (over ``import_raw r``) and the joins it needs.
+    """SQL for a row's region (over ``source r``, ``import_raw`` or its view) and the joins it needs.
 
     The country cell's region (``France``, ``NL``, ``Deutschland``); without
     one, the country a postal code names by its shape (``1012 AB``: NL); else
@@ -212,7 +213,7 @@ def _region_lookup(
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE import_postal_regions AS SELECT raw, region FROM (SELECT raw, CASE " + cases
-            + " END AS region FROM (SELECT DISTINCT " + postal_code + " AS raw FROM import_raw WHERE " + postal_code
+            + " END AS region FROM (SELECT DISTINCT " + postal_code + " AS raw FROM " + source + " WHERE " + postal_code
             + " IS NOT NULL)) WHERE region IS NOT NULL"
         )
         region = "coalesce(pr_.region, " + region + ")"
@@ -220,18 +221,58 @@ def _region_lookup(
     if country is not None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE import_regions AS SELECT raw, " + country_region_sql("raw", default_region)
-            + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM import_raw WHERE " + country + " IS NOT NULL)"
+            + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM " + source + " WHERE " + country + " IS NOT NULL)"
         )
         region = "coalesce(rg_.region, " + region + ")"
         joins.append("LEFT JOIN import_regions rg_ ON rg_.raw = r." + country)
     return region, " ".join(joins)
 
 
+def _address_source(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> str:
+    """The table staging reads: ``import_raw``, or a view of it whose address is the row's first non-empty block.
+
+    A block is the address columns of one kind (Outlook's Business, then Home:
+    ``ColumnMapping.spares``); it is empty when its street, postal code and
+    city are. The columns of the first block take the chosen block's values,
+    so that everything downstream reads one address; ``import_raw`` itself
+    (rejects' raw rows, issues' values) is left as it is.
+    """
+    blocks = max((len(mapping.spares.get(f, [])) for f in ADDRESS_FIELDS), default=0)
+    if not blocks:
+        return "import_raw"
+
+    def column(name: str, block: int) -> str | None:
+        if block == 0:
+            return mapping.column(name)
+        spares = mapping.spares.get(name, [])
+        return "c" + str(spares[block - 1]) if block <= len(spares) else None
+
+    def filled(block: int) -> str:
+        parts = [column(n, block) for n in ("street", "postal_code", "city")]
+        return "(" + " OR ".join([c + " IS NOT NULL" for c in parts if c] or ["false"]) + ")"
+
+    choice = "CASE " + " ".join("WHEN " + filled(b) + " THEN " + str(b) for b in range(blocks + 1)) + " ELSE 0 END"
+    replaced = []
+    for name in ADDRESS_FIELDS:
+        first = column(name, 0)
+        if first is None:
+            continue
+        whens = " ".join("WHEN " + str(b) + " THEN " + (column(name, b) or "NULL") for b in range(1, blocks + 1))
+        replaced.append("CASE block_ " + whens + " ELSE " + first + " END AS " + first)
+    # Generated column names only (cN).
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW import_src AS SELECT * EXCLUDE (block_) REPLACE (" + ", ".join(replaced) + ") "
+        "FROM (SELECT *, " + choice + " AS block_ FROM import_raw)"
+    )
+    return "import_src"
+
+
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
     col = mapping.column
-    region, region_join = _region_lookup(con, col("country"), col("postal_code"), settings.default_region)
+    source = _address_source(con, mapping)
+    region, region_join = _region_lookup(con, col("country"), col("postal_code"), settings.default_region, source)
     # Look-up tables of distinct emails and phones (the main ones and those of custom fields).
     email_columns = {"": col("email")}
     phone_columns = {"": col("phone")}
@@ -248,7 +289,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     sources_p = [c for c in phone_columns.values() if c] + spare_phones
     if sources_p:
         union = " UNION ALL ".join(
-            "SELECT r." + c + " AS raw, " + region + " AS region FROM import_raw r " + region_join for c in sources_p
+            "SELECT r." + c + " AS raw, " + region + " AS region FROM " + source + " r " + region_join for c in sources_p
         )
         build_phone_table(con, union, "import_phones")
     ctx.progress("normalise", 1, 3)
@@ -276,7 +317,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         select.append("NULL::VARCHAR AS phone")
     if col("street"):
         # Mailchimp's one-cell address (`12 rue des Lilas  Lyon  69003  FR`), split per distinct cell.
-        build_address_table(con, "SELECT " + col("street") + " AS raw FROM import_raw", "import_addresses")
+        build_address_table(con, "SELECT " + col("street") + " AS raw FROM " + source, "import_addresses")
         joins.append("LEFT JOIN import_addresses ad_ ON ad_.raw = r." + col("street"))
     # Both names in one cell (`Nom Prénom`): split, when the file has no name column of its own.
     full_name = None
@@ -378,7 +419,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     )
     sql = (
         "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * REPLACE (" + in_range + ") FROM (SELECT "
-        + ", ".join(select) + " FROM import_raw r " + " ".join(joins) + ")"
+        + ", ".join(select) + " FROM " + source + " r " + " ".join(joins) + ")"
     )
     used = {k: v for k, v in params.items() if "$" + k in sql}
     con.execute(sql, used)

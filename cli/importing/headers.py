@@ -344,6 +344,22 @@ _ROLE_WORDS = {
 }
 # Contact fields a second column may fill where the first is empty (a mobile and a landline).
 SPARE_FIELDS = {"phone"}
+# The parts of an address: a second block of them (Outlook's Home after its Business columns) is
+# the address of the rows whose first block is empty. Only columns that name which address they
+# hold count, never ones that name whose (`Adresse payeur` is someone else's).
+ADDRESS_FIELDS = ("street", "street2", "postal_code", "city", "country")
+_PLACE_WORDS = {
+    fold(w) for w in [
+        "home", "business", "work", "personal", "private", "domicile", "perso", "personnel", "personnelle", "pro",
+        "professionnel", "professionnelle", "bureau", "privé", "privée", "thuis", "werk", "zakelijk", "privat",
+        "geschäftlich", "dienstlich",
+    ]
+}
+
+
+def _names_place(header: str) -> bool:
+    """Whether ``header`` says which of a person's addresses it holds (``Home Street``, ``Adresse pro``)."""
+    return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
 # A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`, `ID client`).
 _NOT_BY_ROLE = {"type", "email_status", "external_id"}
 
@@ -530,6 +546,12 @@ def map_headers(
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
         if target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS:
+            mapping.spares.setdefault(target, []).append(index)
+            continue
+        if (
+            target in ADDRESS_FIELDS and target in mapping.fields and kind == "contacts" and _names_place(header)
+            and _names_place(headers[mapping.fields[target]])
+        ):
             mapping.spares.setdefault(target, []).append(index)
             continue
         if not target or target in mapping.fields:

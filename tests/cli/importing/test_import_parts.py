@@ -165,3 +165,22 @@ def test_one_cell_for_last_and_first_name(invoke, write, query):
     assert query("SELECT first_name, last_name FROM contacts WHERE email LIKE '%@prenom-nom.fr' ORDER BY id") == [
         ("Léa", "PETIT"), ("Hugo", "Lemaire"),
     ]
+
+
+def test_outlook_home_address_when_the_business_one_is_empty(invoke, write, query):
+    # Outlook puts the Business address columns before the Home ones: the Home ones were left
+    # unmapped, so a personal contact (no business address) lost their whole address.
+    text = (
+        "First Name,Last Name,Business Street,Business City,Business Postal Code,Business Country/Region,"
+        "Home Street,Home City,Home Postal Code,Home Country/Region,E-mail Address\n"
+        "Claire,Fontaine,1 place de la Comédie,Lyon,69001,France,5 rue Garibaldi,Villeurbanne,69100,France,c@ol-addr.fr\n"
+        "Tom,Baker,,,,,10 Downing St,London,SW1A 2AA,United Kingdom,t@ol-addr.fr\n"
+        "Ann,Lee,,,,,,,,,a@ol-addr.fr\n"
+    )
+    s = _import(invoke, write("outlook.csv", text))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT email, street, city, postal_code, country FROM contacts ORDER BY id") == [
+        ("c@ol-addr.fr", "1 place de la Comédie", "Lyon", "69001", "France"),
+        ("t@ol-addr.fr", "10 Downing St", "London", "SW1A 2AA", "United Kingdom"),
+        ("a@ol-addr.fr", None, None, None, None),
+    ]
