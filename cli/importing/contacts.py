@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from cli.errors import ImportFileError, InputError
-from cli.importing.headers import ColumnMapping, check_map_targets, map_headers
+from cli.importing.headers import ADDRESS_FIELDS, ColumnMapping, check_map_targets, map_headers
 from cli.importing.runs import (
     ImportOptions,
     ImportSummary,
@@ -48,11 +48,13 @@ from cli.importing.values import (
     country_region_sql,
     email_status_sql,
     fold_sql,
+    full_name_sql,
     gender_sql,
     hard_bounce_sql,
     in_range_date_sql,
     in_range_sql,
     list_sql,
+    no_date_sql,
     number_sql,
     sql_literal,
     timestamp_sql,
@@ -193,9 +195,10 @@ POSTAL_CODE_REGIONS = {
 
 
 def _region_lookup(
-    con: duckdb.DuckDBPyConnection, country: str | None, postal_code: str | None, default_region: str
+    con: duckdb.DuckDBPyConnection, country: str | None, postal_code: str | None, default_region: str,
+    source: str = "import_raw",
 ) -> tuple[str, str]:
-    """SQL for a row's region (over ``import_raw r``) and the joins it needs.
+    """SQL for a row's region (over ``source r``, ``import_raw`` or its view) and the joins it needs.
 
     The country cell's region (``France``, ``NL``, ``Deutschland``); without
     one, the country a postal code names by its shape (``1012 AB``: NL); else
@@ -210,7 +213,7 @@ def _region_lookup(
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE import_postal_regions AS SELECT raw, region FROM (SELECT raw, CASE " + cases
-            + " END AS region FROM (SELECT DISTINCT " + postal_code + " AS raw FROM import_raw WHERE " + postal_code
+            + " END AS region FROM (SELECT DISTINCT " + postal_code + " AS raw FROM " + source + " WHERE " + postal_code
             + " IS NOT NULL)) WHERE region IS NOT NULL"
         )
         region = "coalesce(pr_.region, " + region + ")"
@@ -218,18 +221,58 @@ def _region_lookup(
     if country is not None:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE import_regions AS SELECT raw, " + country_region_sql("raw", default_region)
-            + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM import_raw WHERE " + country + " IS NOT NULL)"
+            + " AS region FROM (SELECT DISTINCT " + country + " AS raw FROM " + source + " WHERE " + country + " IS NOT NULL)"
         )
         region = "coalesce(rg_.region, " + region + ")"
         joins.append("LEFT JOIN import_regions rg_ ON rg_.raw = r." + country)
     return region, " ".join(joins)
 
 
+def _address_source(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> str:
+    """The table staging reads: ``import_raw``, or a view of it whose address is the row's first non-empty block.
+
+    A block is the address columns of one kind (Outlook's Business, then Home:
+    ``ColumnMapping.spares``); it is empty when its street, postal code and
+    city are. The columns of the first block take the chosen block's values,
+    so that everything downstream reads one address; ``import_raw`` itself
+    (rejects' raw rows, issues' values) is left as it is.
+    """
+    blocks = max((len(mapping.spares.get(f, [])) for f in ADDRESS_FIELDS), default=0)
+    if not blocks:
+        return "import_raw"
+
+    def column(name: str, block: int) -> str | None:
+        if block == 0:
+            return mapping.column(name)
+        spares = mapping.spares.get(name, [])
+        return "c" + str(spares[block - 1]) if block <= len(spares) else None
+
+    def filled(block: int) -> str:
+        parts = [column(n, block) for n in ("street", "postal_code", "city")]
+        return "(" + " OR ".join([c + " IS NOT NULL" for c in parts if c] or ["false"]) + ")"
+
+    choice = "CASE " + " ".join("WHEN " + filled(b) + " THEN " + str(b) for b in range(blocks + 1)) + " ELSE 0 END"
+    replaced = []
+    for name in ADDRESS_FIELDS:
+        first = column(name, 0)
+        if first is None:
+            continue
+        whens = " ".join("WHEN " + str(b) + " THEN " + (column(name, b) or "NULL") for b in range(1, blocks + 1))
+        replaced.append("CASE block_ " + whens + " ELSE " + first + " END AS " + first)
+    # Generated column names only (cN).
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW import_src AS SELECT * EXCLUDE (block_) REPLACE (" + ", ".join(replaced) + ") "
+        "FROM (SELECT *, " + choice + " AS block_ FROM import_raw)"
+    )
+    return "import_src"
+
+
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
     col = mapping.column
-    region, region_join = _region_lookup(con, col("country"), col("postal_code"), settings.default_region)
+    source = _address_source(con, mapping)
+    region, region_join = _region_lookup(con, col("country"), col("postal_code"), settings.default_region, source)
     # Look-up tables of distinct emails and phones (the main ones and those of custom fields).
     email_columns = {"": col("email")}
     phone_columns = {"": col("phone")}
@@ -246,7 +289,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     sources_p = [c for c in phone_columns.values() if c] + spare_phones
     if sources_p:
         union = " UNION ALL ".join(
-            "SELECT r." + c + " AS raw, " + region + " AS region FROM import_raw r " + region_join for c in sources_p
+            "SELECT r." + c + " AS raw, " + region + " AS region FROM " + source + " r " + region_join for c in sources_p
         )
         build_phone_table(con, union, "import_phones")
     ctx.progress("normalise", 1, 3)
@@ -274,10 +317,18 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         select.append("NULL::VARCHAR AS phone")
     if col("street"):
         # Mailchimp's one-cell address (`12 rue des Lilas  Lyon  69003  FR`), split per distinct cell.
-        build_address_table(con, "SELECT " + col("street") + " AS raw FROM import_raw", "import_addresses")
+        build_address_table(con, "SELECT " + col("street") + " AS raw FROM " + source, "import_addresses")
         joins.append("LEFT JOIN import_addresses ad_ ON ad_.raw = r." + col("street"))
+    # Both names in one cell (`Nom Prénom`): split, when the file has no name column of its own.
+    full_name = None
+    if not col("first_name") and not col("last_name"):
+        for field, last_first in (("name_last_first", True), ("name_first_last", False)):
+            if col(field) and full_name is None:
+                full_name = full_name_sql("r." + col(field), last_first)
     for name in TEXT_FIELDS:
-        if name == "last_name":
+        if full_name is not None and name in ("first_name", "last_name"):
+            select.append(full_name[0 if name == "first_name" else 1] + " AS " + name)
+        elif name == "last_name":
             select.append(_last_name_sql(col) + " AS last_name")
         elif name == "street":
             street = _street_sql(col, settings.default_region, region)
@@ -317,12 +368,12 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     status_exprs = {
         "st_unsub": (bool_sql, "unsubscribed", "BOOLEAN"),
         "st_unsub_at": (lambda c: timestamp_sql(c, options.date_format), "unsubscribed_at", "TIMESTAMP"),
-        "st_unsub_given": (lambda c: c + " IS NOT NULL", "unsubscribed_at", "BOOLEAN"),
+        "st_unsub_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "unsubscribed_at", "BOOLEAN"),
         "st_unsub_campaign": (lambda c: c, "unsubscribe_campaign", "VARCHAR"),
         "st_unsub_reason": (lambda c: c, "unsubscribe_reason", "VARCHAR"),
         "st_bounce": (hard_bounce_sql, "hard_bounced", "BOOLEAN"),
         "st_bounce_at": (lambda c: timestamp_sql(c, options.date_format), "hard_bounced_at", "TIMESTAMP"),
-        "st_bounce_given": (lambda c: c + " IS NOT NULL", "hard_bounced_at", "BOOLEAN"),
+        "st_bounce_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "hard_bounced_at", "BOOLEAN"),
         "st_bounce_campaign": (lambda c: c, "bounce_campaign", "VARCHAR"),
         "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
         "st_status": (email_status_sql, "email_status", "VARCHAR"),
@@ -368,7 +419,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     )
     sql = (
         "CREATE OR REPLACE TEMP TABLE import_stg AS SELECT * REPLACE (" + in_range + ") FROM (SELECT "
-        + ", ".join(select) + " FROM import_raw r " + " ".join(joins) + ")"
+        + ", ".join(select) + " FROM " + source + " r " + " ".join(joins) + ")"
     )
     used = {k: v for k, v in params.items() if "$" + k in sql}
     con.execute(sql, used)
@@ -417,6 +468,10 @@ def _reject_unidentified(ctx: PipelineContext) -> None:
     )
     ctx.summary.rejected += rows_changed(con, insert, params)
     con.execute("DELETE FROM import_stg s WHERE " + condition)
+
+
+# Fields whose cells are dates: a "no date" placeholder there is no issue (see no_date_sql).
+_DATE_FIELDS = {"birth_date", "consent_at", "created_at", "consent_withdrawn_at", "unsubscribed_at", "hard_bounced_at"}
 
 
 def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
@@ -479,6 +534,8 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
             add("phone", "s.phone_" + str(n) + " IS NULL", simple["phone"][1], index)
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
+            if field in _DATE_FIELDS:
+                condition += " AND NOT " + no_date_sql("r.c" + str(mapping.fields[field]))
             add(field, condition, reason)
     reasons = {
         "email": "coalesce(em_x.reason, 'not an email address')",
@@ -508,7 +565,10 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         reason = reasons[spec.type]
         if spec.type == "email":
             reason = "'not an email address'"
-        add(name, "s.x_" + name + " IS NULL", reason)
+        condition = "s.x_" + name + " IS NULL"
+        if spec.type == "date":
+            condition += " AND NOT " + no_date_sql("r.c" + str(mapping.fields[name]))
+        add(name, condition, reason)
     if not parts:
         return
     insert = (

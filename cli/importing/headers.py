@@ -78,18 +78,20 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     "street": [
         "adresse", "adresse postale", "rue", "adresse 1", "address", "street", "street address", "address line 1",
         "address 1", "straat", "adres", "straat en huisnummer", "straße", "strasse", "anschrift", "straße und hausnummer",
+        "mailing street", "mailing address",  # Salesforce
     ],
     "postal_code": [
         "code postal", "cp", "postal code", "zip", "zip code", "zipcode", "postcode", "post code", "postleitzahl", "plz",
+        "zip/postal code", "mailing zip/postal code", "mailing postal code",  # Salesforce
     ],
     "city": [
         "ville", "localité", "commune", "city", "town", "plaats", "woonplaats", "gemeente", "stad", "ort", "stadt",
-        "wohnort",
+        "wohnort", "mailing city",
     ],
-    "country": ["pays", "country", "country/region", "land", "staat", "country code"],
+    "country": ["pays", "country", "country/region", "land", "staat", "country code", "mailing country"],
     "birth_date": [
         "date de naissance", "naissance", "né le", "née le", "birth date", "birthdate", "date of birth", "dob",
-        "birthday", "geboortedatum", "geburtsdatum", "geburtstag", "birth_date",
+        "birthday", "geboortedatum", "geburtsdatum", "geburtstag", "birth_date", "born at",
     ],
     "gender": [
         "civilité", "genre", "sexe", "gender", "sex", "salutation", "title", "aanhef", "geslacht", "anrede",
@@ -98,7 +100,7 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     "organisation": [
         "organisation", "organization", "société", "entreprise", "structure", "company", "company name",
         "organisatie", "bedrijf", "firma", "unternehmen", "organisation name", "raison sociale", "nom de la structure",
-        "nom de l'organisation", "bedrijfsnaam", "firmenname",
+        "nom de l'organisation", "bedrijfsnaam", "firmenname", "account name", "employer",
     ],
     "job_title": [
         "profession", "métier", "fonction", "poste", "job title", "job", "occupation", "position", "functie",
@@ -110,7 +112,10 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "accord email", "email opt-in", "email consent", "marketing consent", "newsletter opt-in", "double_opt-in",
         "opt_in", "toestemming", "toestemming e-mail", "einwilligung", "einwilligung e-mail", "newsletter",
         "inscrit newsletter", "abonné newsletter", "abonné à la newsletter", "nieuwsbrief", "nieuwsbrief ja/nee",
-        "aanmelding nieuwsbrief", "newsletter abonniert", "newsletter-anmeldung",
+        "aanmelding nieuwsbrief", "newsletter abonniert", "newsletter-anmeldung", "accord newsletter",
+        "accord pour la newsletter", "accepte de recevoir la newsletter", "j'accepte de recevoir la newsletter",
+        "accepte de recevoir les newsletters", "accepte de recevoir des informations", "accepte de recevoir des emails",
+        "souhaite recevoir la newsletter",
     ],
     "consent_at": [
         "date opt-in", "date d'opt-in", "date optin", "date du consentement", "date consentement", "optin_time",
@@ -119,10 +124,10 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
     ],
     "created_at": [
         "date de création", "date création", "date d'inscription", "créé le", "created", "created at", "date created",
-        "creation date", "create date", "signup date", "aanmaakdatum", "datum aangemaakt", "inschrijfdatum",
+        "creation date", "create date", "created date", "signup date", "aanmaakdatum", "datum aangemaakt", "inschrijfdatum",
         "erstellt am", "erstellungsdatum", "anmeldedatum",
     ],
-    "tags": ["tags", "tag", "étiquettes", "étiquette", "labels", "label", "trefwoorden", "schlagwörter", "schlagworte"],
+    "tags": ["tags", "tag", "tag list", "étiquettes", "étiquette", "labels", "label", "trefwoorden", "schlagwörter", "schlagworte"],
     "external_id": [
         "external id", "ext_id", "ext id", "id externe", "identifiant externe", "externe id", "extern id",
         "externe kennung", "external_id",
@@ -146,6 +151,9 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
     "unsubscribed": [
         "désabonné", "désabonnée", "désinscrit", "désinscrite", "unsubscribed", "unsubscribed from all email",
         "opted out", "opt-out", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen",
+        # CRMs' opt-out flags: CiviCRM (`Is Opt Out`, `No Bulk Emails (User Opt Out)`), Salesforce.
+        "is opt out", "no bulk emails", "no bulk emails (user opt out)", "user opt out", "email opt out",
+        "email opt-out", "has opted out of email", "hasoptedoutofemail",
     ],
     "unsubscribed_at": [
         "unsub_time", "date de désinscription", "date désinscription", "date de désabonnement", "date désabonnement",
@@ -169,6 +177,8 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
     "blocklisted": [
         "blacklisted", "email_blacklisted", "blocklisted", "email blocklisted", "blacklist", "blocklist",
         "liste noire", "sur liste noire", "bloqué", "zwarte lijst", "geblokkeerd", "gesperrt", "sperrliste",
+        # No email at all, whatever the list: CiviCRM's `Do Not Email`, NationBuilder's `do_not_contact`.
+        "do not email", "do not contact", "ne pas contacter", "nicht kontaktieren",
     ],
     "email_status": [
         "status", "member status", "email status", "statut email", "statut e-mail", "statut de l'abonnement",
@@ -194,6 +204,15 @@ PART_SYNONYMS: dict[str, list[str]] = {
         "toevoeging", "huisnummertoevoeging", "huisnummer toevoeging", "toevoeging huisnummer", "huisletter",
         "hausnummerzusatz", "zusatz hausnummer", "house number addition", "house number suffix",
         "complément de numéro", "indice de répétition", "bis/ter",
+    ],
+    # Both names in one cell, in the header's order; used only when the file has no name column of its own.
+    "name_last_first": [
+        "nom prénom", "nom et prénom", "nom & prénom", "nom prénoms", "nom et prénoms", "achternaam voornaam",
+        "achternaam en voornaam", "nachname vorname", "nachname und vorname", "name vorname",
+    ],
+    "name_first_last": [
+        "prénom nom", "prénom et nom", "nom complet", "full name", "fullname", "voornaam achternaam",
+        "voor- en achternaam", "volledige naam", "vorname nachname", "vor- und nachname", "vollständiger name",
     ],
     # A second address line: joined to the street after a comma.
     "street2": [
@@ -337,6 +356,22 @@ _ROLE_WORDS = {
 }
 # Contact fields a second column may fill where the first is empty (a mobile and a landline).
 SPARE_FIELDS = {"phone"}
+# The parts of an address: a second block of them (Outlook's Home after its Business columns) is
+# the address of the rows whose first block is empty. Only columns that name which address they
+# hold count, never ones that name whose (`Adresse payeur` is someone else's).
+ADDRESS_FIELDS = ("street", "street2", "postal_code", "city", "country")
+_PLACE_WORDS = {
+    fold(w) for w in [
+        "home", "business", "work", "personal", "private", "domicile", "perso", "personnel", "personnelle", "pro",
+        "professionnel", "professionnelle", "bureau", "privé", "privée", "thuis", "werk", "zakelijk", "privat",
+        "geschäftlich", "dienstlich",
+    ]
+}
+
+
+def _names_place(header: str) -> bool:
+    """Whether ``header`` says which of a person's addresses it holds (``Home Street``, ``Adresse pro``)."""
+    return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
 # A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`, `ID client`).
 _NOT_BY_ROLE = {"type", "email_status", "external_id"}
 
@@ -523,6 +558,12 @@ def map_headers(
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
         if target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS:
+            mapping.spares.setdefault(target, []).append(index)
+            continue
+        if (
+            target in ADDRESS_FIELDS and target in mapping.fields and kind == "contacts" and _names_place(header)
+            and _names_place(headers[mapping.fields[target]])
+        ):
             mapping.spares.setdefault(target, []).append(index)
             continue
         if not target or target in mapping.fields:

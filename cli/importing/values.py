@@ -409,6 +409,14 @@ def timestamp_sql(column: str, date_format: str | None = None, month_first: bool
     return "coalesce(" + ", ".join(parts) + ")"
 
 
+def no_date_sql(column: str) -> str:
+    """SQL: the cell is a placeholder that says "no date" (Outlook's ``0/0/00``, MySQL's ``0000-00-00``).
+
+    Such a cell is empty, not an unusable date: no issue, and no unsubscribe or bounce date given.
+    """
+    return "regexp_full_match(" + column + ", '\\s*0{1,4}[/.-]0{1,2}[/.-]0{1,4}( 0{1,2}(:0{1,2}){1,2})?\\s*')"
+
+
 def in_range_sql(column: str) -> str:
     """SQL: the timestamp or date ``column`` when its year falls between 1850 and 2200, else NULL.
 
@@ -491,6 +499,41 @@ def gender_sql(column: str) -> str:
         for code, words in GENDER_WORDS.items()
     )
     return "CASE " + cases + " END"
+
+
+# A word in capitals (`DUPONT`, `LE GALL`, `D'ARC`): the last name, wherever it stands.
+_CAPS_WORD = "\\p{Lu}[\\p{Lu}''’-]+"  # '' : a quote inside a SQL literal
+
+
+def full_name_sql(column: str, last_first: bool) -> tuple[str, str]:
+    """SQL for (first name, last name) of a cell holding both (``DUPONT Marie``, ``Marie Dupont``).
+
+    A comma parts last from first (``Dupont, Marie``); else the words in
+    capitals are the last name, before or after the others; else the
+    header's order decides (``Nom Prénom``: the first word, ``Prénom Nom``:
+    the last word). One word alone is a last name.
+    """
+    t = "trim(regexp_replace(" + column + ", '\\s+', ' ', 'g'))"
+    caps_first = "'^((?:" + _CAPS_WORD + " )+)(.*\\p{Ll}.*)$'"
+    caps_last = "'^(.*\\p{Ll}.*?) ((?:" + _CAPS_WORD + ")(?: " + _CAPS_WORD + ")*)$'"
+    by_order = "'^(\\S+) (.+)$'" if last_first else "'^(.+) (\\S+)$'"
+    first_group, last_group = ("2", "1") if last_first else ("1", "2")
+    cases = [
+        ("contains(t, ',')", "trim(split_part(t, ',', 2))", "trim(split_part(t, ',', 1))"),
+        ("regexp_matches(t, " + caps_first + ")", "regexp_extract(t, " + caps_first + ", 2)",
+         "trim(regexp_extract(t, " + caps_first + ", 1))"),
+        ("regexp_matches(t, " + caps_last + ")", "regexp_extract(t, " + caps_last + ", 1)",
+         "regexp_extract(t, " + caps_last + ", 2)"),
+        ("contains(t, ' ')", "regexp_extract(t, " + by_order + ", " + first_group + ")",
+         "regexp_extract(t, " + by_order + ", " + last_group + ")"),
+    ]
+
+    def pick(index: int) -> str:
+        whens = " ".join("WHEN " + c[0] + " THEN " + c[index] for c in cases)
+        alone = "NULL" if index == 1 else "t"
+        return "(SELECT nullif(CASE " + whens + " ELSE " + alone + " END, '') FROM (SELECT " + t + " AS t))"
+
+    return pick(1), pick(2)
 
 
 def list_sql(column: str, separator: str) -> str:

@@ -574,3 +574,66 @@ def test_keys_follow_an_email_or_phone_a_reimport_changes(invoke, write, query, 
     assert keyed == [(2,)]
     if mode == "fill":
         assert dict(query("SELECT email, phone_key FROM contacts"))["b@keys.fr"] == before["b@keys.fr"]
+
+
+def test_outlook_empty_date_placeholder_is_no_issue(invoke, write, query):
+    # Outlook writes 0/0/00 in every Birthday and Anniversary it has no date for: one issue per
+    # row (and an abort under --strict) for a cell that says "no date".
+    outlook = (
+        '"First Name","Last Name","E-mail Address","Birthday","Priority"\r\n'
+        '"Claire","Fontaine","claire@outlook-test.fr","0/0/00","Normal"\r\n'
+        '"Tom","Baker","tom@outlook-test.fr","20/04/1975","Normal"\r\n'
+    )
+    path = write("contacts.csv", outlook, "cp1252")
+    result = invoke("import", "contacts", str(path), "--strict", "--json")
+    s = summary_of(result)
+    assert (s["inserted"], s["issues"]) == (2, 0)
+    assert query("SELECT email, birth_date::VARCHAR FROM contacts ORDER BY 1") == [
+        ("claire@outlook-test.fr", None), ("tom@outlook-test.fr", "1975-04-20")
+    ]
+    zero = "Email;Date de désinscription\nz@zero-test.fr;0000-00-00 00:00:00\n"
+    s = summary_of(invoke("import", "contacts", str(write("zero.csv", zero)), "--json"))
+    assert s["issues"] == 0
+    assert query("SELECT status FROM contacts WHERE email = 'z@zero-test.fr'") == [("active",)]
+
+
+def test_salesforce_and_nationbuilder_columns(invoke, write, query):
+    # Salesforce's Mailing address, Account Name and Created Date, NationBuilder's tag_list,
+    # born_at and employer were left unmapped: address, organisation, tags and birth date lost.
+    salesforce = (
+        "Salutation,First Name,Last Name,Account Name,Mailing Street,Mailing City,Mailing State/Province,"
+        "Mailing Zip/Postal Code,Mailing Country,Phone,Email,Created Date\n"
+        "Mrs.,Jane,Doe,Globex,500 Oracle Pkwy,Redwood City,CA,94065,United States,(650) 506-7000,jane@sf-cols.com,"
+        "15/01/2024\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("sf.csv", salesforce)), "--json"))
+    assert (s["inserted"], s["issues"], s["unmapped_columns"]) == (1, 0, ["Mailing State/Province"])
+    assert query(
+        "SELECT organisation, street, city, postal_code, country, phone, created_at::DATE::VARCHAR FROM contacts"
+    ) == [("Globex", "500 Oracle Pkwy", "Redwood City", "94065", "United States", "+16505067000", "2024-01-15")]
+    nation = (
+        "nationbuilder_id,first_name,last_name,email,tag_list,born_at,employer,occupation\n"
+        "101,Amy,Wong,amy@nb-cols.com,\"volunteer, donor\",1990-06-01,Acme,Engineer\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("nb.csv", nation)), "--json"))
+    assert s["unmapped_columns"] == ["nationbuilder_id"]
+    assert query("SELECT birth_date::VARCHAR, organisation FROM contacts WHERE email = 'amy@nb-cols.com'") == [
+        ("1990-06-01", "Acme")
+    ]
+    assert query("SELECT tag FROM contact_tags ORDER BY 1") == [("donor",), ("volunteer",)]
+
+
+def test_french_newsletter_consent_phrases(invoke, write, query):
+    # Hand-made sheets and web forms spell the opt-in as a sentence: it was left unmapped,
+    # and a "Non" was stored as no answer at all.
+    text = (
+        "Nom;Prénom;E-mail;Accord newsletter\nDupont;Marie;marie@asso-optin.fr;Oui\nMartin;Jean;jean@asso-optin.fr;Non\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("a.csv", text)), "--json"))
+    assert s["unmapped_columns"] == []
+    text = "Nom;E-mail;Accepte de recevoir la newsletter\nRoux;anne@asso-optin.fr;oui\n"
+    s = summary_of(invoke("import", "contacts", str(write("b.csv", text)), "--json"))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT email, consent_email FROM contacts ORDER BY 1") == [
+        ("anne@asso-optin.fr", True), ("jean@asso-optin.fr", False), ("marie@asso-optin.fr", True)
+    ]

@@ -140,3 +140,47 @@ def test_currency_from_the_amount_cell(invoke, write, query):
         ("a@cur-test.fr", "2025-02-03", 20.0, "EUR"), ("b@cur-test.fr", "2025-02-01", 5.0, "USD"),
         ("b@cur-test.fr", "2025-02-02", 3.0, "GBP"), ("b@cur-test.fr", "2025-02-03", 7.0, None),
     ]
+
+
+def test_one_cell_for_last_and_first_name(invoke, write, query):
+    # A small association's sheet keeps `Nom Prénom` in one cell: the column was left unmapped,
+    # every name was lost, and a postal-only member (no email, no phone) was rejected.
+    text = (
+        "Nom Prénom;Adresse;CP;Ville;Mail\n"
+        "DUPONT Marie;3 rue du Lavoir;01100;Oyonnax;marie@nom-prenom.fr\n"
+        "DE LA FONTAINE Jean-Pierre;12 Grande Rue;01100;Oyonnax;\n"
+        "Martin Paul;5 impasse des Prés;01100;Oyonnax;paul@nom-prenom.fr\n"
+        "Roux, Anne;;;;anne@nom-prenom.fr\n"
+        "Bernard;;;;bernard@nom-prenom.fr\n"
+    )
+    result = invoke("import", "contacts", str(write("adherents.csv", text)), "--json")
+    assert result.exit_code == 0, result.stderr
+    s = json.loads(result.stdout)["imports"][0]
+    assert (s["inserted"], s["rejected"], s["unmapped_columns"]) == (5, 0, [])
+    assert query("SELECT last_name, first_name FROM contacts ORDER BY id") == [
+        ("DUPONT", "Marie"), ("DE LA FONTAINE", "Jean-Pierre"), ("Martin", "Paul"), ("Roux", "Anne"), ("Bernard", None),
+    ]
+    text = "Prénom et nom;E-mail\nLéa PETIT;lea@prenom-nom.fr\nHugo Lemaire;hugo@prenom-nom.fr\n"
+    invoke("import", "contacts", str(write("inscrits.csv", text)))
+    assert query("SELECT first_name, last_name FROM contacts WHERE email LIKE '%@prenom-nom.fr' ORDER BY id") == [
+        ("Léa", "PETIT"), ("Hugo", "Lemaire"),
+    ]
+
+
+def test_outlook_home_address_when_the_business_one_is_empty(invoke, write, query):
+    # Outlook puts the Business address columns before the Home ones: the Home ones were left
+    # unmapped, so a personal contact (no business address) lost their whole address.
+    text = (
+        "First Name,Last Name,Business Street,Business City,Business Postal Code,Business Country/Region,"
+        "Home Street,Home City,Home Postal Code,Home Country/Region,E-mail Address\n"
+        "Claire,Fontaine,1 place de la Comédie,Lyon,69001,France,5 rue Garibaldi,Villeurbanne,69100,France,c@ol-addr.fr\n"
+        "Tom,Baker,,,,,10 Downing St,London,SW1A 2AA,United Kingdom,t@ol-addr.fr\n"
+        "Ann,Lee,,,,,,,,,a@ol-addr.fr\n"
+    )
+    s = _import(invoke, write("outlook.csv", text))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT email, street, city, postal_code, country FROM contacts ORDER BY id") == [
+        ("c@ol-addr.fr", "1 place de la Comédie", "Lyon", "69001", "France"),
+        ("t@ol-addr.fr", "10 Downing St", "London", "SW1A 2AA", "United Kingdom"),
+        ("a@ol-addr.fr", None, None, None, None),
+    ]

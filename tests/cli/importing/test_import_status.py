@@ -171,3 +171,27 @@ def test_legal_basis_fill_and_update(invoke, write, query):
     assert query("SELECT consent_basis FROM contacts") == [("consent",)]
     _import(invoke, write("c.csv", "email;legal basis\nz@fr-test.fr;membership\n\n"), "--on-conflict", "update")
     assert query("SELECT consent_basis FROM contacts") == [("membership",)]
+
+
+def test_crm_opt_out_flags_withdraw_consent(invoke, write, query):
+    # CiviCRM (Do Not Email, No Bulk Emails), Salesforce (Email Opt Out), NationBuilder (do_not_contact):
+    # a flagged person was stored as an active, mailable contact.
+    civicrm = (
+        "Contact ID,Contact Type,Display Name,First Name,Last Name,Email,Do Not Email,Do Not Phone,"
+        "No Bulk Emails (User Opt Out),Is Deceased\n"
+        "12,Individual,John Smith,John,Smith,john@civi-test.org,0,0,1,0\n"
+        "13,Individual,Ann Lee,Ann,Lee,ann@civi-test.org,1,0,0,0\n"
+        "14,Individual,Ok Fine,Ok,Fine,ok@civi-test.org,0,0,0,0\n"
+    )
+    s = _import(invoke, write("civicrm.csv", civicrm))
+    assert s["mapped_columns"]["Do Not Email"] == "blocklisted"
+    assert s["mapped_columns"]["No Bulk Emails (User Opt Out)"] == "unsubscribed"
+    salesforce = "First Name,Last Name,Email,Email Opt Out\nJane,Doe,jane@sf-test.com,1\nJoe,Roe,joe@sf-test.com,0\n"
+    _import(invoke, write("salesforce.csv", salesforce))
+    nation = "first_name,last_name,email,email_opt_in,do_not_contact\nRaj,Patel,raj@nb-test.com,false,true\n"
+    _import(invoke, write("nationbuilder.csv", nation))
+    assert query("SELECT email, consent_email FROM contacts WHERE status = 'suppressed' ORDER BY 1") == [
+        ("ann@civi-test.org", False), ("jane@sf-test.com", False), ("john@civi-test.org", False), ("raj@nb-test.com", False)
+    ]
+    assert query("SELECT email FROM contacts WHERE status = 'active' ORDER BY 1") == [("joe@sf-test.com",), ("ok@civi-test.org",)]
+    assert query("SELECT count(*) FROM events WHERE type = 'unsubscribe'") == [(4,)]
