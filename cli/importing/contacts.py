@@ -23,6 +23,8 @@ The steps, each one SQL statement (or a few) over the whole file:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -53,6 +55,7 @@ from cli.importing.values import (
     hard_bounce_sql,
     in_range_date_sql,
     in_range_sql,
+    is_month_first,
     list_sql,
     no_date_sql,
     number_sql,
@@ -76,7 +79,7 @@ ON_CONFLICT = ("fill", "update", "keep")
 _TIMESTAMP_COLUMNS = ("consent_at", "created_at", "consent_withdrawn_at", "st_unsub_at", "st_bounce_at")
 
 
-def _custom_expr(name: str, spec, column: str, separator: str, date_format: str | None) -> tuple[str, str | None]:
+def _custom_expr(name: str, spec, column: str, separator: str, dates: Callable[[str], str]) -> tuple[str, str | None]:
     """SQL for a custom field's typed value, and for its rejected items (multiselect) if any."""
     if spec.type in ("text",):
         return column, None
@@ -88,7 +91,7 @@ def _custom_expr(name: str, spec, column: str, separator: str, date_format: str 
         return number_sql(column), None
     if spec.type == "date":
         # A TIMESTAMP here; the staging query makes it a DATE in range (see _build_staging).
-        return timestamp_sql(column, date_format), None
+        return dates(column), None
     if spec.type == "boolean":
         return bool_sql(column), None
     options = spec.options or []
@@ -267,10 +270,28 @@ def _address_source(con: duckdb.DuckDBPyConnection, mapping: ColumnMapping) -> s
     return "import_src"
 
 
+def _date_reader(con: duckdb.DuckDBPyConnection, date_format: str | None) -> Callable[[str], str]:
+    """``timestamp_sql`` for a cell ``r.cN``, month-first when its column writes dates so (see ``is_month_first``).
+
+    Each column is examined once, on first use; ``--date-format`` decides alone when given.
+    """
+
+    @functools.cache
+    def month_first(column: str) -> bool:
+        return date_format is None and is_month_first(con, column)
+
+    def dates(cell: str) -> str:
+        column = cell.split(".", 1)[1] if cell.startswith("r.") else None
+        return timestamp_sql(cell, date_format, month_first(column) if column else False)
+
+    return dates
+
+
 def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, object]:
     """Create ``import_stg``; returns the bound parameters its SQL used."""
     con, settings, options = ctx.con, ctx.settings, ctx.options
     col = mapping.column
+    dates = _date_reader(con, options.date_format)
     source = _address_source(con, mapping)
     region, region_join = _region_lookup(con, col("country"), col("postal_code"), settings.default_region, source)
     # Look-up tables of distinct emails and phones (the main ones and those of custom fields).
@@ -355,24 +376,24 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         else:
             select.append(("r." + col(name) if col(name) else "NULL::VARCHAR") + " AS " + name)
     # Parsed once here, made a DATE in range below.
-    select.append((timestamp_sql("r." + col("birth_date"), options.date_format) if col("birth_date") else "NULL::TIMESTAMP")
+    select.append((dates("r." + col("birth_date")) if col("birth_date") else "NULL::TIMESTAMP")
                   + " AS birth_date")
     select.append((gender_sql("r." + col("gender")) if col("gender") else "NULL::VARCHAR") + " AS gender")
     select.append((bool_sql("r." + col("consent_email")) if col("consent_email") else "NULL::BOOLEAN") + " AS consent_email")
     for name in ("consent_at", "created_at", "consent_withdrawn_at"):
         select.append(
-            (timestamp_sql("r." + col(name), options.date_format) if col(name) else "NULL::TIMESTAMP") + " AS " + name
+            (dates("r." + col(name)) if col(name) else "NULL::TIMESTAMP") + " AS " + name
         )
     select.append((consent_basis_sql("r." + col("consent_basis")) if col("consent_basis") else "NULL::VARCHAR") + " AS consent_basis")
     # What the emailing tool said about the address (import-only fields, see _status_facts).
     status_exprs = {
         "st_unsub": (bool_sql, "unsubscribed", "BOOLEAN"),
-        "st_unsub_at": (lambda c: timestamp_sql(c, options.date_format), "unsubscribed_at", "TIMESTAMP"),
+        "st_unsub_at": (dates, "unsubscribed_at", "TIMESTAMP"),
         "st_unsub_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "unsubscribed_at", "BOOLEAN"),
         "st_unsub_campaign": (lambda c: c, "unsubscribe_campaign", "VARCHAR"),
         "st_unsub_reason": (lambda c: c, "unsubscribe_reason", "VARCHAR"),
         "st_bounce": (hard_bounce_sql, "hard_bounced", "BOOLEAN"),
-        "st_bounce_at": (lambda c: timestamp_sql(c, options.date_format), "hard_bounced_at", "TIMESTAMP"),
+        "st_bounce_at": (dates, "hard_bounced_at", "TIMESTAMP"),
         "st_bounce_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "hard_bounced_at", "BOOLEAN"),
         "st_bounce_campaign": (lambda c: c, "bounce_campaign", "VARCHAR"),
         "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
@@ -398,7 +419,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
             )
         if spec.type in ("select", "multiselect"):
             # Option look-ups (list lambdas) run once per distinct cell, then rows join on the cell.
-            value, bad = _custom_expr(name, spec, "raw", settings.list_separator, options.date_format)
+            value, bad = _custom_expr(name, spec, "raw", settings.list_separator, dates)
             look = (
                 "CREATE OR REPLACE TEMP TABLE import_look_" + name + " AS SELECT raw, " + value + " AS v, "
                 + (bad if bad else "NULL") + " AS bad FROM (SELECT DISTINCT " + col(name) + " AS raw FROM import_raw "
@@ -408,7 +429,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
             joins.append("LEFT JOIN import_look_" + name + " lk_" + name + " ON lk_" + name + ".raw = r." + col(name))
             value, bad = "lk_" + name + ".v", ("lk_" + name + ".bad" if bad else None)
         else:
-            value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, options.date_format)
+            value, bad = _custom_expr(name, spec, "r." + col(name), settings.list_separator, dates)
         select.append(value + " AS x_" + name)
         if bad:
             select.append(bad + " AS xbad_" + name)
@@ -514,8 +535,9 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         ),
     }
     if "birth_date" in mapping.fields:
-        # A birthday without a year (Mailchimp's `MM/DD`) cannot be a birth date: one issue per import, not per row.
-        no_year = "regexp_full_match(r.c" + str(mapping.fields["birth_date"]) + ", '\\d{1,2}[/.-]\\d{1,2}')"
+        # A birthday without a year (Mailchimp's `MM/DD`, Google's `--05-14`) cannot be a birth date: one
+        # issue per import, not per row.
+        no_year = "regexp_full_match(r.c" + str(mapping.fields["birth_date"]) + ", '\\d{1,2}[/.-]\\d{1,2}|--\\d{2}-\\d{2}')"
         simple["birth_date"] = ("s.birth_date IS NULL AND NOT " + no_year, simple["birth_date"][1])
         index = mapping.fields["birth_date"]
         key = "c" + str(index)

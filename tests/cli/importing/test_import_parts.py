@@ -184,3 +184,35 @@ def test_outlook_home_address_when_the_business_one_is_empty(invoke, write, quer
         ("t@ol-addr.fr", "10 Downing St", "London", "SW1A 2AA", "United Kingdom"),
         ("a@ol-addr.fr", None, None, None, None),
     ]
+
+
+def test_a_birthday_column_written_month_first_is_read_month_first(invoke, write, query):
+    # Outlook and US tools write 4/20/1975; a column with a number above 12 in second place and none in
+    # first is month-first. A day-first column beside it stays day-first.
+    text = (
+        "E-mail Address,Birthday,Date created\nann@us-dates.org,4/20/1975,03/02/2024\n"
+        "bob@us-dates.org,12/25/1980,25/02/2024\ncid@us-dates.org,1/5/1990,01/03/2024\n"
+    )
+    s = _import(invoke, write("outlook.csv", text))
+    assert s["issues"] == 0
+    assert query("SELECT email, birth_date::VARCHAR, created_at::DATE::VARCHAR FROM contacts ORDER BY email") == [
+        ("ann@us-dates.org", "1975-04-20", "2024-02-03"),
+        ("bob@us-dates.org", "1980-12-25", "2024-02-25"),
+        ("cid@us-dates.org", "1990-01-05", "2024-03-01"),
+    ]
+
+
+def test_a_column_that_cannot_tell_stays_day_first(invoke, write, query):
+    text = "email;date de naissance\nann@dd-dates.fr;04/05/1975\nbob@dd-dates.fr;12/11/1980\n"
+    _import(invoke, write("fr.csv", text))
+    assert query("SELECT email, birth_date::VARCHAR FROM contacts ORDER BY email") == [
+        ("ann@dd-dates.fr", "1975-05-04"), ("bob@dd-dates.fr", "1980-11-12"),
+    ]
+
+
+def test_google_birthday_without_a_year_is_one_issue(invoke, write, query):
+    text = "First Name,Last Name,Birthday,E-mail 1 - Value\nAnn,Lee,--05-14,ann@g-bday.org\nBob,Ray,--11-02,bob@g-bday.org\n"
+    s = _import(invoke, write("google.csv", text))
+    assert s["inserted"] == 2 and s["issues"] == 1
+    issue = query("SELECT column_name, value, reason FROM import_issues")[0]
+    assert issue[:2] == ("Birthday", "--05-14") and "2 cell(s)" in issue[2]
