@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from cli.errors import ImportFileError, InputError
-from cli.importing.headers import ADDRESS_FIELDS, ColumnMapping, check_map_targets, map_headers
+from cli.importing.headers import ADDRESS_FIELDS, TITLE_HEADERS, ColumnMapping, check_map_targets, fold, map_headers
 from cli.importing.runs import (
     ImportOptions,
     ImportSummary,
@@ -960,10 +960,34 @@ def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         refresh_event_summary(con, sorted({r[0] for r in added}))
 
 
+def _title_as_job(ctx: PipelineContext, mapping: ColumnMapping) -> None:
+    """Map a ``Title`` column to the job title when its cells are not civilities (Salesforce's `CEO`).
+
+    ``Title`` is a civility in most exports (Outlook's `Mr`, `Mrs`); when fewer
+    than a quarter of its distinct cells are civilities and no other column
+    holds the job title, it is the job title. ``--map`` decides alone.
+    """
+    index = mapping.fields.get("gender")
+    if index is None or "job_title" in mapping.fields or fold(ctx.source.headers[index]) not in TITLE_HEADERS:
+        return
+    header = fold(ctx.source.headers[index])
+    if any(fold(named) == header for named in ctx.options.mapping) or ctx.source.rows == 0:
+        return
+    column = "c" + str(index)
+    # The column name is generated (cN).
+    cells, civilities = ctx.con.execute(
+        "SELECT count(*), count(" + gender_sql("raw") + ") FROM (SELECT DISTINCT " + column + " AS raw FROM import_raw "
+        "WHERE " + column + " IS NOT NULL)"
+    ).fetchall()[0]
+    if cells and civilities * 4 < cells:
+        mapping.fields["job_title"] = mapping.fields.pop("gender")
+
+
 def contacts_pipeline(mapping: ColumnMapping):
     """The contacts pipeline for ``run_import`` under ``mapping``."""
 
     def pipeline(ctx: PipelineContext) -> None:
+        _title_as_job(ctx, mapping)
         ctx.summary.unmapped_columns = list(mapping.unmapped)
         ctx.summary.mapped_columns = {ctx.source.headers[i]: f for f, i in mapping.fields.items()}
         for name, indexes in mapping.spares.items():

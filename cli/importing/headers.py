@@ -372,6 +372,9 @@ _PLACE_WORDS = {
 def _names_place(header: str) -> bool:
     """Whether ``header`` says which of a person's addresses it holds (``Home Street``, ``Adresse pro``)."""
     return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
+# Headers that name a civility in some exports (Outlook's `Title`: Mr, Mrs) and a job in others
+# (Salesforce's `Title` beside its `Salutation`): after a civility column, they are the job title.
+TITLE_HEADERS = {"title", "titre"}
 # A role word never turns a header into one of these (`Type de membre`, `Statut de l'adhérent`, `ID client`).
 _NOT_BY_ROLE = {"type", "email_status", "external_id"}
 
@@ -557,6 +560,11 @@ def map_headers(
                 target = found if found not in _NOT_BY_ROLE else None
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
+        if (
+            target == "gender" and "gender" in mapping.fields and kind == "contacts" and fold(header) in TITLE_HEADERS
+            and "job_title" not in mapping.fields and header not in explicit
+        ):
+            target = "job_title"
         if target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS:
             mapping.spares.setdefault(target, []).append(index)
             continue

@@ -216,3 +216,21 @@ def test_google_birthday_without_a_year_is_one_issue(invoke, write, query):
     assert s["inserted"] == 2 and s["issues"] == 1
     issue = query("SELECT column_name, value, reason FROM import_issues")[0]
     assert issue[:2] == ("Birthday", "--05-14") and "2 cell(s)" in issue[2]
+
+
+def test_title_is_a_civility_or_a_job_by_what_it_holds(invoke, write, query):
+    # Salesforce: `Title` after `Salutation` is the job. Alone, it is the job when its cells are no
+    # civilities; Outlook's `Title` of Mr/Mrs stays the civility.
+    salesforce = "Salutation,First Name,Last Name,Title,Email\nMs.,Ann,Lee,Chief Executive,ann@sf-title.org\n"
+    _import(invoke, write("sf.csv", salesforce))
+    report = "First Name,Last Name,Title,Email\nBob,Ray,Directeur financier,bob@sf-title.org\nCid,Roe,,cid@sf-title.org\n"
+    s = _import(invoke, write("report.csv", report))
+    assert s["issues"] == 0 and s["mapped_columns"]["Title"] == "job_title"
+    outlook = "Title,First Name,Last Name,E-mail Address\nMrs.,Dee,Poe,dee@sf-title.org\nDr.,Eve,Moe,eve@sf-title.org\nMr,Fay,Low,fay@sf-title.org\n"
+    s = _import(invoke, write("outlook.csv", outlook))
+    assert s["mapped_columns"]["Title"] == "gender"
+    assert query("SELECT email, gender, job_title FROM contacts ORDER BY email") == [
+        ("ann@sf-title.org", "F", "Chief Executive"), ("bob@sf-title.org", None, "Directeur financier"),
+        ("cid@sf-title.org", None, None), ("dee@sf-title.org", "F", None), ("eve@sf-title.org", None, None),
+        ("fay@sf-title.org", "M", None),
+    ]
