@@ -319,10 +319,10 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     select = ["r.__row AS row_id", "r.__line AS line", "NULL::VARCHAR AS gk_alt"]
     joins = [region_join] if region_join else []
     if col("email"):
-        select.append("em_.email AS email, em_.reason AS email_reason")
+        select.append("em_.email AS email, em_.reason AS email_reason, em_.left_out AS email_left_out")
         joins.append("LEFT JOIN import_emails em_ ON em_.raw = r." + col("email"))
     else:
-        select.append("NULL::VARCHAR AS email, NULL::VARCHAR AS email_reason")
+        select.append("NULL::VARCHAR AS email, NULL::VARCHAR AS email_reason, NULL::VARCHAR AS email_left_out")
     if col("phone"):
         joins.append("LEFT JOIN import_phones ph_ ON ph_.raw = r." + col("phone") + " AND ph_.region = " + region)
         # A second phone column fills the phone where the first gives none (phone_N: for its issues).
@@ -547,6 +547,12 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
             "'a birthday without a year cannot be stored as a birth date: ' || count(*) || "
             "' cell(s) of this column left out' FROM import_stg s JOIN import_raw r ON r.__row = s.row_id "
             "WHERE " + no_year + " HAVING count(*) > 0"
+        )
+    if "email" in mapping.fields:
+        # A cell with several addresses gave its first: the others are values left out.
+        add(
+            "email", "s.email IS NOT NULL AND s.email_left_out IS NOT NULL",
+            "'several addresses in one cell: the first is the email, ' || s.email_left_out || ' left out'",
         )
     spare_phones = mapping.spares.get("phone", [])
     if spare_phones:

@@ -56,23 +56,41 @@ _EMAIL_TRIM_CODES = "(32, 60, 62, 9, 160)"
 
 
 def cell_email_clean_sql(source_sql: str) -> str:
-    """SQL: ``raw`` of ``source_sql`` and ``c``: the cell trimmed, the address of ``Name <address>``, without
-    ``mailto:`` or angle brackets, lower-cased.
+    """SQL: ``raw`` of ``source_sql``, ``c``: the cell trimmed, the address of ``Name <address>``, without
+    ``mailto:`` or angle brackets, lower-cased, and ``left_out``: the other addresses of a cell that holds
+    several (NULL otherwise).
 
-    Each step is its own subquery so that the guarded trims (a trim with a
-    character set is costly) evaluate their argument once.
+    A cell with several addresses (`marie@x.fr; jean@x.fr`, a couple's row; Google's
+    `a@x.fr ::: b@y.org`) gives its first. Each step is its own subquery so that the
+    guarded trims (a trim with a character set is costly) evaluate their argument once.
     """
-    # Google's ` ::: ` between several values: the first. A display name (`Marie Dupont
-    # <marie@example.fr>`): the address between the last angle brackets.
-    first = "split_part(raw, ' ::: ', 1)"
-    step0 = (
-        "SELECT raw, CASE WHEN contains(" + first + ", '<') AND regexp_matches(" + first + ", '<[^<]*>[\\s\u00a0]*$') "
-        "THEN regexp_extract(" + first + ", '<([^<]*)>[\\s\u00a0]*$', 1) ELSE " + first + " END AS raw0 "
-        "FROM (" + source_sql + ")"
+    # A list of addresses: every piece between `;` `,` `/` `|` or Google's `:::` holds an @ (else,
+    # every word between blanks does); `Dupont, Marie <m@x.fr>` or `slash/ok@x.fr` is no list.
+    def pieces(pattern: str) -> str:
+        return "list_filter(list_transform(regexp_split_to_array(raw, " + sql_literal(pattern) + "), lambda w: trim(w)), lambda w: w <> '')"
+
+    def listed(split: str) -> str:
+        return "CASE WHEN len(" + split + ") > 1 AND list_bool_and(list_transform(" + split + ", lambda w: contains(w, '@'))) " \
+            "THEN " + split + " END"
+
+    several = "raw LIKE '%@%@%'"
+    step_split = (
+        "SELECT raw, CASE WHEN " + several + " THEN coalesce(" + listed(pieces("\\s*([;,/|]|:::)\\s*")) + ", "
+        + listed(pieces("\\s+")) + ") END AS many FROM (" + source_sql + ")"
     )
-    step1 = "SELECT raw, " + _trim_guarded("raw0", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + step0 + ")"
-    step2 = "SELECT raw, regexp_replace(a, '^(?i:mailto:)', '') AS b FROM (" + step1 + ")"
-    return "SELECT raw, lower(" + _trim_guarded("b", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + ") AS c FROM (" + step2 + ")"
+    first = "CASE WHEN many IS NOT NULL THEN many[1] ELSE split_part(raw, ' ::: ', 1) END"
+    left_out = "CASE WHEN many IS NOT NULL THEN array_to_string(many[2:], ', ') END"
+    # A display name (`Marie Dupont <marie@example.fr>`): the address between the last angle brackets.
+    step0 = (
+        "SELECT raw, left_out, CASE WHEN contains(first, '<') AND regexp_matches(first, '<[^<]*>[\\s\u00a0]*$') "
+        "THEN regexp_extract(first, '<([^<]*)>[\\s\u00a0]*$', 1) ELSE first END AS raw0 "
+        "FROM (SELECT raw, " + first + " AS first, " + left_out + " AS left_out FROM (" + step_split + "))"
+    )
+    step1 = "SELECT raw, left_out, " + _trim_guarded("raw0", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + " AS a FROM (" + step0 + ")"
+    step2 = "SELECT raw, left_out, regexp_replace(a, '^(?i:mailto:)', '') AS b FROM (" + step1 + ")"
+    return (
+        "SELECT raw, lower(" + _trim_guarded("b", _EMAIL_TRIM, _EMAIL_TRIM_CODES) + ") AS c, left_out FROM (" + step2 + ")"
+    )
 
 
 def _refusal(address: str) -> str | None:
@@ -96,18 +114,19 @@ _PLAIN_DOMAIN_SQL = (
 
 
 def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
-    """Create temp ``table(raw, email, reason)`` for the distinct raw emails of ``source_sql``.
+    """Create temp ``table(raw, email, reason, left_out)`` for the distinct raw emails of ``source_sql``.
 
     ``source_sql`` is a query with one column ``raw``; ``email`` is the
-    normalised address or NULL, ``reason`` why it is not usable.
+    normalised address or NULL, ``reason`` why it is not usable, ``left_out``
+    the other addresses of a cell that holds several (see ``cell_email_clean_sql``).
     """
     build = (
         "CREATE OR REPLACE TEMP TABLE " + table + " AS "
-        "SELECT raw, c AS cleaned, "
+        "SELECT raw, c AS cleaned, left_out, "
         "CASE WHEN strpos(c, '@') > 0 THEN parts.local END AS local, "
         "CASE WHEN strpos(c, '@') > 0 THEN rtrim(parts.domain, '.') END AS domain "
         # One @ (nearly every cell): split_part, at a third of the regular expression's cost.
-        "FROM (SELECT raw, c, CASE WHEN strlen(c) - strlen(replace(c, '@', '')) = 1 "
+        "FROM (SELECT raw, c, left_out, CASE WHEN strlen(c) - strlen(replace(c, '@', '')) = 1 "
         "THEN {'local': split_part(c, '@', 1), 'domain': split_part(c, '@', 2)} "
         "ELSE regexp_extract(c, '^(.*)@([^@]*)$', ['local', 'domain']) END AS parts FROM ("
         + cell_email_clean_sql("SELECT DISTINCT raw FROM (" + source_sql + ") WHERE raw IS NOT NULL") + "))"
@@ -136,7 +155,7 @@ def build_email_table(con: duckdb.DuckDBPyConnection, source_sql: str, table: st
         insert_rows(con, "import_email_locals", local_checked, 3)
     finish = (
         "CREATE OR REPLACE TEMP TABLE " + table + " AS "
-        "SELECT e.raw, CASE WHEN r.reason IS NULL THEN e.local || '@' || d.ascii END AS email, r.reason "
+        "SELECT e.raw, CASE WHEN r.reason IS NULL THEN e.local || '@' || d.ascii END AS email, r.reason, e.left_out "
         "FROM " + table + " e "
         "LEFT JOIN import_email_domains d ON d.domain = e.domain "
         "LEFT JOIN import_email_locals l ON l.local = e.local AND l.domain = e.domain, "

@@ -523,7 +523,12 @@ def test_google_contacts_and_outlook_exports(invoke, write, query):
         "+33 6 12 34 56 78 ::: 04 78 00 00 00,12 rue des Lilas,Lyon,69003,France,\n"
     )
     s = summary_of(invoke("import", "contacts", str(write("contacts.csv", google)), "--json"))
-    assert (s["inserted"], s["issues"]) == (1, 0)
+    # The second address is a value left out: an issue names it.
+    assert (s["inserted"], s["issues"]) == (1, 1)
+    assert query("SELECT value, reason FROM import_issues") == [(
+        "anne@x.fr ::: anne.roux@y.org",
+        "several addresses in one cell: the first is the email, anne.roux@y.org left out",
+    )]
     assert query("SELECT email, phone, street, city, postal_code FROM contacts") == [
         ("anne@x.fr", "+33612345678", "12 rue des Lilas", "Lyon", "69003")
     ]
@@ -636,4 +641,14 @@ def test_french_newsletter_consent_phrases(invoke, write, query):
     assert s["unmapped_columns"] == []
     assert query("SELECT email, consent_email FROM contacts ORDER BY 1") == [
         ("anne@asso-optin.fr", True), ("jean@asso-optin.fr", False), ("marie@asso-optin.fr", True)
+    ]
+
+
+def test_a_couples_row_with_two_addresses_imports_the_first(invoke, write, query):
+    text = 'Nom;Prénom;Email\nDupont;Marie et Jean;"marie@couple.fr; jean@couple.fr"\nMartin;Paul;paul@couple.fr\n'
+    s = summary_of(invoke("import", "contacts", str(write("couples.csv", text)), "--json"))
+    assert (s["inserted"], s["rejected"], s["issues"]) == (2, 0, 1)
+    assert query("SELECT email FROM contacts ORDER BY 1") == [("marie@couple.fr",), ("paul@couple.fr",)]
+    assert query("SELECT row_number, column_name, reason FROM import_issues") == [
+        (2, "Email", "several addresses in one cell: the first is the email, jean@couple.fr left out")
     ]

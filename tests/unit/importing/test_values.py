@@ -315,3 +315,26 @@ def test_headers_written_as_attribute_names_map_too():
                      "DATE_INSCRIPTION": "created_at", "CODE_POSTAL": "postal_code"}
     events = map_headers(["DATE_DON", "EMAIL", "MONTANT_DON"], kind="events", settings=Settings())
     assert set(events.fields) == {"occurred_at", "email", "amount"} and events.implied_type == "donation"
+
+
+@pytest.mark.parametrize(
+    "cell, email, left_out",
+    [
+        ("marie@ex.fr; jean@ex.fr", "marie@ex.fr", "jean@ex.fr"),
+        ("paul@ex.fr , anne@ex.fr,", "paul@ex.fr", "anne@ex.fr"),
+        ("a@ex.fr / b@ex.fr | c@ex.fr", "a@ex.fr", "b@ex.fr, c@ex.fr"),
+        ("a@ex.fr b@ex.fr", "a@ex.fr", "b@ex.fr"),
+        ("Marie <m@ex.fr>, Jean <j@ex.fr>", "m@ex.fr", "Jean <j@ex.fr>"),
+        ("Anne <a@x.fr> ::: b@y.org", "a@x.fr", "b@y.org"),
+        ("anne@x.fr ::: anne.roux@y.org", "anne@x.fr", "anne.roux@y.org"),
+        # No list: a piece without an @ (a display name with a comma, a slash inside an address).
+        ('"Dupont, Marie" <Marie@Example.fr>', "marie@example.fr", None),
+        ("slash/ok@ex.fr", "slash/ok@ex.fr", None),
+        ("jean dupont@ex.fr; marie@ex.fr", None, "marie@ex.fr"),  # the first is no address: the cell is an issue
+        ("a@b@ex.fr", None, None),
+    ],
+)
+def test_a_cell_listing_several_addresses_gives_its_first(cell, email, left_out):
+    con = duckdb.connect()
+    email_verdicts(con, [cell])
+    assert con.execute("SELECT email, left_out FROM import_email_probe_out").fetchall() == [(email, left_out)]
