@@ -161,6 +161,14 @@ def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
     )
 
 
+def _date_cell(date: str, time: str | None) -> str:
+    """SQL: the date cell ``r.<date>``, followed by the time cell ``r.<time>`` when the date holds no time."""
+    if time is None:
+        return "r." + date
+    return "(CASE WHEN r." + time + " IS NOT NULL AND NOT contains(r." + date + ", ':') THEN r." + date + " || ' ' || r." \
+        + time + " ELSE r." + date + " END)"
+
+
 def events_pipeline(mapping: ColumnMapping):
     """The events pipeline for ``run_import`` under ``mapping``."""
 
@@ -195,8 +203,8 @@ def events_pipeline(mapping: ColumnMapping):
             ("em.email" if col("email") else "NULL::VARCHAR") + " AS email",
             ("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id",
             type_sql + " AS type",
-            (timestamp_sql("r." + col("occurred_at"), options.date_format, month_first) if col("occurred_at") else "NULL::TIMESTAMP")
-            + " AS occurred_at",
+            (timestamp_sql(_date_cell(col("occurred_at"), col("occurred_time")), options.date_format, month_first)
+             if col("occurred_at") else "NULL::TIMESTAMP") + " AS occurred_at",
             ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",
             "coalesce(" + ("upper(r." + col("currency") + ")" if col("currency") else "NULL::VARCHAR") + ", "

@@ -259,6 +259,8 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
     "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
     # Whether the money came in (`Payment Status`, `Statut de la commande`); the generic `Status` is the
     # type column's synonym, and read as a payment status when its words are ones (see events.py).
+    # The time of day, in a column of its own beside the date (PayPal's `Date`, `Time`).
+    "occurred_time": ["heure", "heure du don", "heure du paiement", "uhrzeit", "zeit", "tijd", "tijdstip", "time of day"],
     "payment_status": [
         "payment status", "statut du paiement", "statut de paiement", "statut de la commande", "transaction status",
         "betaalstatus", "status betaling", "zahlungsstatus", "spendenstatus",
@@ -372,6 +374,8 @@ _PLACE_WORDS = {
 def _names_place(header: str) -> bool:
     """Whether ``header`` says which of a person's addresses it holds (``Home Street``, ``Adresse pro``)."""
     return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
+# A second date column with one of these headers is the time of day (PayPal's `Date`, then `Time`).
+_TIME_HEADERS = {"time", "heure", "tijd", "uhrzeit", "zeit"}
 # Headers that name a civility in some exports (Outlook's `Title`: Mr, Mrs) and a job in others
 # (Salesforce's `Title` beside its `Salutation`): after a civility column, they are the job title.
 TITLE_HEADERS = {"title", "titre"}
@@ -565,6 +569,11 @@ def map_headers(
             and "job_title" not in mapping.fields and header not in explicit
         ):
             target = "job_title"
+        if (
+            target == "occurred_at" and "occurred_at" in mapping.fields and fold(header) in _TIME_HEADERS
+            and "occurred_time" not in mapping.fields
+        ):
+            target = "occurred_time"
         if target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS:
             mapping.spares.setdefault(target, []).append(index)
             continue

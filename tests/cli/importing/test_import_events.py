@@ -190,7 +190,7 @@ def test_stripe_paypal_and_donorbox_columns_map_to_date_amount_currency_and_emai
     assert query("SELECT c.email, e.occurred_at::VARCHAR, e.amount::VARCHAR, e.currency FROM events e "
                  "JOIN contacts c ON c.id = e.contact_id ORDER BY e.occurred_at") == [
         ("marie@example.fr", "2024-03-15 10:22:33", "20.00", "EUR"),
-        ("john@example.com", "2024-03-16 00:00:00", "1250.00", "USD"),
+        ("john@example.com", "2024-03-16 10:22:33", "1250.00", "USD"),  # PayPal's `Time` joins its `Date`
         ("marie@example.fr", "2024-03-17 08:00:00", "25.00", "EUR"),
     ]
 
@@ -255,7 +255,7 @@ def test_a_us_export_writes_its_dates_month_first(invoke, write, query):
     assert result.exit_code == 0, result.stderr
     assert query("SELECT c.email, e.occurred_at::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id "
                  "ORDER BY e.occurred_at") == [
-        ("john@example.com", "2024-03-05 00:00:00"), ("marie@example.fr", "2024-03-17 00:00:00"),
+        ("john@example.com", "2024-03-05 10:22:33"), ("marie@example.fr", "2024-03-17 16:05:10"),
         ("john@example.com", "2024-04-02 14:05:00"), ("marie@example.fr", "2024-04-15 09:00:00"),
     ]
     # A day-first file with a day above 12 stays day-first; one with no telling cell too (the default).
@@ -274,4 +274,15 @@ def test_brevo_and_paypal_activity_words_map_to_event_types(invoke, write, query
     assert result.exit_code == 0, result.stderr
     assert query("SELECT type FROM events ORDER BY occurred_at") == [
         ("spam_complaint",), ("email_open",), ("email_open",), ("donation",)
+    ]
+
+
+def test_a_time_column_beside_the_date_gives_the_time_of_day(invoke, write, query):
+    _payers(invoke, write)
+    text = "Datum;Tijd;E-mail;Bedrag\n15-03-2024;14:05;marie@example.fr;10,00\n16-03-2024;;marie@example.fr;12,00\n"
+    result = invoke("import", "events", str(write("bank.csv", text)), "--type", "donation", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["imports"][0]["mapped_columns"]["Tijd"] == "occurred_time"
+    assert query("SELECT occurred_at::VARCHAR FROM events ORDER BY 1") == [
+        ("2024-03-15 14:05:00",), ("2024-03-16 00:00:00",),
     ]
