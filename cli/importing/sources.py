@@ -746,11 +746,15 @@ def read_excel_file(
     header_row = 0
     for name in candidates:
         try:
-            loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce").to_polars()
+            # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
+            # down a column of numbers would otherwise be read as empty.
+            loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce", schema_sample_rows=None).to_polars()
             titles = title_rows(_sheet_rows(loaded)) or 0
             if titles:
                 # A title above the table: the header is further down.
-                loaded = reader.load_sheet_by_name(name, header_row=titles, dtype_coercion="coerce").to_polars()
+                loaded = reader.load_sheet_by_name(
+                    name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
+                ).to_polars()
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
         if loaded.width and (loaded.height or sheet is not None or name == candidates[-1]):

@@ -1,0 +1,29 @@
+"""Workbooks as people have them: mixed columns, error cells, hidden sheets, grouped headers."""
+
+from __future__ import annotations
+
+import json
+
+import xlsxwriter
+
+
+def _summary(result) -> dict:
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["imports"][0]
+
+
+def test_a_text_cell_below_a_thousand_numbers_is_kept(invoke, query, tmp_path):
+    # fastexcel guesses a column's type from its first 1,000 rows; a later text cell must not become empty.
+    path = tmp_path / "long.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Email", "Téléphone", "Code postal"])
+    for r in range(1, 1202):
+        sheet.write_row(r, 0, [f"p{r}@x.fr", 612345678, 75001])
+    sheet.write_row(1202, 0, ["late@x.fr", "06 11 22 33 44", "2A004"])
+    book.close()
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["issues"]) == (1202, 0)
+    assert query("SELECT phone, postal_code FROM contacts WHERE email IN ('p1@x.fr', 'late@x.fr') ORDER BY email") == [
+        ("+33611223344", "2A004"), ("+33612345678", "75001")
+    ]
