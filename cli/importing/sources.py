@@ -29,6 +29,7 @@ import codecs
 import csv
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -59,6 +60,9 @@ _CP1252_HOLES = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 ColumnsUsed = Callable[[list[str]], "set[int] | None"]
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# fastexcel logs its guesses ("Could not determine dtype for column 3, falling back to string"); without a
+# handler, Python's last-resort one would print them on a user's stderr.
+logging.getLogger("fastexcel").addHandler(logging.NullHandler())
 
 
 @dataclass
