@@ -748,11 +748,17 @@ def read_excel_file(
     frame = None
     chosen = None
     header_row = 0
+    hidden: list[str] = []
     for name in candidates:
         try:
             # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
             # down a column of numbers would otherwise be read as empty.
-            loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce", schema_sample_rows=None).to_polars()
+            loading = reader.load_sheet_by_name(name, dtype_coercion="coerce", schema_sample_rows=None)
+            if sheet is None and loading.visible != "visible":
+                # A hidden sheet (lookup lists, an old copy) is no one's data unless --sheet names it.
+                hidden.append(name)
+                continue
+            loaded = loading.to_polars()
             titles = title_rows(_sheet_rows(loaded)) or 0
             if titles:
                 # A title above the table: the header is further down.
@@ -761,11 +767,17 @@ def read_excel_file(
                 ).to_polars()
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
-        if loaded.width and (loaded.height or sheet is not None or name == candidates[-1]):
+        if loaded.width:
+            # Without rows anywhere, the last sheet with a header is read (it imports nothing).
             frame, chosen, header_row = loaded, name, titles
             if loaded.height:
                 break
     if frame is None or frame.width == 0:
+        if hidden:
+            raise ImportFileError(
+                f"{path}: the workbook's visible sheets hold no data; to read a hidden one, name it with "
+                f"--sheet ({', '.join(hidden)})."
+            )
         raise ImportFileError(f"{path}: the workbook holds no data (no header row found in any sheet).")
     headers = _unique_headers([str(h).strip() for h in frame.columns])
     data = frame.select(

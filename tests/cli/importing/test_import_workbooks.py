@@ -48,3 +48,33 @@ def test_an_empty_column_prints_nothing_on_stderr(db_path, query, tmp_path):
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert (result.returncode, result.stderr) == (0, "")
     assert query("SELECT email, last_name FROM contacts") == [("a@x.fr", "Arnaud")]
+
+
+def test_a_hidden_sheet_is_read_only_when_named(invoke, query, tmp_path):
+    path = tmp_path / "hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Vide")
+    lists = book.add_worksheet("Listes")
+    lists.write_row(0, 0, ["Email", "Nom"])
+    lists.write_row(1, 0, ["ancien@x.fr", "Ancien"])
+    lists.hide()
+    book.add_worksheet("Adhérents").write_row(0, 0, ["Email", "Nom"])
+    book.worksheets()[2].write_row(1, 0, ["marie@x.fr", "Dupont"])
+    book.worksheets()[2].activate()
+    book.close()
+    assert _summary(invoke("import", "contacts", str(path), "--json"))["sheet"] == "Adhérents"
+    assert query("SELECT email FROM contacts") == [("marie@x.fr",)]
+    assert _summary(invoke("import", "contacts", str(path), "--sheet", "2", "--json"))["sheet"] == "Listes"
+    assert query("SELECT email FROM contacts ORDER BY 1") == [("ancien@x.fr",), ("marie@x.fr",)]
+
+
+def test_a_workbook_whose_only_data_is_hidden_says_so(invoke, tmp_path):
+    path = tmp_path / "only-hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Accueil")
+    data = book.add_worksheet("Données")
+    data.write_row(0, 0, ["Email", "Nom"])
+    data.hide()
+    book.close()
+    result = invoke("import", "contacts", str(path))
+    assert result.exit_code == 2 and "hidden" in result.stderr and "--sheet" in result.stderr and "Données" in result.stderr
