@@ -773,6 +773,11 @@ def read_excel_file(
             if loaded.height:
                 break
     if frame is None or frame.width == 0:
+        if sheet is not None:
+            raise ImportFileError(
+                f"{path}: sheet `{sheet}` is empty (no header row); its sheets are: {', '.join(names)}. "
+                "Name the one with the data with --sheet."
+            )
         if hidden:
             raise ImportFileError(
                 f"{path}: the workbook's visible sheets hold no data; to read a hidden one, name it with "

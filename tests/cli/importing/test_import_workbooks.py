@@ -78,3 +78,13 @@ def test_a_workbook_whose_only_data_is_hidden_says_so(invoke, tmp_path):
     book.close()
     result = invoke("import", "contacts", str(path))
     assert result.exit_code == 2 and "hidden" in result.stderr and "--sheet" in result.stderr and "Données" in result.stderr
+
+
+def test_an_empty_sheet_named_by_sheet_is_named_in_the_error(invoke, tmp_path):
+    path = tmp_path / "two.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Vide")
+    book.add_worksheet("Contacts").write_row(0, 0, ["Email", "Nom"])
+    book.close()
+    result = invoke("import", "contacts", str(path), "--sheet", "Vide")
+    assert result.exit_code == 2 and "sheet `Vide` is empty" in result.stderr and "Contacts" in result.stderr
