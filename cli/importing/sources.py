@@ -697,10 +697,16 @@ def _excel_cell_text(name: str, dtype: pl.DataType, series: pl.Series) -> pl.Exp
 
 
 def _sheet_rows(frame: pl.DataFrame) -> list[list[str]]:
-    """The first rows of a sheet read with its first row as the header, as text (header included)."""
-    header = ["" if str(c).startswith("__UNNAMED__") else str(c) for c in frame.columns]
-    head = frame.head(_MAX_TITLE_ROWS + 3)
-    return [header] + [["" if v is None else str(v) for v in row] for row in head.iter_rows()]
+    """The rows of a sheet read without a header (``header_row=None, skip_rows=0``), as text."""
+    return [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
+
+
+def _header_row(rows: list[list[str]]) -> int:
+    """The sheet row (0-based) of the header: below any title rows, else the first row with a cell."""
+    titles = title_rows(rows)
+    if titles is not None:
+        return titles
+    return next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), 0)
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -751,20 +757,19 @@ def read_excel_file(
     hidden: list[str] = []
     for name in candidates:
         try:
-            # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
-            # down a column of numbers would otherwise be read as empty.
-            loading = reader.load_sheet_by_name(name, dtype_coercion="coerce", schema_sample_rows=None)
-            if sheet is None and loading.visible != "visible":
+            # The first rows, each where it stands: with a header row, fastexcel starts at the first row
+            # holding a cell, so a sheet whose rows 1-2 are empty would shift every row number by two.
+            probe = reader.load_sheet_by_name(name, header_row=None, skip_rows=0, n_rows=_MAX_TITLE_ROWS + 3)
+            if sheet is None and probe.visible != "visible":
                 # A hidden sheet (lookup lists, an old copy) is no one's data unless --sheet names it.
                 hidden.append(name)
                 continue
-            loaded = loading.to_polars()
-            titles = title_rows(_sheet_rows(loaded)) or 0
-            if titles:
-                # A title above the table: the header is further down.
-                loaded = reader.load_sheet_by_name(
-                    name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
-                ).to_polars()
+            titles = _header_row(_sheet_rows(probe.to_polars()))
+            # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
+            # down a column of numbers would otherwise be read as empty.
+            loaded = reader.load_sheet_by_name(
+                name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
+            ).to_polars()
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
         if loaded.width:
@@ -794,7 +799,7 @@ def read_excel_file(
             for index, column in enumerate(frame.columns)
         ]
     )
-    # Spreadsheet row numbers: the header is row 1 (below any title rows), data starts on the next row.
+    # Spreadsheet row numbers: ``header_row`` is the header's (0-based) row; data starts on the next row.
     first = header_row + 2
     data = data.with_columns(pl.int_range(first, data.height + first, dtype=pl.Int64).alias("__line"))
     not_blank = pl.any_horizontal([pl.col(f"c{i}").is_not_null() for i in range(len(headers))])

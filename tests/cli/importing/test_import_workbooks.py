@@ -88,3 +88,25 @@ def test_an_empty_sheet_named_by_sheet_is_named_in_the_error(invoke, tmp_path):
     book.close()
     result = invoke("import", "contacts", str(path), "--sheet", "Vide")
     assert result.exit_code == 2 and "sheet `Vide` is empty" in result.stderr and "Contacts" in result.stderr
+
+
+def test_rows_keep_their_numbers_below_empty_top_rows(invoke, query, tmp_path):
+    # fastexcel starts a sheet at its first row holding a cell: rows 1-2 empty must not shift the numbers.
+    path = tmp_path / "low.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(2, 0, ["Email", "Nom"])
+    sheet.write_row(3, 0, ["marie@x.fr", "Dupont"])
+    sheet.write_row(4, 0, ["pas-un-email", "Martin"])
+    titled = book.add_worksheet("Titre")
+    titled.write(2, 0, "Liste des adhérents")
+    titled.write_row(4, 0, ["Email", "Nom"])
+    titled.write_row(5, 0, ["paul@x.fr", "Durand"])
+    titled.write_row(6, 0, ["pas-un-email", "Petit"])
+    book.close()
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    assert query("SELECT row_number FROM import_rejects") == [(5,)]
+    s = _summary(invoke("import", "contacts", str(path), "--sheet", "Titre", "--json"))
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    assert query("SELECT row_number FROM import_rejects WHERE import_id = 2") == [(7,)]
