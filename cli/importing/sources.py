@@ -29,6 +29,7 @@ import codecs
 import csv
 import hashlib
 import io
+import logging
 import os
 import re
 import tempfile
@@ -59,6 +60,9 @@ _CP1252_HOLES = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 ColumnsUsed = Callable[[list[str]], "set[int] | None"]
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# fastexcel logs its guesses ("Could not determine dtype for column 3, falling back to string"); without a
+# handler, Python's last-resort one would print them on a user's stderr.
+logging.getLogger("fastexcel").addHandler(logging.NullHandler())
 
 
 @dataclass
@@ -693,10 +697,16 @@ def _excel_cell_text(name: str, dtype: pl.DataType, series: pl.Series) -> pl.Exp
 
 
 def _sheet_rows(frame: pl.DataFrame) -> list[list[str]]:
-    """The first rows of a sheet read with its first row as the header, as text (header included)."""
-    header = ["" if str(c).startswith("__UNNAMED__") else str(c) for c in frame.columns]
-    head = frame.head(_MAX_TITLE_ROWS + 3)
-    return [header] + [["" if v is None else str(v) for v in row] for row in head.iter_rows()]
+    """The rows of a sheet read without a header (``header_row=None, skip_rows=0``), as text."""
+    return [["" if v is None else str(v) for v in row] for row in frame.iter_rows()]
+
+
+def _header_row(rows: list[list[str]]) -> int:
+    """The sheet row (0-based) of the header: below any title rows, else the first row with a cell."""
+    titles = title_rows(rows)
+    if titles is not None:
+        return titles
+    return next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), 0)
 
 
 def sheet_names(path: Path) -> list[str]:
@@ -744,20 +754,40 @@ def read_excel_file(
     frame = None
     chosen = None
     header_row = 0
+    hidden: list[str] = []
     for name in candidates:
         try:
-            loaded = reader.load_sheet_by_name(name, dtype_coercion="coerce").to_polars()
-            titles = title_rows(_sheet_rows(loaded)) or 0
-            if titles:
-                # A title above the table: the header is further down.
-                loaded = reader.load_sheet_by_name(name, header_row=titles, dtype_coercion="coerce").to_polars()
+            # The first rows, each where it stands: with a header row, fastexcel starts at the first row
+            # holding a cell, so a sheet whose rows 1-2 are empty would shift every row number by two.
+            probe = reader.load_sheet_by_name(name, header_row=None, skip_rows=0, n_rows=_MAX_TITLE_ROWS + 3)
+            if sheet is None and probe.visible != "visible":
+                # A hidden sheet (lookup lists, an old copy) is no one's data unless --sheet names it.
+                hidden.append(name)
+                continue
+            titles = _header_row(_sheet_rows(probe.to_polars()))
+            # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
+            # down a column of numbers would otherwise be read as empty.
+            loaded = reader.load_sheet_by_name(
+                name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
+            ).to_polars()
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
-        if loaded.width and (loaded.height or sheet is not None or name == candidates[-1]):
+        if loaded.width:
+            # Without rows anywhere, the last sheet with a header is read (it imports nothing).
             frame, chosen, header_row = loaded, name, titles
             if loaded.height:
                 break
     if frame is None or frame.width == 0:
+        if sheet is not None:
+            raise ImportFileError(
+                f"{path}: sheet `{sheet}` is empty (no header row); its sheets are: {', '.join(names)}. "
+                "Name the one with the data with --sheet."
+            )
+        if hidden:
+            raise ImportFileError(
+                f"{path}: the workbook's visible sheets hold no data; to read a hidden one, name it with "
+                f"--sheet ({', '.join(hidden)})."
+            )
         raise ImportFileError(f"{path}: the workbook holds no data (no header row found in any sheet).")
     headers = _unique_headers([str(h).strip() for h in frame.columns])
     data = frame.select(
@@ -769,7 +799,7 @@ def read_excel_file(
             for index, column in enumerate(frame.columns)
         ]
     )
-    # Spreadsheet row numbers: the header is row 1 (below any title rows), data starts on the next row.
+    # Spreadsheet row numbers: ``header_row`` is the header's (0-based) row; data starts on the next row.
     first = header_row + 2
     data = data.with_columns(pl.int_range(first, data.height + first, dtype=pl.Int64).alias("__line"))
     not_blank = pl.any_horizontal([pl.col(f"c{i}").is_not_null() for i in range(len(headers))])

@@ -1,0 +1,112 @@
+"""Workbooks as people have them: mixed columns, error cells, hidden sheets, grouped headers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import xlsxwriter
+
+from tests.conftest import REPO_ROOT
+
+
+def _summary(result) -> dict:
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["imports"][0]
+
+
+def test_a_text_cell_below_a_thousand_numbers_is_kept(invoke, query, tmp_path):
+    # fastexcel guesses a column's type from its first 1,000 rows; a later text cell must not become empty.
+    path = tmp_path / "long.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Email", "Téléphone", "Code postal"])
+    for r in range(1, 1202):
+        sheet.write_row(r, 0, [f"p{r}@x.fr", 612345678, 75001])
+    sheet.write_row(1202, 0, ["late@x.fr", "06 11 22 33 44", "2A004"])
+    book.close()
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["issues"]) == (1202, 0)
+    assert query("SELECT phone, postal_code FROM contacts WHERE email IN ('p1@x.fr', 'late@x.fr') ORDER BY email") == [
+        ("+33611223344", "2A004"), ("+33612345678", "75001")
+    ]
+
+
+def test_an_empty_column_prints_nothing_on_stderr(db_path, query, tmp_path):
+    # fastexcel logs "Could not determine dtype for column 2, falling back to string": no news for a user.
+    # A real process: pytest's own log handlers would hide the stray line.
+    path = tmp_path / "notes.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Email", "Nom", "Notes"])
+    sheet.write_row(1, 0, ["a@x.fr", "Arnaud"])
+    book.close()
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    command = [sys.executable, "-m", "cli", "--db", str(db_path), "import", "contacts", str(path)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert query("SELECT email, last_name FROM contacts") == [("a@x.fr", "Arnaud")]
+
+
+def test_a_hidden_sheet_is_read_only_when_named(invoke, query, tmp_path):
+    path = tmp_path / "hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Vide")
+    lists = book.add_worksheet("Listes")
+    lists.write_row(0, 0, ["Email", "Nom"])
+    lists.write_row(1, 0, ["ancien@x.fr", "Ancien"])
+    lists.hide()
+    book.add_worksheet("Adhérents").write_row(0, 0, ["Email", "Nom"])
+    book.worksheets()[2].write_row(1, 0, ["marie@x.fr", "Dupont"])
+    book.worksheets()[2].activate()
+    book.close()
+    assert _summary(invoke("import", "contacts", str(path), "--json"))["sheet"] == "Adhérents"
+    assert query("SELECT email FROM contacts") == [("marie@x.fr",)]
+    assert _summary(invoke("import", "contacts", str(path), "--sheet", "2", "--json"))["sheet"] == "Listes"
+    assert query("SELECT email FROM contacts ORDER BY 1") == [("ancien@x.fr",), ("marie@x.fr",)]
+
+
+def test_a_workbook_whose_only_data_is_hidden_says_so(invoke, tmp_path):
+    path = tmp_path / "only-hidden.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Accueil")
+    data = book.add_worksheet("Données")
+    data.write_row(0, 0, ["Email", "Nom"])
+    data.hide()
+    book.close()
+    result = invoke("import", "contacts", str(path))
+    assert result.exit_code == 2 and "hidden" in result.stderr and "--sheet" in result.stderr and "Données" in result.stderr
+
+
+def test_an_empty_sheet_named_by_sheet_is_named_in_the_error(invoke, tmp_path):
+    path = tmp_path / "two.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("Vide")
+    book.add_worksheet("Contacts").write_row(0, 0, ["Email", "Nom"])
+    book.close()
+    result = invoke("import", "contacts", str(path), "--sheet", "Vide")
+    assert result.exit_code == 2 and "sheet `Vide` is empty" in result.stderr and "Contacts" in result.stderr
+
+
+def test_rows_keep_their_numbers_below_empty_top_rows(invoke, query, tmp_path):
+    # fastexcel starts a sheet at its first row holding a cell: rows 1-2 empty must not shift the numbers.
+    path = tmp_path / "low.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(2, 0, ["Email", "Nom"])
+    sheet.write_row(3, 0, ["marie@x.fr", "Dupont"])
+    sheet.write_row(4, 0, ["pas-un-email", "Martin"])
+    titled = book.add_worksheet("Titre")
+    titled.write(2, 0, "Liste des adhérents")
+    titled.write_row(4, 0, ["Email", "Nom"])
+    titled.write_row(5, 0, ["paul@x.fr", "Durand"])
+    titled.write_row(6, 0, ["pas-un-email", "Petit"])
+    book.close()
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    assert query("SELECT row_number FROM import_rejects") == [(5,)]
+    s = _summary(invoke("import", "contacts", str(path), "--sheet", "Titre", "--json"))
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    assert query("SELECT row_number FROM import_rejects WHERE import_id = 2") == [(7,)]
