@@ -709,6 +709,22 @@ def _header_row(rows: list[list[str]]) -> int:
     return next((index for index, row in enumerate(rows) if any(cell.strip() for cell in row)), 0)
 
 
+def _load_sheet(reader, name: str, **options):
+    """``reader.load_sheet_by_name(name, **options)``; a column that an error cell (`#NAME?`) keeps fastexcel
+    from typing is read as text, its error cells empty, instead of failing the whole sheet."""
+    import fastexcel
+
+    as_text: dict[str, str] = {}
+    while True:
+        try:
+            return reader.load_sheet_by_name(name, dtypes=as_text or None, **options)
+        except fastexcel.CalamineCellError as e:
+            found = re.search(r"could not determine dtype for column (.+)$", str(e), re.MULTILINE)
+            if found is None or found.group(1).strip() in as_text:
+                raise
+            as_text[found.group(1).strip()] = "string"
+
+
 def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook."""
     import fastexcel
@@ -759,7 +775,7 @@ def read_excel_file(
         try:
             # The first rows, each where it stands: with a header row, fastexcel starts at the first row
             # holding a cell, so a sheet whose rows 1-2 are empty would shift every row number by two.
-            probe = reader.load_sheet_by_name(name, header_row=None, skip_rows=0, n_rows=_MAX_TITLE_ROWS + 3)
+            probe = _load_sheet(reader, name, header_row=None, skip_rows=0, n_rows=_MAX_TITLE_ROWS + 3)
             if sheet is None and probe.visible != "visible":
                 # A hidden sheet (lookup lists, an old copy) is no one's data unless --sheet names it.
                 hidden.append(name)
@@ -767,8 +783,8 @@ def read_excel_file(
             titles = _header_row(_sheet_rows(probe.to_polars()))
             # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
             # down a column of numbers would otherwise be read as empty.
-            loaded = reader.load_sheet_by_name(
-                name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
+            loaded = _load_sheet(
+                reader, name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
             ).to_polars()
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
@@ -789,7 +805,8 @@ def read_excel_file(
                 f"--sheet ({', '.join(hidden)})."
             )
         raise ImportFileError(f"{path}: the workbook holds no data (no header row found in any sheet).")
-    headers = _unique_headers([str(h).strip() for h in frame.columns])
+    # fastexcel names a blank header cell `__UNNAMED__N`: it is a blank header (`column N+1`).
+    headers = _unique_headers(["" if str(h).startswith("__UNNAMED__") else str(h).strip() for h in frame.columns])
     data = frame.select(
         [
             _excel_cell_text(column, frame.schema[column], frame.get_column(column))

@@ -110,3 +110,33 @@ def test_rows_keep_their_numbers_below_empty_top_rows(invoke, query, tmp_path):
     s = _summary(invoke("import", "contacts", str(path), "--sheet", "Titre", "--json"))
     assert (s["inserted"], s["rejected"]) == (1, 1)
     assert query("SELECT row_number FROM import_rejects WHERE import_id = 2") == [(7,)]
+
+
+def test_an_error_cell_leaves_its_cell_empty_not_the_whole_file_unread(invoke, query, tmp_path):
+    # A formula that Excel could not compute (`#NAME?`) kept fastexcel from typing its column: the file
+    # exited 2. Its column is now read as text and the error cell is empty.
+    path = tmp_path / "errors.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Adhérents")
+    sheet.write_row(0, 0, ["Nom", "Prénom", "Email", "Cotisation"])
+    sheet.write_row(1, 0, ["Dupont", "Marie", "marie@err.fr", 30])
+    sheet.write_formula(2, 0, "=FOO()", None, "#NAME?")
+    sheet.write_row(2, 1, ["Jean", "jean@err.fr"])
+    sheet.write_row(3, 0, ["Martin", "Paul", "paul@err.fr"])
+    sheet.write_formula(3, 3, "=1/0", None, "#DIV/0!")
+    book.close()
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert s["inserted"] == 3
+    assert query("SELECT email, last_name FROM contacts ORDER BY email") == [
+        ("jean@err.fr", None), ("marie@err.fr", "Dupont"), ("paul@err.fr", "Martin"),
+    ]
+
+
+def test_a_blank_header_cell_is_named_by_its_column(invoke, tmp_path):
+    path = tmp_path / "blank.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Email", "", "Ville"])
+    sheet.write_row(1, 0, ["a@blank.fr", "note", "Lyon"])
+    book.close()
+    assert _summary(invoke("import", "contacts", str(path), "--json"))["unmapped_columns"] == ["column 2"]
