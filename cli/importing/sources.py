@@ -268,12 +268,22 @@ def title_rows(rows: list[list[str]]) -> int | None:
     A title row has at most one filled cell, which is no column name crmseg
     knows; the header is the first row with two filled cells or more, and the
     two rows after it must have as many cells (so a one-column file, or a
-    stray comma in it, is left alone). 0 when the first row is the header,
-    None when no header shows in the first rows.
+    stray comma in it, is left alone). A row of group labels above the header
+    (`Identité`, `Coordonnées` over `Nom`, `Email`: none a known column name,
+    where the next row holds two or more) is a title row too. 0 when the first
+    row is the header, None when no header shows in the first rows.
     """
     for index, row in enumerate(rows[: _MAX_TITLE_ROWS + 1]):
         filled = [cell.strip() for cell in row if cell and cell.strip()]
         if len(filled) >= 2:
+            below = next(
+                (i for i in range(index + 1, min(index + 3, len(rows))) if any(c and c.strip() for c in rows[i])), None
+            )
+            if (
+                below is not None and not any(is_known_header(c) for c in filled)
+                and sum(1 for c in rows[below] if c and c.strip() and is_known_header(c.strip())) >= 2
+            ):
+                index, row = below, rows[below]
             following = [r for r in rows[index + 1 : index + 3] if any(c and c.strip() for c in r)]
             return index if following and all(len(r) == len(row) for r in following) else None
         if len(filled) == 1 and is_known_header(filled[0]):

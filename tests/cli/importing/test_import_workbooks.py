@@ -140,3 +140,20 @@ def test_a_blank_header_cell_is_named_by_its_column(invoke, tmp_path):
     sheet.write_row(1, 0, ["a@blank.fr", "note", "Lyon"])
     book.close()
     assert _summary(invoke("import", "contacts", str(path), "--json"))["unmapped_columns"] == ["column 2"]
+
+
+def test_group_labels_above_the_header_are_a_title_row(invoke, query, tmp_path):
+    # `Identité` and `Coordonnées`, merged over their columns, above the real header.
+    path = tmp_path / "groups.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.merge_range(0, 0, 0, 1, "Identité")
+    sheet.merge_range(0, 2, 0, 3, "Coordonnées")
+    sheet.write_row(1, 0, ["Nom", "Prénom", "Email", "Ville"])
+    sheet.write_row(2, 0, ["Dupont", "Marie", "marie@groups.fr", "Lyon"])
+    sheet.write_row(3, 0, ["Martin", "Paul", "not-an-email", ""])
+    book.close()
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["rejected"]) == (1, 1)
+    assert query("SELECT last_name, first_name, email, city FROM contacts") == [("Dupont", "Marie", "marie@groups.fr", "Lyon")]
+    assert query("SELECT row_number FROM import_rejects") == [(4,)]  # the spreadsheet's row
