@@ -302,7 +302,8 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
             email_columns[name] = col(name)
         if name in mapping.fields and spec.type == "phone":
             phone_columns[name] = col(name)
-    sources_e = [c for c in email_columns.values() if c]
+    spare_emails = ["c" + str(i) for i in mapping.spares.get("email", [])]
+    sources_e = [c for c in email_columns.values() if c] + spare_emails
     if sources_e:
         union = " UNION ALL ".join("SELECT " + c + " AS raw FROM import_raw" for c in sources_e)
         build_email_table(con, union, "import_emails")
@@ -319,8 +320,18 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
     select = ["r.__row AS row_id", "r.__line AS line", "NULL::VARCHAR AS gk_alt"]
     joins = [region_join] if region_join else []
     if col("email"):
-        select.append("em_.email AS email, em_.reason AS email_reason, em_.left_out AS email_left_out")
         joins.append("LEFT JOIN import_emails em_ ON em_.raw = r." + col("email"))
+        # A second email column fills the email where the first gives none (email_N, email_reason_N: for its issues).
+        for n, spare in enumerate(spare_emails):
+            joins.append("LEFT JOIN import_emails em_" + str(n) + " ON em_" + str(n) + ".raw = r." + spare)
+            select.append("em_" + str(n) + ".email AS email_" + str(n) + ", em_" + str(n) + ".reason AS email_reason_" + str(n))
+        if spare_emails:
+            select.append("em_.email AS email_own")
+        firsts = ["em_"] + ["em_" + str(n) for n in range(len(spare_emails))]
+        select.append(
+            "coalesce(" + ", ".join(e + ".email" for e in firsts) + ") AS email, em_.reason AS email_reason, "
+            "CASE WHEN em_.email IS NOT NULL THEN em_.left_out END AS email_left_out"
+        )
     else:
         select.append("NULL::VARCHAR AS email, NULL::VARCHAR AS email_reason, NULL::VARCHAR AS email_left_out")
     if col("phone"):
@@ -554,6 +565,12 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
             "email", "s.email IS NOT NULL AND s.email_left_out IS NOT NULL",
             "'several addresses in one cell: the first is the email, ' || s.email_left_out || ' left out'",
         )
+    spare_emails = mapping.spares.get("email", [])
+    if spare_emails:
+        # Each email column's own cells: one that is no address is an issue, whichever column fed the email.
+        simple["email"] = ("s.email_own IS NULL", simple["email"][1])
+        for n, index in enumerate(spare_emails):
+            add("email", "s.email_" + str(n) + " IS NULL", "s.email_reason_" + str(n), index)
     spare_phones = mapping.spares.get("phone", [])
     if spare_phones:
         # Each phone column's own cells: one that is no phone number is an issue, whichever column fed the phone.

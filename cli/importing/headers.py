@@ -59,6 +59,12 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "email", "e-mail", "mail", "courriel", "adresse e-mail", "adresse email", "adresse mail",
         "adresse électronique", "mél", "email address", "e-mail address", "mail address", "emailadres",
         "e-mailadres", "mailadres", "e-mail-adresse", "emailadresse", "mailadresse", "email_address",
+        # A person's other addresses (Outlook's `E-mail 2 Address`, Google's `E-mail 2 - Value`): after the
+        # first email column, they fill the email of the rows whose first is empty (SPARE_FIELDS).
+        "e-mail 2 address", "e-mail 3 address", "e-mail 2 - value", "e-mail 3 - value", "email 2", "e-mail 2",
+        "second email", "secondary email", "other email", "alternate email", "autre email", "autre e-mail",
+        "email secondaire", "e-mail secondaire", "adresse e-mail secondaire", "adresse email secondaire",
+        "tweede e-mailadres", "ander e-mailadres", "zweite e-mail-adresse", "weitere e-mail-adresse",
     ],
     "first_name": [
         "prénom", "first name", "firstname", "given name", "forename", "fname", "voornaam", "roepnaam",
@@ -356,8 +362,9 @@ _ROLE_WORDS = {
         "geschäftlich", "dienstlich", "principal", "principale", "main", "primary",
     ]
 }
-# Contact fields a second column may fill where the first is empty (a mobile and a landline).
-SPARE_FIELDS = {"phone"}
+# Contact fields a second column may fill where the first is empty (a mobile and a landline; a
+# person's second email address, but not one that names another role: `Email payeur`).
+SPARE_FIELDS = {"phone", "email"}
 # The parts of an address: a second block of them (Outlook's Home after its Business columns) is
 # the address of the rows whose first block is empty. Only columns that name which address they
 # hold count, never ones that name whose (`Adresse payeur` is someone else's).
@@ -498,8 +505,8 @@ def map_headers(
 
     The first column that maps to a field feeds it; a later column that would
     map to the same field is listed as unmapped, except for a contact's phone
-    (``SPARE_FIELDS``): ``Téléphone fixe`` after ``Téléphone mobile`` fills the
-    phone of the rows whose mobile is empty.
+    and email (``SPARE_FIELDS``): ``Téléphone fixe`` after ``Téléphone mobile``
+    fills the phone of the rows whose mobile is empty.
     """
     builtin = CONTACT_SYNONYMS if kind == "contacts" else EVENT_SYNONYMS
     targets = mapping_targets(kind, settings)
@@ -574,7 +581,10 @@ def map_headers(
             and "occurred_time" not in mapping.fields
         ):
             target = "occurred_time"
-        if target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS:
+        if (
+            target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS
+            and (target != "email" or without_role(header) is None)
+        ):
             mapping.spares.setdefault(target, []).append(index)
             continue
         if (

@@ -652,3 +652,29 @@ def test_a_couples_row_with_two_addresses_imports_the_first(invoke, write, query
     assert query("SELECT row_number, column_name, reason FROM import_issues") == [
         (2, "Email", "several addresses in one cell: the first is the email, jean@couple.fr left out")
     ]
+
+
+def test_a_second_email_column_fills_the_rows_whose_first_gives_none(invoke, write, query):
+    # Outlook's `E-mail 2 Address` after `E-mail Address`: the first wins; an empty or unusable first
+    # leaves the email to the second (an unusable cell is an issue, whichever column it is in).
+    text = (
+        "First Name,Last Name,E-mail Address,E-mail 2 Address\n"
+        "Ann,Lee,ann@two-mails.org,ann.lee@work.org\nBob,Ray,,bob@two-mails.org\n"
+        "Cid,Roe,cid(at)two-mails.org,cid@two-mails.org\nDee,Poe,dee@two-mails.org,not-an-address\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("outlook.csv", text)), "--json"))
+    assert (s["inserted"], s["rejected"], s["issues"]) == (4, 0, 2)
+    assert s["mapped_columns"]["E-mail 2 Address"] == "email" and s["unmapped_columns"] == []
+    assert query("SELECT first_name, email FROM contacts ORDER BY 1") == [
+        ("Ann", "ann@two-mails.org"), ("Bob", "bob@two-mails.org"), ("Cid", "cid@two-mails.org"),
+        ("Dee", "dee@two-mails.org"),
+    ]
+    assert query("SELECT row_number, column_name, value FROM import_issues ORDER BY 1") == [
+        (4, "E-mail Address", "cid(at)two-mails.org"), (5, "E-mail 2 Address", "not-an-address"),
+    ]
+
+
+def test_a_payers_email_is_no_second_email_of_the_participant(invoke, write, query):
+    text = "Nom;Prénom;Email;Email payeur\nDupont;Léa;;parent@payer.fr\n"
+    s = summary_of(invoke("import", "contacts", str(write("helloasso.csv", text)), "--json"))
+    assert s["unmapped_columns"] == ["Email payeur"] and s["rejected"] == 1
