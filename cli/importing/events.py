@@ -44,11 +44,17 @@ from cli.suppression import apply_suppressions
 
 # Words found in type/status columns of exports -> event type.
 TYPE_WORDS: dict[str, list[str]] = {
-    "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "verzonden", "gesendet", "zugestellt"],
-    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "proxy open", "first opening", "geopend", "geöffnet"],
+    # Brevo's `deferred` is a send the receiving server delayed and Brevo retries (several per message): no
+    # bounce, or five retries of one delivered email would suppress the address as five soft bounces.
+    "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "requests", "deferred",
+                   "verzonden", "gesendet", "zugestellt"],
+    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "proxy open",
+                   "unique_proxy_open", "first opening", "geopend", "geöffnet"],
     "email_click": ["clicked", "click", "clicks", "cliqué", "clic", "geklikt", "geklickt"],
-    "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "bounce hard", "bounced", "invalid_email"],
-    "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "deferred", "blocked"],
+    # Brevo's logs and statistics say `hardBounces`, `softBounces`, and `invalid` for an address that cannot exist.
+    "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "hardBounces", "bounce hard", "bounced",
+                    "invalid_email", "invalid"],
+    "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "softBounces", "blocked"],
     "unsubscribe": ["unsubscribed", "unsubscribe", "unsub", "désinscrit", "désabonné", "désinscription", "uitgeschreven", "abgemeldet"],
     "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "marked as spam", "plainte", "klacht", "beschwerde"],
     "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende", "donation payment"],
