@@ -83,3 +83,52 @@ def test_brevo_logs_hard_bounces_and_invalid_suppress_and_deferred_sends_do_not(
         ("email_open", 1), ("email_sent", 7), ("hard_bounce", 2), ("soft_bounce", 1)
     ]
     assert query("SELECT count(*) FROM import_rejects") == [(0,)]
+
+
+MAILERLITE = (
+    "Email,Name,Last name,Status,Subscribed,Groups\n"
+    "alice@orange.fr,Alice,Martin,active,2024-01-10 09:12:44,Newsletter\n"
+    "dan@laposte.net,Dan,Petit,junk,2024-01-10 09:12:44,Newsletter\n"
+    "gina@hotmail.fr,Gina,Durand,unconfirmed,2024-01-10 09:12:44,Newsletter\n"
+)
+MAILJET = (
+    "email,name,created_at,is_opt_in_pending,unsub,Bounce,Spam\n"
+    "alice@orange.fr,Alice Martin,2024-01-10T09:12:44Z,false,false,false,false\n"
+    "bob@free.fr,Bob Bernard,2024-01-10T09:12:44Z,false,true,false,false\n"
+    "dan@laposte.net,Dan Petit,2024-01-10T09:12:44Z,false,false,false,true\n"
+)
+KLAVIYO = (
+    "Email,Suppression reason,Suppressed at\n"
+    "bob@free.fr,Unsubscribed,2025-03-04 18:22:10\n"
+    "carol@gmail.com,Hard bounce,2025-02-11 10:05:33\n"
+    "dan@laposte.net,Spam complaint,2025-04-01 08:00:00\n"
+    "frank@wanadoo.fr,Manually suppressed,2025-04-02 08:00:00\n"
+    "kim@bbox.fr,Invalid email,2025-04-03 08:00:00\n"
+)
+
+
+def test_mailerlite_junk_status_is_a_complaint_and_unconfirmed_no_issue(listed, query):
+    emails = listed(("contacts", "mailerlite.csv", MAILERLITE))
+    assert "dan@laposte.net" not in emails and "gina@hotmail.fr" in emails
+    assert query("SELECT email, status_reason FROM contacts WHERE status = 'suppressed'") == [
+        ("dan@laposte.net", "spam_complaint")
+    ]
+    assert query("SELECT count(*) FROM import_issues") == [(0,)]
+
+
+def test_mailjet_unsub_and_spam_flags_suppress_and_false_flags_do_not(listed, query):
+    emails = listed(("contacts", "mailjet.csv", MAILJET))
+    assert emails == ["alice@orange.fr", "carol@gmail.com", "frank@wanadoo.fr", "gina@hotmail.fr", "kim@bbox.fr"]
+    assert query("SELECT email, status_reason FROM contacts WHERE status = 'suppressed' ORDER BY email") == [
+        ("bob@free.fr", "unsubscribe"), ("dan@laposte.net", "spam_complaint")
+    ]
+    assert query("SELECT reason FROM suppressions ORDER BY reason") == [("spam_complaint",), ("unsubscribe",)]
+
+
+def test_a_suppression_list_with_its_reason_column_suppresses_everyone_on_it(listed, query):
+    emails = listed(("contacts", "klaviyo.csv", KLAVIYO))
+    assert emails == ["alice@orange.fr", "gina@hotmail.fr"]
+    assert query("SELECT email, status_reason FROM contacts WHERE status = 'suppressed' ORDER BY email") == [
+        ("bob@free.fr", "unsubscribe"), ("carol@gmail.com", "hard_bounce"), ("dan@laposte.net", "spam_complaint"),
+        ("frank@wanadoo.fr", "unsubscribe"), ("kim@bbox.fr", "hard_bounce"),
+    ]
