@@ -266,6 +266,11 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "kampagne", "aktion name", "formulaire", "nom du formulaire", "form", "form name",
     ],
     "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
+    # Which bounce a `bounce` row is: Mailchimp's `Bounce Type` (hard/soft), Mailjet's `hard_bounce` (true/false).
+    "bounce_kind": [
+        "bounce type", "type de bounce", "type de rebond", "bounce category", "hard_bounce", "is hard bounce",
+        "bouncetyp", "bounce-type",
+    ],
     # Whether the money came in (`Payment Status`, `Statut de la commande`); the generic `Status` is the
     # type column's synonym, and read as a payment status when its words are ones (see events.py).
     "payment_status": [

@@ -132,3 +132,27 @@ def test_a_suppression_list_with_its_reason_column_suppresses_everyone_on_it(lis
         ("bob@free.fr", "unsubscribe"), ("carol@gmail.com", "hard_bounce"), ("dan@laposte.net", "spam_complaint"),
         ("frank@wanadoo.fr", "unsubscribe"), ("kim@bbox.fr", "hard_bounce"),
     ]
+
+
+MAILCHIMP_BOUNCED = (
+    '"Email Address","First Name","Last Name","Bounce Type","Timestamp"\n'
+    'carol@gmail.com,Carol,Thomas,hard,"2025-02-11 10:05:33"\n'
+    'frank@wanadoo.fr,Frank,Richard,soft,"2025-02-11 10:05:34"\n'
+)
+MAILJET_EVENTS = (
+    "event,time,email,campaign_name,hard_bounce,error_related_to,error\n"
+    "open,2025-05-02 11:00:00,alice@orange.fr,Newsletter mai,,,\n"
+    "bounce,2025-05-02 10:00:01,carol@gmail.com,Newsletter mai,true,recipient,user unknown\n"
+    "bounce,2025-05-02 10:00:02,frank@wanadoo.fr,Newsletter mai,false,mailbox,quota exceeded\n"
+)
+
+
+@pytest.mark.parametrize("name, text", [("mc_bounced.csv", MAILCHIMP_BOUNCED), ("mailjet_events.csv", MAILJET_EVENTS)])
+def test_a_bounce_kind_column_tells_hard_bounces_from_soft_ones(listed, query, name, text):
+    emails = listed(("events", name, text))
+    assert "carol@gmail.com" not in emails and "frank@wanadoo.fr" in emails
+    assert query("SELECT c.email, e.type FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "WHERE e.type LIKE '%bounce' ORDER BY 1") == [
+        ("carol@gmail.com", "hard_bounce"), ("frank@wanadoo.fr", "soft_bounce")
+    ]
+    assert query("SELECT count(*) FROM import_rejects") == [(0,)]
