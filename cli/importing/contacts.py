@@ -408,6 +408,7 @@ def _build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, ob
         "st_bounce_given": (lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c), "hard_bounced_at", "BOOLEAN"),
         "st_bounce_campaign": (lambda c: c, "bounce_campaign", "VARCHAR"),
         "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
+        "st_complaint": (bool_sql, "spam_complained", "BOOLEAN"),
         "st_status": (email_status_sql, "email_status", "VARCHAR"),
     }
     for alias, (build, field_name, sql_type) in status_exprs.items():
@@ -540,9 +541,10 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         "unsubscribed_at": ("s.st_unsub_at IS NULL", "'not a date: the unsubscribe is recorded at the import time'"),
         "hard_bounced_at": ("s.st_bounce_at IS NULL", "'not a date: the hard bounce is recorded at the import time'"),
         "blocklisted": ("s.st_block IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "spam_complained": ("s.st_complaint IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
         "email_status": (
             "s.st_status IS NULL",
-            "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, blocklisted, pending, ...)'",
+            "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, spam, blocklisted, pending, ...)'",
         ),
     }
     if "birth_date" in mapping.fields:
@@ -895,15 +897,17 @@ def _link_issues(ctx: PipelineContext) -> None:
 
 # The file columns ``_status_facts`` reads (see ``_build_staging``'s ``st_*`` columns).
 _STATUS_COLUMNS = (
-    "unsubscribed", "unsubscribed_at", "hard_bounced", "hard_bounced_at", "blocklisted", "email_status",
+    "unsubscribed", "unsubscribed_at", "hard_bounced", "hard_bounced_at", "blocklisted", "spam_complained",
+    "email_status",
 )
 
 
 def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
-    """Turn what the emailing tool said (unsubscribed, cleaned/hard-bounced, blocklisted) into facts.
+    """Turn what the emailing tool said (unsubscribed, cleaned/hard-bounced, complained, blocklisted) into facts.
 
     For each contact of the import that some row marks so: an ``unsubscribe``
     event (at the unsubscribe time, else the import time) with consent
+    withdrawn, a ``spam_complaint`` event (at the import time) with consent
     withdrawn, or a ``hard_bounce`` event, and an entry in the suppression
     ledger at once (source ``import:<id>``), so the address leaves every email
     list before any ``clean``. A blocklisted address counts as unsubscribed.
@@ -927,12 +931,14 @@ def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
                        OR s.st_status = 'hard_bounce') AS bounce,
                max(s.st_bounce_at) AS bounce_at,
                any_value(s.st_bounce_campaign) FILTER (WHERE s.st_bounce_campaign IS NOT NULL) AS bounce_campaign,
+               bool_or(coalesce(s.st_complaint, false) OR s.st_status = 'spam_complaint') AS complaint,
                bool_or(s.st_status = 'non_marketing') AS non_marketing
         FROM import_rows s JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)
         GROUP BY inc.id
         HAVING bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
                        OR coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
-                       OR s.st_status IN ('unsubscribe', 'blocklist', 'hard_bounce', 'non_marketing'))
+                       OR coalesce(s.st_complaint, false)
+                       OR s.st_status IN ('unsubscribe', 'blocklist', 'hard_bounce', 'spam_complaint', 'non_marketing'))
         """
     )
     if not con.execute("SELECT count(*) FROM import_status").fetchall()[0][0]:
@@ -949,6 +955,12 @@ def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         WHERE t.unsub AND NOT EXISTS (
             SELECT 1 FROM events e WHERE e.contact_id = t.contact_id AND e.type = 'unsubscribe'
               AND (t.unsub_at IS NULL OR e.occurred_at = t.unsub_at))
+        UNION ALL
+        SELECT t.contact_id, 'spam_complaint', date_trunc('second', current_timestamp::TIMESTAMP), NULL, 'email',
+               'marked an email as spam (import of ' || $file || ')', $id
+        FROM import_status t
+        WHERE t.complaint AND NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.contact_id = t.contact_id AND e.type = 'spam_complaint')
         UNION ALL
         SELECT t.contact_id, 'hard_bounce', coalesce(t.bounce_at, date_trunc('second', current_timestamp::TIMESTAMP)),
                t.bounce_campaign, 'email', 'hard bounce / cleaned address (import of ' || $file || ')', $id
@@ -970,13 +982,23 @@ def _status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         """
     )
     con.execute(
+        """
+        UPDATE contacts c SET consent_email = false,
+               consent_withdrawn_at = coalesce(c.consent_withdrawn_at, date_trunc('second', current_timestamp::TIMESTAMP)),
+               updated_at = current_timestamp
+        FROM import_status t WHERE c.id = t.contact_id AND t.complaint AND NOT t.unsub
+        """
+    )
+    con.execute(
         "UPDATE contacts c SET consent_email = false, updated_at = current_timestamp FROM import_status t "
         "WHERE c.id = t.contact_id AND t.non_marketing AND NOT t.unsub AND c.consent_email IS DISTINCT FROM false"
     )
     source = "import:" + str(ctx.import_id)
     unsub = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE unsub ORDER BY 1").fetchall()]
     bounce = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE bounce ORDER BY 1").fetchall()]
+    complaint = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE complaint ORDER BY 1").fetchall()]
     # The strictest reason first: a contact both unsubscribed and bounced keeps `unsubscribe` as its status reason.
+    suppress_contacts(con, complaint, "spam_complaint", source)
     suppress_contacts(con, unsub, "unsubscribe", source)
     suppress_contacts(con, bounce, "hard_bounce", source)
     if added:

@@ -5,7 +5,8 @@ Each row links to a contact by email, else by external id (the first
 contact's events go to the contact that absorbed it. The type comes from
 ``--type``, else a type column (whose words, such as Brevo's and
 Mailchimp's ``opened``, ``clicked``, ``hard_bounce``, ``unsubscribed``,
-``spam``, map to crmseg's types), else the headers (``Date du don`` says
+``spam``, map to crmseg's types; a bounce-kind column says whether a
+``bounce`` row is hard or soft), else the headers (``Date du don`` says
 donation). A row for an unknown person is rejected, or creates a prospect
 with ``--create-missing``. An event already in the base (same contact,
 type, time, amount and campaign) is counted unchanged, not added again.
@@ -32,6 +33,7 @@ from cli.importing.runs import (
 )
 from cli.importing.values import (
     amount_currency_sql,
+    bool_sql,
     build_email_table,
     in_range_sql,
     is_month_first,
@@ -44,11 +46,17 @@ from cli.suppression import apply_suppressions
 
 # Words found in type/status columns of exports -> event type.
 TYPE_WORDS: dict[str, list[str]] = {
-    "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "verzonden", "gesendet", "zugestellt"],
-    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "proxy open", "first opening", "geopend", "geöffnet"],
+    # Brevo's `deferred` is a send the receiving server delayed and Brevo retries (several per message): no
+    # bounce, or five retries of one delivered email would suppress the address as five soft bounces.
+    "email_sent": ["sent", "send", "envoyé", "envoi", "delivered", "délivré", "request", "requests", "deferred",
+                   "verzonden", "gesendet", "zugestellt"],
+    "email_open": ["opened", "open", "opens", "ouvert", "ouverture", "unique_opened", "loaded_by_proxy", "proxy open",
+                   "unique_proxy_open", "first opening", "geopend", "geöffnet"],
     "email_click": ["clicked", "click", "clicks", "cliqué", "clic", "geklikt", "geklickt"],
-    "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "bounce hard", "bounced", "invalid_email"],
-    "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "deferred", "blocked"],
+    # Brevo's logs and statistics say `hardBounces`, `softBounces`, and `invalid` for an address that cannot exist.
+    "hard_bounce": ["hard_bounce", "hardbounce", "hard bounce", "hard_bounced", "hardBounces", "bounce hard", "bounced",
+                    "invalid_email", "invalid"],
+    "soft_bounce": ["soft_bounce", "softbounce", "soft bounce", "soft_bounced", "softBounces", "blocked"],
     "unsubscribe": ["unsubscribed", "unsubscribe", "unsub", "désinscrit", "désabonné", "désinscription", "uitgeschreven", "abgemeldet"],
     "spam_complaint": ["spam", "complaint", "abuse", "spam_complaint", "marked as spam", "plainte", "klacht", "beschwerde"],
     "donation": ["don", "dons", "gift", "donation", "gift aid", "schenking", "gift", "spende", "donation payment"],
@@ -130,6 +138,39 @@ def _status_cells(ctx: PipelineContext, column: str, *, from_type_cells: bool) -
     )
 
 
+def _bounce_kind_sql(cell: str) -> str:
+    """SQL: ``hard_bounce`` or ``soft_bounce`` from a bounce-kind cell (hard/soft, or a hard-bounce yes/no), else NULL."""
+    folded = "regexp_replace(lower(strip_accents(" + cell + ")), '[^a-z]', '', 'g')"
+    flag = bool_sql(cell)
+    return (
+        "CASE WHEN " + flag + " THEN 'hard_bounce' WHEN NOT " + flag + " THEN 'soft_bounce' "
+        "WHEN starts_with(" + folded + ", 'hard') THEN 'hard_bounce' "
+        "WHEN starts_with(" + folded + ", 'soft') THEN 'soft_bounce' END"
+    )
+
+
+def _with_bounce_kind(type_sql: str, mapping: ColumnMapping) -> str:
+    """``type_sql`` where a bounce-kind column says which bounce a bounce row is.
+
+    A row typed `bounce` (Mailchimp's and Mailjet's activity) or already a hard or soft bounce
+    takes the kind the column gives; a file whose only type column is the bounce kind
+    (Mailchimp's bounced report: `Bounce Type` hard/soft) takes it for every row.
+    """
+    kind_column = mapping.column("bounce_kind")
+    if not kind_column:
+        return type_sql
+    kind = _bounce_kind_sql("r." + kind_column)
+    if type_sql is None:
+        return kind
+    if type_sql != "tw.type":
+        return type_sql
+    raw = "regexp_replace(lower(strip_accents(r." + mapping.column("type") + ")), '[^a-z0-9]', '', 'g')"
+    return (
+        "CASE WHEN " + kind + " IS NOT NULL AND (tw.type IN ('hard_bounce', 'soft_bounce') OR " + raw
+        + " IN ('bounce', 'bounces')) THEN " + kind + " ELSE tw.type END"
+    )
+
+
 def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
     """SQL for the row's event type (NULL when unknown).
 
@@ -155,6 +196,8 @@ def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
         return "tw.type"
     if mapping.implied_type:
         return "$fixed_type"
+    if mapping.column("bounce_kind"):
+        return _with_bounce_kind(None, mapping)
     raise ImportFileError(
         f"{ctx.source.path}: which kind of events does this file hold? It has no type column; give --type "
         f"({', '.join(settings.all_event_types)})."
@@ -180,6 +223,9 @@ def events_pipeline(mapping: ColumnMapping):
             return
         col = mapping.column
         type_sql = _resolve_type(ctx, mapping)
+        type_join = type_sql == "tw.type"
+        if type_join:
+            type_sql = _with_bounce_kind(type_sql, mapping)
         params: dict[str, object] = {}
         if type_sql == "$fixed_type":
             params["fixed_type"] = options.event_type or mapping.implied_type
@@ -218,7 +264,7 @@ def events_pipeline(mapping: ColumnMapping):
             joins.append("LEFT JOIN import_status_cells ps ON ps.raw = r." + status_column)
         if col("email"):
             joins.append("LEFT JOIN import_emails em ON em.raw = r." + col("email"))
-        if type_sql == "tw.type":
+        if type_join:
             # Each distinct cell was folded once (_type_cells); rows join on the cell itself.
             joins.append("LEFT JOIN import_type_cells tw ON tw.raw = r." + col("type"))
         # Link to contacts: by email, else by external id; a merged contact leads to its keeper.

@@ -160,6 +160,7 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
         # CRMs' opt-out flags: CiviCRM (`Is Opt Out`, `No Bulk Emails (User Opt Out)`), Salesforce.
         "is opt out", "no bulk emails", "no bulk emails (user opt out)", "user opt out", "email opt out",
         "email opt-out", "has opted out of email", "hasoptedoutofemail",
+        "unsub",  # Mailjet's contacts export
     ],
     "unsubscribed_at": [
         "unsub_time", "date de désinscription", "date désinscription", "date de désabonnement", "date désabonnement",
@@ -180,6 +181,11 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
         "datum bounce", "bounce-datum",
     ],
     "bounce_campaign": ["clean_campaign_title", "bounce campaign"],
+    # A yes/no flag: the address marked an email as spam (Mailjet's `Spam`, `is_spam_complaining`).
+    "spam_complained": [
+        "spam", "is spam complaining", "spam complaint", "spam complained", "complained", "marked as spam",
+        "plainte spam", "plainte pour spam", "spamklacht", "spam-beschwerde",
+    ],
     "blocklisted": [
         "blacklisted", "email_blacklisted", "blocklisted", "email blocklisted", "blacklist", "blocklist",
         "liste noire", "sur liste noire", "bloqué", "zwarte lijst", "geblokkeerd", "gesperrt", "sperrliste",
@@ -191,6 +197,9 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
         "statut d'abonnement", "statut abonnement", "subscription status", "subscriber status",
         "marketing contact status", "newsletter status", "status nieuwsbrief", "abonnementstatus",
         "e-mailstatus", "abonnementstatus newsletter", "newsletter-status",
+        # Suppression lists' reason column (Klaviyo, Brevo's blocked contacts).
+        "suppression reason", "reason for suppression", "blocked reason", "blocklist reason", "blacklist reason",
+        "motif de blocage", "raison du blocage", "motif de suppression",
     ],
 }
 CONTACT_SYNONYMS.update(STATUS_SYNONYMS)
@@ -263,6 +272,11 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "kampagne", "aktion name", "formulaire", "nom du formulaire", "form", "form name",
     ],
     "channel": ["canal", "channel", "medium", "kanaal", "kanal"],
+    # Which bounce a `bounce` row is: Mailchimp's `Bounce Type` (hard/soft), Mailjet's `hard_bounce` (true/false).
+    "bounce_kind": [
+        "bounce type", "type de bounce", "type de rebond", "bounce category", "hard_bounce", "is hard bounce",
+        "bouncetyp", "bounce-type",
+    ],
     # Whether the money came in (`Payment Status`, `Statut de la commande`); the generic `Status` is the
     # type column's synonym, and read as a payment status when its words are ones (see events.py).
     # The time of day, in a column of its own beside the date (PayPal's `Date`, `Time`).

@@ -614,21 +614,29 @@ def consent_basis_sql(column: str) -> str:
 
 # An emailing tool's member status -> what it means for the address.
 EMAIL_STATUS_WORDS: dict[str, list[str]] = {
+    # Suppression lists give a reason: Brevo's blocked contacts (`Unsubscribed via email`, `Hard bounce`,
+    # `Contact flagged as spam`, `Admin blocked`), Klaviyo's (`Unsubscribed`, `Bounced`, `Spam complaint`,
+    # `Manually suppressed`, `Invalid email`), MailerLite's status `junk` (a complaint).
     "unsubscribe": ["unsubscribed", "unsubscribe", "desabonne", "desabonnee", "desinscrit", "desinscrite",
-                    "optedout", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen"],
+                    "optedout", "optout", "afgemeld", "uitgeschreven", "abgemeldet", "ausgetragen",
+                    "unsubscribedviaemail", "unsubscribedviaapi", "unsubscribedviama",
+                    "unsubscribedviamarketingautomation"],
     "hard_bounce": ["cleaned", "bounced", "hardbounce", "hardbounced", "bounce", "npai", "invalid", "invalide",
-                    "nettoye", "ongeldig", "ungultig"],
+                    "nettoye", "ongeldig", "ungultig", "invalidemail"],
+    "spam_complaint": ["junk", "spam", "spamcomplaint", "complaint", "complained", "abuse", "markedasspam",
+                       "contactflaggedasspam", "flaggedasspam", "plainte", "plaintespam", "klacht", "beschwerde"],
     "blocklist": ["blacklisted", "blocklisted", "blocked", "blacklist", "blocklist", "listenoire", "bloque",
-                  "geblokkeerd", "gesperrt"],
+                  "geblokkeerd", "gesperrt", "adminblocked", "manuallysuppressed", "usersuppressed", "suppressed"],
     "non_marketing": ["nonmarketingcontact", "nonmarketing"],
-    "ok": ["subscribed", "subscriber", "pending", "transactional", "archived", "active", "actif", "active",
+    "ok": ["subscribed", "subscriber", "pending", "unconfirmed", "transactional", "archived", "active", "actif", "active",
            "abonne", "abonnee", "inscrit", "inscrite", "enattente", "marketingcontact", "ingeschreven", "aangemeld",
            "actief", "angemeldet", "abonniert", "aktiv", "optin", "confirmed"],
 }
 
 
 def email_status_sql(column: str) -> str:
-    """SQL: ``unsubscribe``, ``hard_bounce``, ``blocklist``, ``non_marketing`` or ``ok`` from a status cell, else NULL."""
+    """SQL: ``unsubscribe``, ``hard_bounce``, ``spam_complaint``, ``blocklist``, ``non_marketing`` or ``ok`` from a
+    status cell, else NULL."""
     folded = _letters_sql(column)
     cases = " ".join(
         "WHEN " + folded + " IN (" + ", ".join(sql_literal(w) for w in words) + ") THEN " + sql_literal(kind)
