@@ -257,6 +257,9 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "datum der spende", "zahlungsdatum", "beitrittsdatum", "lidmaatschapsdatum",
         # Stripe's payments export.
         "created (utc)", "created date (utc)",
+        # Emailing tools' per-campaign reports.
+        "unsubscribe date", "unsub date", "abuse report date", "complaint date", "spam complaint date", "bounce date",
+        "date de désinscription", "date de désabonnement", "date de plainte", "datum uitschrijving", "abmeldedatum",
     ],
     "amount": [
         "montant", "montant du don", "montant cotisation", "cotisation", "somme", "amount", "gift amount",
@@ -301,6 +304,10 @@ IMPLIED_EVENT_TYPES: dict[str, str] = {
                      "spendenbetrag"],
         "membership": ["date d'adhésion", "montant cotisation", "cotisation", "date de la cotisation",
                        "lidmaatschapsdatum", "beitrittsdatum", "beitrag"],
+        # Emailing tools' per-campaign reports (Mailchimp's unsubscribe and abuse reports).
+        "unsubscribe": ["unsubscribe date", "unsub date", "date de désinscription", "date de désabonnement",
+                        "datum uitschrijving", "abmeldedatum"],
+        "spam_complaint": ["abuse report date", "complaint date", "spam complaint date", "date de plainte"],
     }.items()
     for h in headers
 }

@@ -156,3 +156,15 @@ def test_a_bounce_kind_column_tells_hard_bounces_from_soft_ones(listed, query, n
         ("carol@gmail.com", "hard_bounce"), ("frank@wanadoo.fr", "soft_bounce")
     ]
     assert query("SELECT count(*) FROM import_rejects") == [(0,)]
+
+
+def test_mailchimp_unsubscribe_and_abuse_reports_import_as_events(listed, query):
+    # Per-campaign reports: the date column's header says the kind of event.
+    unsub = "Email Address,First Name,Unsubscribe Date,Reason\nalice@orange.fr,Alice,2025-03-15 10:22:33,No longer interested\n"
+    abuse = "Email Address,First Name,Abuse Report Date\nbob@free.fr,Bob,2025-03-16 08:00:00\n"
+    emailed = listed(("events", "unsubscribes.csv", unsub), ("events", "abuse.csv", abuse))
+    assert "alice@orange.fr" not in emailed and "bob@free.fr" not in emailed and "carol@gmail.com" in emailed
+    assert query("SELECT c.email, e.type, e.occurred_at::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "WHERE e.type IN ('unsubscribe', 'spam_complaint') ORDER BY 1") == [
+        ("alice@orange.fr", "unsubscribe", "2025-03-15 10:22:33"), ("bob@free.fr", "spam_complaint", "2025-03-16 08:00:00"),
+    ]
