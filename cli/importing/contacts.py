@@ -42,7 +42,7 @@ from cli.importing.runs import (
     raw_row_json,
     run_import,
 )
-from cli.importing.values import no_date_sql
+from cli.importing.values import gender_unstated_sql, no_date_sql
 from cli.settings import Settings
 from cli.store.connection import key_sql, rows_changed
 from cli.suppression import apply_suppressions
@@ -170,6 +170,10 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         simple["phone"] = ("s.phone_own IS NULL", simple["phone"][1])
         for n, index in enumerate(spare_phones):
             add("phone", "s.phone_" + str(n) + " IS NULL", simple["phone"][1], index)
+    if "gender" in mapping.fields:
+        simple["gender"] = (
+            simple["gender"][0] + " AND NOT " + gender_unstated_sql("r.c" + str(mapping.fields["gender"])), simple["gender"][1]
+        )
     for field, (condition, reason) in simple.items():
         if field in mapping.fields:
             if field in _DATE_FIELDS:

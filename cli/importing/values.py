@@ -506,8 +506,18 @@ GENDER_WORDS = {
     "M": ["m", "mr", "monsieur", "mister", "meneer", "dhr", "de heer", "heer", "herr", "hr", "homme", "male", "man",
           "h", "männlich", "mannlich"],
     "X": ["x", "autre", "other", "non-binaire", "non binaire", "nonbinary", "non-binary", "neutre", "divers",
-          "anders", "mx"],
+          "d", "div", "anders", "mx"],
 }
+# A gender cell that says it is not known (Outlook's `Unspecified`): empty, not an issue.
+GENDER_UNSTATED = [
+    "unspecified", "unknown", "not specified", "prefer not to say", "inconnu", "non renseigné", "non précisé",
+    "ne se prononce pas", "onbekend", "niet opgegeven", "unbekannt", "keine angabe", "n/a", "-", "?",
+]
+
+
+def gender_unstated_sql(column: str) -> str:
+    """SQL: the gender cell says the gender is not known (see ``GENDER_UNSTATED``)."""
+    return "lower(trim(" + column + ", ' .')) IN (" + ", ".join(sql_literal(w) for w in GENDER_UNSTATED) + ")"
 
 
 def gender_sql(column: str) -> str:

@@ -234,3 +234,13 @@ def test_title_is_a_civility_or_a_job_by_what_it_holds(invoke, write, query):
         ("cid@sf-title.org", None, None), ("dee@sf-title.org", "F", None), ("eve@sf-title.org", None, None),
         ("fay@sf-title.org", "M", None),
     ]
+
+
+def test_german_divers_and_an_unstated_gender(invoke, write, query):
+    # `m/w/d` forms: d (divers) is X; Outlook's `Unspecified` is no gender and no issue.
+    text = "E-Mail;Geschlecht\nanna@gender.de;w\nbert@gender.de;m\nchris@gender.de;d\ndora@gender.de;Unspecified\n"
+    s = _import(invoke, write("verein.csv", text))
+    assert s["issues"] == 0
+    assert query("SELECT email, gender FROM contacts ORDER BY email") == [
+        ("anna@gender.de", "F"), ("bert@gender.de", "M"), ("chris@gender.de", "X"), ("dora@gender.de", None),
+    ]
