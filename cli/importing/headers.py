@@ -80,6 +80,9 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "telefoon", "telefoonnummer", "mobiel", "mobiel nummer", "gsm", "telefon", "telefonnummer", "handy",
         "mobilnummer", "sms", "téléphone fixe", "tél fixe", "fixe", "landline", "home phone", "vaste telefoon",
         "vast nummer", "festnetz", "festnetznummer", "mobil", "mobiltelefon", "mobilfunknummer", "handynummer",
+        # The kind of line after the word (Dolibarr's `Tél portable`, Sportlink's `Telefoon mobiel`).
+        "tél portable", "tél mobile", "numéro de portable", "numéro de mobile", "telefoon mobiel", "telefoon vast",
+        "mobiele telefoon", "mobiel telefoonnummer", "telefon mobil", "telefon festnetz",
     ],
     "street": [
         "adresse", "adresse postale", "rue", "adresse 1", "address", "street", "street address", "address line 1",

@@ -1,0 +1,27 @@
+"""Exports of association-management software: Dolibarr, Paheko, AssoConnect, Sportlink, easyVerein, Belgian files."""
+
+from __future__ import annotations
+
+import json
+
+
+def _import(invoke, path, *extra, kind: str = "contacts") -> dict:
+    result = invoke("import", kind, str(path), "--json", *extra)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)["imports"][0]
+
+
+def test_a_phone_header_naming_its_line_after_the_word(invoke, write, query):
+    # Dolibarr's members export: a member known by a mobile number alone is not rejected.
+    dolibarr = (
+        '"Réf.","Nom","Prénom","Tél pro","Tél perso","Tél portable","EMail"\n'
+        '"4","Leroy","Sophie","","","+33 6 98 76 54 32",""\n'
+    )
+    s = _import(invoke, write("adherents.csv", dolibarr))
+    assert s["rejected"] == 0 and "Tél portable" not in s["unmapped_columns"]
+    sportlink = "Roepnaam;Achternaam;Telefoon vast;Telefoon mobiel;Land\nSanne;Jansen;;06-12345678;NL\n"
+    s = _import(invoke, write("leden.csv", sportlink))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT last_name, phone FROM contacts ORDER BY 1") == [
+        ("Jansen", "+31612345678"), ("Leroy", "+33698765432")
+    ]
