@@ -135,6 +135,9 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "date de création", "date création", "date d'inscription", "créé le", "created", "created at", "date created",
         "creation date", "create date", "created date", "signup date", "aanmaakdatum", "datum aangemaakt", "inschrijfdatum",
         "erstellt am", "erstellungsdatum", "anmeldedatum",
+        # Since when the person is a member (Sportlink's `Lid sinds`, easyVerein's `Eintrittsdatum`).
+        "membre depuis", "adhérent depuis", "date de première adhésion", "member since", "lid sinds", "lid vanaf",
+        "mitglied seit", "eintrittsdatum", "eintritt", "beitrittsdatum",
     ],
     "tags": ["tags", "tag", "tag list", "étiquettes", "étiquette", "labels", "label", "trefwoorden", "schlagwörter", "schlagworte"],
     "external_id": [

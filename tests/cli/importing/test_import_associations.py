@@ -25,3 +25,16 @@ def test_a_phone_header_naming_its_line_after_the_word(invoke, write, query):
     assert query("SELECT last_name, phone FROM contacts ORDER BY 1") == [
         ("Jansen", "+31612345678"), ("Leroy", "+33698765432")
     ]
+
+
+def test_the_date_a_member_joined_is_created_at(invoke, write, query):
+    sportlink = "Roepnaam;Achternaam;E-mail;Lid sinds;Contributie;IBAN\nAnna;Dijk;anna@example.nl;01-09-2015;€ 25,00;NL91ABNA0417164300\n"
+    s = _import(invoke, write("leden.csv", sportlink))
+    assert s["mapped_columns"]["Lid sinds"] == "created_at"
+    # Bank details and dues stay out of the contact (data minimisation).
+    assert s["unmapped_columns"] == ["Contributie", "IBAN"]
+    verein = "Vorname;Nachname;E-Mail;Eintrittsdatum;Austrittsdatum\nPetra;Schmidt;petra@example.de;01.01.2010;\n"
+    _import(invoke, write("mitglieder.csv", verein))
+    assert query("SELECT email, created_at::DATE::VARCHAR FROM contacts ORDER BY 1") == [
+        ("anna@example.nl", "2015-09-01"), ("petra@example.de", "2010-01-01")
+    ]
