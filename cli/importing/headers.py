@@ -596,6 +596,11 @@ def map_headers(
                 # A form's question under a heading of the tool's (HelloAsso's `Champ additionnel: Téléphone`).
                 found = lookup(header.rsplit(":", 1)[1])
                 target = found if found not in _NOT_BY_ROLE else None
+            if target is None and "/" in header:
+                # A header in two languages (Belgian files: `Naam / Nom`, `Postcode / Code postal`): its
+                # halves name one field, or one half names it and the other nothing.
+                found = {lookup(part) for part in header.split("/") if part.strip()} - {None}
+                target = found.pop() if len(found) == 1 and not found & _NOT_BY_ROLE else None
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
         if (

@@ -38,3 +38,18 @@ def test_the_date_a_member_joined_is_created_at(invoke, write, query):
     assert query("SELECT email, created_at::DATE::VARCHAR FROM contacts ORDER BY 1") == [
         ("anna@example.nl", "2015-09-01"), ("petra@example.de", "2010-01-01")
     ]
+
+
+def test_a_header_in_two_languages_maps_by_its_halves(invoke, write, query):
+    belgian = (
+        "Naam / Nom;Voornaam / Prénom;Straat / Rue;Postcode / Code postal;Gemeente / Commune;Land / Pays;E-mail\n"
+        "Claes;Els;Nieuwstraat 12;1000;Brussel;België;els@example.be\n"
+    )
+    s = _import(invoke, write("leden_membres.csv", belgian))
+    assert s["unmapped_columns"] == []
+    assert query("SELECT first_name, last_name, street, postal_code, city FROM contacts") == [
+        ("Els", "Claes", "Nieuwstraat 12", "1000", "Brussel")
+    ]
+    # Halves naming two fields, or a type, map to nothing.
+    s = _import(invoke, write("b.csv", "E-mail;Nom / Email;Type / Soort\nx@example.be;a;b\n"))
+    assert s["unmapped_columns"] == ["Nom / Email", "Type / Soort"]
