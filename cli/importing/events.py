@@ -177,17 +177,20 @@ def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
     A type column that holds payment statuses (Stripe's and PayPal's
     ``Status``) says nothing of the kind of event: its rows take the type the
     headers imply (``Spendendatum``), and without one the file needs ``--type``.
+    So does one none of whose cells names a kind of event when the headers
+    imply one: Dolibarr's ``Type`` of member (``Membre actif``) beside its
+    ``Montant cotisation``.
     """
     con, settings = ctx.con, ctx.settings
     if ctx.options.event_type:
         return "$fixed_type"
     if mapping.column("type"):
         _type_cells(ctx, mapping.column("type"))
+        kinds, statuses = con.execute("SELECT count(type), count(paid) FROM import_type_cells").fetchall()[0]
+        if not kinds and mapping.implied_type:
+            return "$fixed_type"
         if "payment_status" not in mapping.fields:
-            kinds, statuses = con.execute("SELECT count(type), count(paid) FROM import_type_cells").fetchall()[0]
             if statuses and not kinds:
-                if mapping.implied_type:
-                    return "$fixed_type"
                 header = ctx.source.headers[mapping.fields["type"]]
                 raise ImportFileError(
                     f"{ctx.source.path}: its `{header}` column holds payment statuses (paid, failed, refunded...), "

@@ -261,6 +261,8 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "event date", "timestamp", "time", "datetime", "occurred at", "donation date", "gift date", "payment date",
         "date of gift", "datum", "datum gift", "giftdatum", "schenkingsdatum", "betaaldatum", "spendendatum",
         "datum der spende", "zahlungsdatum", "beitrittsdatum", "lidmaatschapsdatum",
+        # Dolibarr's subscriptions (`Date début cotisation`, beside `Date fin cotisation`).
+        "date de début de cotisation", "date de début d'adhésion", "date de cotisation",
         # Stripe's payments export.
         "created (utc)", "created date (utc)",
         # Emailing tools' per-campaign reports.
@@ -309,6 +311,7 @@ IMPLIED_EVENT_TYPES: dict[str, str] = {
                      "gift amount", "giftdatum", "schenkingsdatum", "giftbedrag", "spendendatum", "datum der spende",
                      "spendenbetrag"],
         "membership": ["date d'adhésion", "montant cotisation", "cotisation", "date de la cotisation",
+                       "date de début de cotisation", "date de début d'adhésion", "date de cotisation",
                        "lidmaatschapsdatum", "beitrittsdatum", "beitrag"],
         # Emailing tools' per-campaign reports (Mailchimp's unsubscribe and abuse reports).
         "unsubscribe": ["unsubscribe date", "unsub date", "date de désinscription", "date de désabonnement",

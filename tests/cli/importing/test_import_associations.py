@@ -53,3 +53,20 @@ def test_a_header_in_two_languages_maps_by_its_halves(invoke, write, query):
     # Halves naming two fields, or a type, map to nothing.
     s = _import(invoke, write("b.csv", "E-mail;Nom / Email;Type / Soort\nx@example.be;a;b\n"))
     assert s["unmapped_columns"] == ["Nom / Email", "Type / Soort"]
+
+
+def test_dolibarr_subscriptions_beside_a_type_of_member(invoke, write, query):
+    members = '"Nom","Prénom","EMail"\n"Dupont","Marie","marie@example.fr"\n"Martin","Jean","jean@example.fr"\n'
+    _import(invoke, write("adherents.csv", members))
+    subscriptions = (
+        '"Réf.","EMail","Type","Nature","Date début cotisation","Date fin cotisation","Montant cotisation","Mode de règlement"\n'
+        '"1","marie@example.fr","Membre actif","Personne physique","01/01/2024","31/12/2024","25,00","Chèque"\n'
+        '"2","jean@example.fr","Membre bienfaiteur","Personne physique","15/02/2024","14/02/2025","100,00","Virement"\n'
+    )
+    s = _import(invoke, write("cotisations.csv", subscriptions), kind="events")
+    assert s["rejected"] == 0 and s["mapped_columns"]["Date début cotisation"] == "occurred_at"
+    assert "Date fin cotisation" in s["unmapped_columns"]
+    assert query("SELECT type, occurred_at::DATE::VARCHAR, amount::VARCHAR, payment_method FROM events ORDER BY 2") == [
+        ("membership", "2024-01-01", "25.00", "Chèque"), ("membership", "2024-02-15", "100.00", "Virement")
+    ]
+
