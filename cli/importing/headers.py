@@ -261,8 +261,10 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "event date", "timestamp", "time", "datetime", "occurred at", "donation date", "gift date", "payment date",
         "date of gift", "datum", "datum gift", "giftdatum", "schenkingsdatum", "betaaldatum", "spendendatum",
         "datum der spende", "zahlungsdatum", "beitrittsdatum", "lidmaatschapsdatum",
-        # Dolibarr's subscriptions (`Date début cotisation`, beside `Date fin cotisation`).
-        "date de début de cotisation", "date de début d'adhésion", "date de cotisation",
+        # Dolibarr's subscriptions (`Date début cotisation`, beside `Date fin cotisation`); bank and
+        # accounting exports (`Buchungsdatum`, `Boekdatum`).
+        "date de début de cotisation", "date de début d'adhésion", "date de cotisation", "date d'opération",
+        "buchungsdatum", "buchungstag", "boekdatum", "boekingsdatum", "transactiedatum",
         # Stripe's payments export.
         "created (utc)", "created date (utc)",
         # Emailing tools' per-campaign reports.

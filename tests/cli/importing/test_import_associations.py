@@ -70,3 +70,11 @@ def test_dolibarr_subscriptions_beside_a_type_of_member(invoke, write, query):
         ("membership", "2024-01-01", "25.00", "Chèque"), ("membership", "2024-02-15", "100.00", "Virement")
     ]
 
+
+def test_a_bank_booking_date_is_the_date(invoke, write, query):
+    _import(invoke, write("m.csv", "Vorname;Nachname;E-Mail\nPetra;Schmidt;petra@example.de\n"))
+    text = "E-Mail;Buchungsdatum;Betrag;Zahlungsart\npetra@example.de;15.01.2024;\"60,00 €\";Lastschrift\n"
+    _import(invoke, write("beitraege.csv", text), "--type", "membership", kind="events")
+    assert query("SELECT occurred_at::DATE::VARCHAR, amount::VARCHAR, currency, payment_method FROM events") == [
+        ("2024-01-15", "60.00", "EUR", "Lastschrift")
+    ]
