@@ -415,6 +415,9 @@ def _names_place(header: str) -> bool:
     return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
 # A second date column with one of these headers is the time of day (PayPal's `Date`, then `Time`).
 _TIME_HEADERS = {"time", "heure", "tijd", "uhrzeit", "zeit"}
+# The generic status header: beside another type column (AssoConnect's payments: `Statut`, `Type`),
+# it is the payment's status, not the kind of event.
+_STATUS_HEADERS = {"statut", "status"}
 # Headers that name a civility in some exports (Outlook's `Title`: Mr, Mrs) and a job in others
 # (Salesforce's `Title` beside its `Salutation`): after a civility column, they are the job title.
 TITLE_HEADERS = {"title", "titre"}
@@ -613,6 +616,14 @@ def map_headers(
             and "job_title" not in mapping.fields and header not in explicit
         ):
             target = "job_title"
+        if (
+            target == "type" and "type" in mapping.fields and kind == "events" and "payment_status" not in mapping.fields
+            and header not in explicit
+        ):
+            if fold(header) in _STATUS_HEADERS:
+                target = "payment_status"
+            elif fold(headers[mapping.fields["type"]]) in _STATUS_HEADERS and headers[mapping.fields["type"]] not in explicit:
+                mapping.fields["payment_status"] = mapping.fields.pop("type")
         if (
             target == "occurred_at" and "occurred_at" in mapping.fields and fold(header) in _TIME_HEADERS
             and "occurred_time" not in mapping.fields

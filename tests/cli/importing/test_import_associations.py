@@ -78,3 +78,22 @@ def test_a_bank_booking_date_is_the_date(invoke, write, query):
     assert query("SELECT occurred_at::DATE::VARCHAR, amount::VARCHAR, currency, payment_method FROM events") == [
         ("2024-01-15", "60.00", "EUR", "Lastschrift")
     ]
+
+
+def test_a_status_column_beside_a_type_column_is_the_payment_status(invoke, write, query):
+    _import(invoke, write("m.csv", "Prénom;Nom;Email\nMarie;Dupont;marie@example.fr\n"))
+    # AssoConnect's payments: `Statut` before `Type`; and the other way round.
+    for name, header, cells in (("a.csv", "Date;Email;Montant;Moyen de paiement;Statut;Type", ("{s};{t}")),
+                                ("b.csv", "Date;Email;Montant;Moyen de paiement;Type;Statut", ("{t};{s}"))):
+        rows = [("12/09/2023", "25,00 €", "Chèque", "Validé", "Adhésion"),
+                ("20/12/2023", "50,00 €", "Carte bancaire", "Validé", "Don"),
+                ("21/12/2023", "10,00 €", "Prélèvement SEPA", "En attente", "Don")]
+        text = header + "\n" + "".join(
+            f"{d};marie@example.fr;{a};{m};" + cells.format(s=st, t=ty) + "\n" for d, a, m, st, ty in rows
+        )
+        s = _import(invoke, write(name, text), kind="events")
+        assert s["mapped_columns"]["Type"] == "type" and s["mapped_columns"]["Statut"] == "payment_status"
+        assert s["rejected"] == 1
+    assert query("SELECT DISTINCT type, amount::VARCHAR, payment_method FROM events ORDER BY 1") == [
+        ("donation", "50.00", "Carte bancaire"), ("membership", "25.00", "Chèque")
+    ]
