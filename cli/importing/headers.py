@@ -125,6 +125,9 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "accord pour la newsletter", "accepte de recevoir la newsletter", "j'accepte de recevoir la newsletter",
         "accepte de recevoir les newsletters", "accepte de recevoir des informations", "accepte de recevoir des emails",
         "souhaite recevoir la newsletter",
+        # Paheko's member field `lettre_infos`.
+        "inscription à la lettre d'information", "lettre d'information", "lettre d'informations", "lettre d'info",
+        "inscrit à la lettre d'information",
     ],
     "consent_at": [
         "date opt-in", "date d'opt-in", "date optin", "date du consentement", "date consentement", "optin_time",

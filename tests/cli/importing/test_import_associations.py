@@ -97,3 +97,17 @@ def test_a_status_column_beside_a_type_column_is_the_payment_status(invoke, writ
     assert query("SELECT DISTINCT type, amount::VARCHAR, payment_method FROM events ORDER BY 1") == [
         ("donation", "50.00", "Carte bancaire"), ("membership", "25.00", "Chèque")
     ]
+
+
+def test_paheko_members_export(invoke, write, query):
+    text = (
+        '"Numéro","Catégorie","Nom & prénom","Adresse E-Mail","Numéro de téléphone","Code postal","Ville",'
+        '"Date d\'inscription","Inscription à la lettre d\'information"\n'
+        '"1","Membres actifs","DUPONT Marie","marie@example.fr","0612345678","69003","Lyon","2019-09-14","Oui"\n'
+        '"2","Membres d\'honneur","MARTIN Jean","jean@example.fr","","06000","Nice","2020-01-05","Non"\n'
+    )
+    s = _import(invoke, write("membres.csv", text))
+    assert s["unmapped_columns"] == ["Numéro", "Catégorie"]
+    assert query("SELECT email, last_name, created_at::DATE::VARCHAR, consent_email FROM contacts ORDER BY 1") == [
+        ("jean@example.fr", "MARTIN", "2020-01-05", False), ("marie@example.fr", "DUPONT", "2019-09-14", True)
+    ]
