@@ -333,7 +333,9 @@ CUSTOM_FIELD_SYNONYMS: dict[str, list[str]] = {
                   "interessegebieden", "interessen"],
     "member_number": ["n° adhérent", "numéro d'adhérent", "numéro adhérent", "no adhérent", "n° de membre",
                       "numéro de membre", "member number", "membership number", "member id", "lidnummer",
-                      "lidmaatschapsnummer", "mitgliedsnummer", "mitgliedernummer"],
+                      "lidmaatschapsnummer", "mitgliedsnummer", "mitgliedernummer", "mitgliedsnr",
+                      # Sportlink's and other Dutch club tools' member code.
+                      "relatiecode", "relatienummer", "lidcode"],
     "volunteer_days": ["disponibilités bénévole", "disponibilités", "jours de bénévolat", "volunteer days",
                        "availability", "beschikbaarheid", "vrijwilligersdagen", "verfügbarkeit"],
     "newsletter_theme": ["thème newsletter", "newsletter theme", "nieuwsbriefthema", "newsletter-thema"],

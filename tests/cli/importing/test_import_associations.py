@@ -111,3 +111,16 @@ def test_paheko_members_export(invoke, write, query):
     assert query("SELECT email, last_name, created_at::DATE::VARCHAR, consent_email FROM contacts ORDER BY 1") == [
         ("jean@example.fr", "MARTIN", "2020-01-05", False), ("marie@example.fr", "DUPONT", "2019-09-14", True)
     ]
+
+
+def test_sportlink_relatiecode_is_the_member_number(invoke, write, query):
+    members = "Relatiecode;Roepnaam;Achternaam;E-mail\nABCD12E;Anna;Dijk;anna@example.nl\n"
+    s = _import(invoke, write("leden.csv", members))
+    assert s["mapped_columns"]["Relatiecode"] == "member_number"
+    # Dues then link by the member code alone.
+    dues = "Relatiecode;Datum;Bedrag;Betaalwijze;IBAN\nABCD12E;01-02-2024;€ 25,00;Automatische incasso;NL91ABNA0417164300\n"
+    s = _import(invoke, write("contributie.csv", dues), "--type", "membership", kind="events")
+    assert s["rejected"] == 0 and s["unmapped_columns"] == ["IBAN"]
+    assert query("SELECT c.email, e.amount::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id") == [
+        ("anna@example.nl", "25.00")
+    ]
