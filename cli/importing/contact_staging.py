@@ -120,7 +120,7 @@ def _last_name_sql(col) -> str:
     )
 
 
-def _street_sql(col, default_region: str, region: str) -> str:
+def _street_sql(col, default_region: str, region: str, box_word: str = "bte") -> str:
     """SQL: the street, with a house number (and its suffix) kept in columns of their own joined in.
 
     ``Keizersgracht`` + ``12`` + ``A`` -> ``Keizersgracht 12A``; the number
@@ -128,7 +128,8 @@ def _street_sql(col, default_region: str, region: str) -> str:
     the country cell decides, else the header (Dutch/German ``Huisnummer``,
     ``Hausnummer``: after the street; French/English: the default region's way).
     A street that already holds the number is left as it is. ``region`` is
-    the row's region (see ``_region_lookup``).
+    the row's region (see ``_region_lookup``). A box number follows the
+    number after ``box_word`` (``Rue de la Loi 16 bte 3``, ``Wetstraat 16 bus 3``).
     """
     street = "r." + col("street") if col("street") else "NULL::VARCHAR"
     number_field = "house_number" if col("house_number") else ("street_number" if col("street_number") else None)
@@ -142,6 +143,8 @@ def _street_sql(col, default_region: str, region: str) -> str:
         "WHEN regexp_matches(" + suffix + ", '^[-/]') THEN " + number + " || " + suffix + " "
         "ELSE " + number + " || ' ' || " + suffix + " END"
     )
+    if col("box_number"):
+        full = "(" + full + " || coalesce(' ' || " + sql_literal(box_word) + " || ' ' || r." + col("box_number") + ", ''))"
     first_list = "(" + ", ".join(sql_literal(c) for c in NUMBER_FIRST) + ")"
     if col("country"):
         fallback = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"
@@ -330,7 +333,8 @@ def build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, obj
         elif name == "last_name":
             select.append(_last_name_sql(col) + " AS last_name")
         elif name == "street":
-            street = _street_sql(col, settings.default_region, region)
+            box_header = fold(ctx.source.headers[mapping.fields["box_number"]]) if col("box_number") else ""
+            street = _street_sql(col, settings.default_region, region, "bus" if box_header.startswith("bus") else "bte")
             street = "coalesce(ad_.street, " + street + ")" if col("street") else street
             if col("street2"):
                 # A second address line (`Complément d'adresse`, `Address line 2`) follows after a comma.

@@ -224,6 +224,9 @@ PART_SYNONYMS: dict[str, list[str]] = {
         "numéro de rue", "n° de rue", "numéro de voie", "n° de voie", "numéro dans la voie", "house number",
         "street number", "building number", "house no",
     ],
+    # A Belgian box number (`Rue de la Loi 16 bte 3`, `Wetstraat 16 bus 3`); a bare `Boîte`/`Bus` column
+    # counts only right after the number's (see _after_street).
+    "box_number": ["numéro de boîte", "n° de boîte", "busnummer", "box number"],
     "house_number_suffix": [
         "toevoeging", "huisnummertoevoeging", "huisnummer toevoeging", "toevoeging huisnummer", "huisletter",
         "hausnummerzusatz", "zusatz hausnummer", "house number addition", "house number suffix",
@@ -418,6 +421,24 @@ _PLACE_WORDS = {
 def _names_place(header: str) -> bool:
     """Whether ``header`` says which of a person's addresses it holds (``Home Street``, ``Adresse pro``)."""
     return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
+# Bare headers that name an address part only by where they stand (Belgian files: `Rue`, `Numéro`,
+# `Boîte`; `Straat`, `Nr`, `Bus`): elsewhere `Numéro` is a member's number and `Bus` a coach.
+_NUMBER_HEADERS = {"numero", "no", "n", "nr", "nummer", "num"}
+_BOX_HEADERS = {"boite", "bte", "bus", "box"}
+
+
+def _after_street(header: str, index: int, mapping: ColumnMapping) -> str | None:
+    """The address part a bare header names by its place: ``Numéro`` right after the street column is the
+    street number, ``Boîte``/``Bus`` right after that number is the box number; else None."""
+    before = next((f for f, i in mapping.fields.items() if i == index - 1), None)
+    folded = fold(header)
+    if folded in _NUMBER_HEADERS and before == "street" and not {"street_number", "house_number"} & mapping.fields.keys():
+        return "street_number"
+    if folded in _BOX_HEADERS and before in ("street_number", "house_number") and "box_number" not in mapping.fields:
+        return "box_number"
+    return None
+
+
 # A second date column with one of these headers is the time of day (PayPal's `Date`, then `Time`).
 _TIME_HEADERS = {"time", "heure", "tijd", "uhrzeit", "zeit"}
 # The generic status header: beside another type column (AssoConnect's payments: `Statut`, `Type`),
@@ -614,6 +635,8 @@ def map_headers(
                 # halves name one field, or one half names it and the other nothing.
                 found = {lookup(part) for part in header.split("/") if part.strip()} - {None}
                 target = found.pop() if len(found) == 1 and not found & _NOT_BY_ROLE else None
+            if target is None and kind == "contacts":
+                target = _after_street(header, index, mapping)
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
         if (

@@ -244,3 +244,20 @@ def test_german_divers_and_an_unstated_gender(invoke, write, query):
     assert query("SELECT email, gender FROM contacts ORDER BY email") == [
         ("anna@gender.de", "F"), ("bert@gender.de", "M"), ("chris@gender.de", "X"), ("dora@gender.de", None),
     ]
+
+
+def test_belgian_number_and_box_columns_after_the_street(invoke, write, query):
+    # `Numéro`/`Nr` right after the street is its number, `Boîte`/`Bus` right after that the box.
+    fr = "Nom;Email;Rue;Numéro;Boîte;Code postal;Localité;Pays\nDupont;marie@be-box.be;Rue de la Loi;16;3;1000;Bruxelles;Belgique\n"
+    nl = "Naam;E-mail;Straat;Nr;Bus;Postcode;Gemeente;Land\nPeeters;jan@be-box.be;Wetstraat;16;;1000;Brussel;België\n"
+    _import(invoke, write("fr.csv", fr))
+    _import(invoke, write("nl.csv", nl))
+    # Elsewhere a bare `Numéro` is a member's number: left unmapped.
+    s = _import(invoke, write("paheko.csv", "Numéro;Nom;Email\n12;Roy;ana@be-box.be\n"))
+    assert s["unmapped_columns"] == ["Numéro"]
+    assert query("SELECT email, street, postal_code FROM contacts WHERE street IS NOT NULL ORDER BY email") == [
+        ("jan@be-box.be", "Wetstraat 16", "1000"), ("marie@be-box.be", "Rue de la Loi 16 bte 3", "1000"),
+    ]
+    nl_box = "Naam;E-mail;Straat;Nr;Bus;Postcode;Gemeente;Land\nClaes;an@be-box.be;Wetstraat;18;2;1000;Brussel;België\n"
+    _import(invoke, write("nl2.csv", nl_box))
+    assert query("SELECT street FROM contacts WHERE email = 'an@be-box.be'") == [("Wetstraat 18 bus 2",)]
