@@ -39,15 +39,23 @@ CREATE TABLE contact_event_summary (
 )
 """
 
-# One statement per type: the rows come out grouped by type, which keeps DuckDB's
-# per-block min/max useful (a condition on one type reads only that type's
-# blocks), and each statement groups on contact_id alone. Grouping on
+# A rebuild writes one statement per type: the rows come out grouped by type, which
+# keeps DuckDB's per-block min/max useful (a condition on one type reads only that
+# type's blocks), and each statement groups on contact_id alone. Grouping on
 # (contact_id, type) and sorting by type cost about twice as much on ten million
 # events. Within a type the order does not matter (segments join on contact_id).
-_TYPE_SQL = """
+_REBUILD_TYPE_SQL = """
 INSERT INTO contact_event_summary
 SELECT contact_id, $type, min(occurred_at), max(occurred_at), count(*), sum(coalesce(amount, 0))
-FROM events WHERE type = $type {scope} GROUP BY contact_id
+FROM events WHERE type = $type GROUP BY contact_id
+"""
+# A partial refresh reads the events once: a statement per type would scan them once per type
+# (0.5 s instead of 0.08 s for 100 contacts among ten million events).
+_PARTIAL_SQL = """
+INSERT INTO contact_event_summary
+SELECT contact_id, type, min(occurred_at), max(occurred_at), count(*), sum(coalesce(amount, 0))
+FROM events WHERE contact_id IN (SELECT id FROM _summary_ids)
+GROUP BY contact_id, type ORDER BY type
 """
 # The state of the events (from block statistics), and the newest event date.
 _EVENTS_STATE_SQL = """
@@ -68,18 +76,11 @@ def _note_state(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rebuild_event_summary(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the summary whole from the events."""
+    """Rebuild the summary whole from the events, type by type (see ``_REBUILD_TYPE_SQL``)."""
     con.execute("DELETE FROM contact_event_summary")
-    _insert_per_type(con, "")
+    for (event_type,) in con.execute("SELECT DISTINCT type FROM events ORDER BY type").fetchall():
+        con.execute(_REBUILD_TYPE_SQL, {"type": event_type})
     _note_state(con)
-
-
-def _insert_per_type(con: duckdb.DuckDBPyConnection, scope: str) -> None:
-    """Insert the summary rows of the events matching ``scope`` (SQL from this module), type by type."""
-    types = [r[0] for r in con.execute("SELECT DISTINCT type FROM events ORDER BY type").fetchall()]
-    statement = _TYPE_SQL.format(scope=scope)
-    for event_type in types:
-        con.execute(statement, {"type": event_type})
 
 
 def refresh_event_summary(con: duckdb.DuckDBPyConnection, contact_ids: list[int] | None = None) -> None:
@@ -102,7 +103,7 @@ def refresh_event_summary(con: duckdb.DuckDBPyConnection, contact_ids: list[int]
     con.execute("CREATE OR REPLACE TEMP TABLE _summary_ids AS SELECT unnest($ids::BIGINT[]) AS id", {"ids": ids})
     try:
         con.execute("DELETE FROM contact_event_summary WHERE contact_id IN (SELECT id FROM _summary_ids)")
-        _insert_per_type(con, "AND contact_id IN (SELECT id FROM _summary_ids)")
+        con.execute(_PARTIAL_SQL)
     finally:
         con.execute("DROP TABLE IF EXISTS _summary_ids")
     if not _totals_agree(con):
