@@ -207,12 +207,20 @@ def _resolve_type(ctx: PipelineContext, mapping: ColumnMapping) -> str:
     )
 
 
-def _date_cell(date: str, time: str | None) -> str:
-    """SQL: the date cell ``r.<date>``, followed by the time cell ``r.<time>`` when the date holds no time."""
+def _date_sql(date: str, time: str | None, date_format: str | None, month_first: bool) -> str:
+    """SQL: the event's timestamp from the date cell ``r.<date>`` and, when the file has one, the time cell.
+
+    The time joins a date that holds none (a workbook's time reads `1899-12-31 16:05:33`: its
+    clock part; a date read `2024-03-17 00:00:00`: its date part). When the two do not parse
+    together (`10h`, `matin`), the date alone gives the timestamp.
+    """
+    alone = timestamp_sql("r." + date, date_format, month_first)
     if time is None:
-        return "r." + date
-    return "(CASE WHEN r." + time + " IS NOT NULL AND NOT contains(r." + date + ", ':') THEN r." + date + " || ' ' || r." \
-        + time + " ELSE r." + date + " END)"
+        return alone
+    day = "regexp_replace(r." + date + ", ' 00:00:00$', '')"
+    clock = "regexp_replace(r." + time + ", '^1899-12-3[01][ T]', '')"
+    joined = "(CASE WHEN r." + time + " IS NOT NULL AND NOT contains(" + day + ", ':') THEN " + day + " || ' ' || " + clock + " END)"
+    return "coalesce(" + timestamp_sql(joined, date_format, month_first) + ", " + alone + ")"
 
 
 def events_pipeline(mapping: ColumnMapping):
@@ -252,7 +260,7 @@ def events_pipeline(mapping: ColumnMapping):
             ("em.email" if col("email") else "NULL::VARCHAR") + " AS email",
             ("r." + ext_column if ext_column else "NULL::VARCHAR") + " AS external_id",
             type_sql + " AS type",
-            (timestamp_sql(_date_cell(col("occurred_at"), col("occurred_time")), options.date_format, month_first)
+            (_date_sql(col("occurred_at"), col("occurred_time"), options.date_format, month_first)
              if col("occurred_at") else "NULL::TIMESTAMP") + " AS occurred_at",
             ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",

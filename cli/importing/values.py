@@ -319,6 +319,10 @@ MONTH_FIRST_NUMERIC_FORMATS = [
 TWO_DIGIT_YEAR_FORMATS = [
     f"%d{sep}%m{sep}%y{time}" for sep in "/.-" for time in ("", " %H:%M", " %H:%M:%S", " %Hh%M")
 ]
+# The same in a month-first column (`3/17/24 2:05 PM`).
+MONTH_FIRST_TWO_DIGIT_YEAR_FORMATS = [
+    f"%m{sep}%d{sep}%y{time}" for sep in "/-" for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p")
+]
 _TWO_DIGIT_YEAR = "'^\\s*\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{2}(\\D|$)'"
 # Cells that start with an English month name (`March 15, 2024 10:22 am`, as US tools write them).
 MONTH_FIRST_FORMATS = [
@@ -419,7 +423,8 @@ def timestamp_sql(column: str, date_format: str | None = None, month_first: bool
         # LIKE, not a regular expression, screens for ISO: it costs half as much, and the cast checks the digits.
         "CASE WHEN " + column + " LIKE '____-__-__%' THEN try_cast(" + column + " AS TIMESTAMP) END",
         day_first,
-        "CASE WHEN " + two_digit + " THEN " + _strptime_sql(column, TWO_DIGIT_YEAR_FORMATS) + " END",
+        "CASE WHEN " + two_digit + " THEN "
+        + _strptime_sql(column, MONTH_FIRST_TWO_DIGIT_YEAR_FORMATS if month_first else TWO_DIGIT_YEAR_FORMATS) + " END",
         "CASE WHEN regexp_matches(" + column + ", '^\\s*[A-Za-z]') THEN " + _strptime_sql(column, MONTH_FIRST_FORMATS) + " END",
         _named_month_sql(column),
         "CASE WHEN regexp_full_match(" + column + ", '[2-7]\\d{4}(\\.\\d+)?') "

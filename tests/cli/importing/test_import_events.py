@@ -286,3 +286,34 @@ def test_a_time_column_beside_the_date_gives_the_time_of_day(invoke, write, quer
     assert query("SELECT occurred_at::VARCHAR FROM events ORDER BY 1") == [
         ("2024-03-15 14:05:00",), ("2024-03-16 00:00:00",),
     ]
+
+
+def test_a_time_that_does_not_join_its_date_leaves_the_date(invoke, write, query, tmp_path):
+    # `10h`, `matin`: the date alone; a workbook's time cell (read `1899-12-31 16:05:33`) joins its date.
+    import xlsxwriter
+    from datetime import date, time
+
+    _payers(invoke, write)
+    text = "Email;Date;Heure;Montant\nmarie@example.fr;17/03/2024;10h;5\nmarie@example.fr;18/03/2024;matin;6\n"
+    assert invoke("import", "events", str(write("heures.csv", text)), "--type", "donation").exit_code == 0
+    path = tmp_path / "paypal.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["Date", "Time", "Gross", "From Email Address"])
+    sheet.write_datetime(1, 0, date(2024, 3, 19), book.add_format({"num_format": "dd/mm/yyyy"}))
+    sheet.write_datetime(1, 1, time(16, 5, 33), book.add_format({"num_format": "hh:mm:ss"}))
+    sheet.write_row(1, 2, [7, "marie@example.fr"])
+    book.close()
+    assert invoke("import", "events", str(path), "--type", "donation").exit_code == 0
+    assert query("SELECT occurred_at::VARCHAR, amount::INTEGER FROM events ORDER BY 1") == [
+        ("2024-03-17 00:00:00", 5), ("2024-03-18 00:00:00", 6), ("2024-03-19 16:05:33", 7),
+    ]
+
+
+def test_two_digit_years_in_a_month_first_column(invoke, write, query):
+    _payers(invoke, write)
+    text = "Email,Date,Amount\nmarie@example.fr,3/17/24,10\nmarie@example.fr,3/5/24 2:05 PM,20\n"
+    assert invoke("import", "events", str(write("us.csv", text)), "--type", "donation").exit_code == 0
+    assert query("SELECT occurred_at::VARCHAR FROM events ORDER BY 1") == [
+        ("2024-03-05 14:05:00",), ("2024-03-17 00:00:00",),
+    ]
