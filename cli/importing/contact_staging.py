@@ -431,23 +431,30 @@ def build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, obj
 
 
 def title_as_job(ctx: PipelineContext, mapping: ColumnMapping) -> None:
-    """Map a ``Title`` column to the job title when its cells are not civilities (Salesforce's `CEO`).
+    """Decide from its cells whether a ``Title`` column is a civility or a job (Salesforce's `CEO`).
 
-    ``Title`` is a civility in most exports (Outlook's `Mr`, `Mrs`); when fewer
-    than a quarter of its distinct cells are civilities and no other column
-    holds the job title, it is the job title. ``--map`` decides alone.
+    ``Title`` is a civility in most exports (Outlook's `Mr`, `Mrs`): mapped to
+    the gender, it becomes the job title when fewer than a quarter of its
+    distinct cells are civilities and no other column holds the job title.
+    Mapped to the job title (it came after a civility or gender column), it is
+    left unmapped when a quarter or more are civilities: the civility is
+    already read. ``--map`` decides alone.
     """
-    index = mapping.fields.get("gender")
-    if index is None or "job_title" in mapping.fields or fold(ctx.source.headers[index]) not in TITLE_HEADERS:
-        return
-    header = fold(ctx.source.headers[index])
-    if any(fold(named) == header for named in ctx.options.mapping) or ctx.source.rows == 0:
-        return
-    column = "c" + str(index)
-    # The column name is generated (cN).
-    cells, civilities = ctx.con.execute(
-        "SELECT count(*), count(" + gender_sql("raw") + ") FROM (SELECT DISTINCT " + column + " AS raw FROM import_raw "
-        "WHERE " + column + " IS NOT NULL)"
-    ).fetchall()[0]
-    if cells and civilities * 4 < cells:
-        mapping.fields["job_title"] = mapping.fields.pop("gender")
+    for field in ("gender", "job_title"):
+        index = mapping.fields.get(field)
+        if index is None or fold(ctx.source.headers[index]) not in TITLE_HEADERS or ctx.source.rows == 0:
+            continue
+        header = fold(ctx.source.headers[index])
+        if any(fold(named) == header for named in ctx.options.mapping):
+            continue
+        column = "c" + str(index)
+        # The column name is generated (cN).
+        cells, civilities = ctx.con.execute(
+            "SELECT count(*), count(" + gender_sql("raw") + ") FROM (SELECT DISTINCT " + column + " AS raw "
+            "FROM import_raw WHERE " + column + " IS NOT NULL)"
+        ).fetchall()[0]
+        if field == "gender" and "job_title" not in mapping.fields and cells and civilities * 4 < cells:
+            mapping.fields["job_title"] = mapping.fields.pop("gender")
+        elif field == "job_title" and civilities * 4 >= cells > 0:
+            del mapping.fields["job_title"]
+            mapping.unmapped.append(ctx.source.headers[index])

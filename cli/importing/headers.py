@@ -103,7 +103,7 @@ CONTACT_SYNONYMS: dict[str, list[str]] = {
         "birthday", "geboortedatum", "geburtsdatum", "geburtstag", "birth_date", "born at",
     ],
     "gender": [
-        "civilité", "genre", "sexe", "gender", "sex", "salutation", "title", "aanhef", "geslacht", "anrede",
+        "civilité", "genre", "sexe", "gender", "sex", "salutation", "title", "titre", "aanhef", "geslacht", "anrede",
         "geschlecht", "civility",
     ],
     "organisation": [
@@ -390,25 +390,17 @@ PRESETS: dict[str, dict[str, str]] = {
 # `Donor email`, `E-mail deelnemer`) or which of a person's values it is (`Email pro`,
 # `Téléphone domicile`, `Home Street`): a header that matches nothing matches again
 # without them (folded), and without a linking word (du, de l', of the) they leave dangling.
-_ROLE_WORDS = {
+# Words that say whose value a header holds (`Email payeur`: the payer's, someone else than the row's person).
+_PERSON_WORDS = {
     fold(w) for w in [
         "payeur", "payeuse", "participant", "participante", "donateur", "donatrice", "adhérent", "adhérente",
         "acheteur", "acheteuse", "membre", "client", "cliente", "contact", "bénéficiaire", "souscripteur",
         "souscriptrice", "payer", "donor", "member", "buyer", "customer", "billing", "attendee", "betaler",
         "deelnemer", "lid", "klant", "koper", "zahler", "zahlers", "teilnehmer", "teilnehmers", "spender", "spenders",
         "mitglied", "mitglieds", "kunde", "kunden", "käufer", "käufers",
-        "home", "business", "work", "personal", "private", "domicile", "perso", "personnel", "personnelle", "pro",
-        "professionnel", "professionnelle", "bureau", "privé", "privée", "thuis", "werk", "zakelijk", "privat",
-        "geschäftlich", "dienstlich", "principal", "principale", "main", "primary",
     ]
 }
-# Contact fields a second column may fill where the first is empty (a mobile and a landline; a
-# person's second email address, but not one that names another role: `Email payeur`).
-SPARE_FIELDS = {"phone", "email"}
-# The parts of an address: a second block of them (Outlook's Home after its Business columns) is
-# the address of the rows whose first block is empty. Only columns that name which address they
-# hold count, never ones that name whose (`Adresse payeur` is someone else's).
-ADDRESS_FIELDS = ("street", "street2", "postal_code", "city", "country")
+# Words that say which of a person's values a header holds (`Email pro`, `Home Street`).
 _PLACE_WORDS = {
     fold(w) for w in [
         "home", "business", "work", "personal", "private", "domicile", "perso", "personnel", "personnelle", "pro",
@@ -416,11 +408,26 @@ _PLACE_WORDS = {
         "geschäftlich", "dienstlich",
     ]
 }
+_ROLE_WORDS = _PERSON_WORDS | _PLACE_WORDS | {fold(w) for w in ["principal", "principale", "main", "primary"]}
+# Contact fields a second column may fill where the first is empty (a mobile and a landline; a
+# person's second email address, but not one that names another role: `Email payeur`).
+SPARE_FIELDS = {"phone", "email"}
+# The parts of an address: a second block of them (Outlook's Home after its Business columns) is
+# the address of the rows whose first block is empty. Only columns that name which address they
+# hold count, never ones that name whose (`Adresse payeur` is someone else's).
+ADDRESS_FIELDS = ("street", "street2", "postal_code", "city", "country")
+
+
+def _names_person(header: str) -> bool:
+    """Whether ``header`` says whose value it holds (``Email payeur``), someone else than the row's person."""
+    return any(w in _PERSON_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
 
 
 def _names_place(header: str) -> bool:
     """Whether ``header`` says which of a person's addresses it holds (``Home Street``, ``Adresse pro``)."""
     return any(w in _PLACE_WORDS for w in re.findall(r"[a-z0-9]+", fold_words(header)))
+
+
 # Bare headers that name an address part only by where they stand (Belgian files: `Rue`, `Numéro`,
 # `Boîte`; `Straat`, `Nr`, `Bus`): elsewhere `Numéro` is a member's number and `Bus` a coach.
 _NUMBER_HEADERS = {"numero", "no", "n", "nr", "nummer", "num"}
@@ -659,7 +666,7 @@ def map_headers(
             target = "occurred_time"
         if (
             target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS
-            and (target != "email" or without_role(header) is None)
+            and (target != "email" or not _names_person(header))
         ):
             mapping.spares.setdefault(target, []).append(index)
             continue

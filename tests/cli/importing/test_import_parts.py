@@ -261,3 +261,33 @@ def test_belgian_number_and_box_columns_after_the_street(invoke, write, query):
     nl_box = "Naam;E-mail;Straat;Nr;Bus;Postcode;Gemeente;Land\nClaes;an@be-box.be;Wetstraat;18;2;1000;Brussel;België\n"
     _import(invoke, write("nl2.csv", nl_box))
     assert query("SELECT street FROM contacts WHERE email = 'an@be-box.be'") == [("Wetstraat 18 bus 2",)]
+
+
+def test_a_civility_title_after_a_gender_column_is_no_job(invoke, write, query):
+    text = "Email,First Name,Gender,Title\nmrs@title-gender.org,Ann,F,Mrs\ndr@title-gender.org,Bob,M,Dr\n"
+    s = _import(invoke, write("gender_title.csv", text))
+    assert s["unmapped_columns"] == ["Title"]
+    assert query("SELECT email, gender, job_title FROM contacts ORDER BY email") == [
+        ("dr@title-gender.org", "M", None), ("mrs@title-gender.org", "F", None),
+    ]
+
+
+def test_titre_is_a_civility_or_a_job_like_title(invoke, write, query):
+    text = ("Email;Titre;Nom\nmme@titre.fr;Mme;Roux\nchef@titre.fr;Chef de projet;Blanc\nprez@titre.fr;Présidente;Noir\n"
+            "tres@titre.fr;Trésorier;Gris\nsec@titre.fr;Secrétaire;Vert\n")
+    s = _import(invoke, write("titre.csv", text))
+    assert s["mapped_columns"]["Titre"] == "job_title"
+    civil = "Email;Titre;Nom\nm@titre2.fr;M.;Roux\nmme@titre2.fr;Mme;Blanc\n"
+    s = _import(invoke, write("titre2.csv", civil))
+    assert s["mapped_columns"]["Titre"] == "gender"
+    assert query("SELECT email, gender FROM contacts WHERE email LIKE '%titre2.fr' ORDER BY 1") == [
+        ("m@titre2.fr", "M"), ("mme@titre2.fr", "F"),
+    ]
+
+
+def test_a_persons_second_email_by_place_fills_the_first(invoke, write, query):
+    # `Email perso` after `Email pro` is the same person's: it fills an empty first.
+    text = "Nom,Prénom,Email pro,Email perso\nDupont,Marie,,marie@perso-mail.fr\n"
+    s = _import(invoke, write("pro_perso.csv", text))
+    assert (s["inserted"], s["rejected"], s["unmapped_columns"]) == (1, 0, [])
+    assert query("SELECT email FROM contacts") == [("marie@perso-mail.fr",)]
