@@ -646,36 +646,10 @@ def map_headers(
                 target = _after_street(header, index, mapping)
         if kind == "events" and mapping.implied_type is None:
             mapping.implied_type = IMPLIED_EVENT_TYPES.get(loose(header))
-        if (
-            target == "gender" and "gender" in mapping.fields and kind == "contacts" and fold(header) in TITLE_HEADERS
-            and "job_title" not in mapping.fields and header not in explicit
-        ):
-            target = "job_title"
-        if (
-            target == "type" and "type" in mapping.fields and kind == "events" and "payment_status" not in mapping.fields
-            and header not in explicit
-        ):
-            if fold(header) in _STATUS_HEADERS:
-                target = "payment_status"
-            elif fold(headers[mapping.fields["type"]]) in _STATUS_HEADERS and headers[mapping.fields["type"]] not in explicit:
-                mapping.fields["payment_status"] = mapping.fields.pop("type")
-        if (
-            target == "occurred_at" and "occurred_at" in mapping.fields and fold(header) in _TIME_HEADERS
-            and "occurred_time" not in mapping.fields
-        ):
-            target = "occurred_time"
-        if (
-            target and target in mapping.fields and kind == "contacts" and target in SPARE_FIELDS
-            and (target != "email" or not _names_person(header))
-        ):
-            mapping.spares.setdefault(target, []).append(index)
-            continue
-        if (
-            target in ADDRESS_FIELDS and target in mapping.fields and kind == "contacts" and _names_place(header)
-            and _names_place(headers[mapping.fields[target]])
-        ):
-            mapping.spares.setdefault(target, []).append(index)
-            continue
+        if target and target in mapping.fields:
+            target = _later_column(kind, target, header, index, headers, mapping, explicit)
+            if target is None:
+                continue
         if not target or target in mapping.fields:
             mapping.unmapped.append(header)
             continue
@@ -686,6 +660,38 @@ def map_headers(
         if first not in mapping.fields:
             mapping.fields[first] = mapping.fields.pop("external_id")
     return mapping
+
+
+def _later_column(
+    kind: str, target: str, header: str, index: int, headers: list[str], mapping: ColumnMapping, explicit: dict[str, str]
+) -> str | None:
+    """What a column becomes whose field an earlier column already feeds.
+
+    Another field (a job ``Title`` after a civility, a payment ``Statut``
+    beside a type, a ``Time`` after the date), or a spare of the field (a
+    second phone or email, an address block of another place), recorded in
+    ``mapping.spares`` (None is returned); else ``target`` itself, which the
+    caller lists as unmapped.
+    """
+    first = headers[mapping.fields[target]]
+    if kind == "contacts":
+        if target == "gender" and fold(header) in TITLE_HEADERS and "job_title" not in mapping.fields and header not in explicit:
+            return "job_title"
+        if target in SPARE_FIELDS and (target != "email" or not _names_person(header)):
+            mapping.spares.setdefault(target, []).append(index)
+            return None
+        if target in ADDRESS_FIELDS and _names_place(header) and _names_place(first):
+            mapping.spares.setdefault(target, []).append(index)
+            return None
+        return target
+    if target == "type" and "payment_status" not in mapping.fields and header not in explicit:
+        if fold(header) in _STATUS_HEADERS:
+            return "payment_status"
+        if fold(first) in _STATUS_HEADERS and first not in explicit:
+            mapping.fields["payment_status"] = mapping.fields.pop("type")
+    if target == "occurred_at" and fold(header) in _TIME_HEADERS and "occurred_time" not in mapping.fields:
+        return "occurred_time"
+    return target
 
 
 def require_any(mapping: ColumnMapping, wanted: list[str], path: Path, headers: list[str], what: str) -> None:
