@@ -91,7 +91,9 @@ def type_words(settings: Settings) -> dict[str, str]:
     return words
 
 
-_FOLDED_RAW = "regexp_replace(lower(strip_accents(v.raw)), '[^a-z0-9]', '', 'g')"
+def _folded(cell: str) -> str:
+    """SQL: the cell as a type word is compared (``fold``: lower-case, no accents, letters and digits only)."""
+    return "regexp_replace(lower(strip_accents(" + cell + ")), '[^a-z0-9]', '', 'g')"
 
 
 def _word_tables(ctx: PipelineContext) -> None:
@@ -113,8 +115,8 @@ def _type_cells(ctx: PipelineContext, column: str) -> None:
     ctx.con.execute(
         "CREATE OR REPLACE TEMP TABLE import_type_cells AS SELECT v.raw, w.type, p.paid FROM (SELECT DISTINCT "
         + column + " AS raw FROM import_raw WHERE " + column + " IS NOT NULL) v "
-        "LEFT JOIN import_type_words w ON w.word = " + _FOLDED_RAW + " "
-        "LEFT JOIN import_payment_words p ON p.word = " + _FOLDED_RAW
+        "LEFT JOIN import_type_words w ON w.word = " + _folded("v.raw") + " "
+        "LEFT JOIN import_payment_words p ON p.word = " + _folded("v.raw")
     )
 
 
@@ -134,7 +136,7 @@ def _status_cells(ctx: PipelineContext, column: str, *, from_type_cells: bool) -
     con.execute(
         "CREATE OR REPLACE TEMP TABLE import_status_cells AS SELECT v.raw, p.paid FROM (SELECT DISTINCT " + column
         + " AS raw FROM import_raw WHERE " + column + " IS NOT NULL) v "
-        "JOIN import_payment_words p ON p.word = " + _FOLDED_RAW
+        "JOIN import_payment_words p ON p.word = " + _folded("v.raw")
     )
 
 
@@ -164,7 +166,7 @@ def _with_bounce_kind(type_sql: str, mapping: ColumnMapping) -> str:
         return kind
     if type_sql != "tw.type":
         return type_sql
-    raw = "regexp_replace(lower(strip_accents(r." + mapping.column("type") + ")), '[^a-z0-9]', '', 'g')"
+    raw = _folded("r." + mapping.column("type"))
     return (
         "CASE WHEN " + kind + " IS NOT NULL AND (tw.type IN ('hard_bounce', 'soft_bounce') OR " + raw
         + " IN ('bounce', 'bounces')) THEN " + kind + " ELSE tw.type END"
