@@ -42,6 +42,29 @@ class YamlDocument:
         return f"{self.path}, line {line}" if line else str(self.path)
 
 
+def _repeated_key(node: yaml.Node) -> tuple[str, int, int] | None:
+    """The first key written twice in one mapping: (key, first line, second line), or None.
+
+    PyYAML keeps the last value of a repeated key without a word, so a second
+    ``where:`` or ``all:`` would silently drop the first one's conditions.
+    """
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in current.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    line = key_node.start_mark.line + 1
+                    if key_node.value in seen:
+                        return key_node.value, seen[key_node.value], line
+                    seen[key_node.value] = line
+                stack.append(value_node)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return None
+
+
 def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -79,9 +102,17 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         where = f"{path}, line {mark.line + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        tabs = " YAML does not allow tabs for indentation: indent with spaces." if "\\t" in problem else ""
         raise InputError(
-            f"{where}: this is not valid YAML ({problem}). Fix the file and run the command again."
+            f"{where}: this is not valid YAML ({problem}).{tabs} Fix the file and run the command again."
         ) from e
+    repeated = _repeated_key(node) if node is not None else None
+    if repeated is not None:
+        key, first, second = repeated
+        raise InputError(
+            f"{path}, line {second}: the key `{key}` is written twice in the same mapping (first on line "
+            f"{first}); YAML would keep only the last one. Merge them (under `all:` for conditions) or remove one."
+        )
     lines: dict[KeyPath, int] = {}
     if node is not None:
         _record_lines(node, (), lines)
