@@ -21,11 +21,18 @@ KeyPath = tuple[Any, ...]
 
 @dataclass
 class YamlDocument:
-    """Loaded YAML data with the 1-based line of every key path."""
+    """Loaded YAML data with the 1-based line of every key path.
+
+    ``plain`` keeps, per key path, the source text of an unquoted scalar that
+    YAML read as something other than text (``01000`` is the octal 512,
+    ``NO`` is false, ``1.10`` is 1.1), so that a text comparison can use what
+    the user wrote.
+    """
 
     path: Path
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    plain: dict[KeyPath, str] = field(default_factory=dict)
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """Line of ``key_path``, or of its nearest ancestor that has one."""
@@ -65,17 +72,20 @@ def _repeated_key(node: yaml.Node) -> tuple[str, int, int] | None:
     return None
 
 
-def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int]) -> None:
+def _record_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], plain: dict[KeyPath, str]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
+    if isinstance(node, yaml.ScalarNode):
+        if node.style is None and node.tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:null"):
+            plain[path] = node.value
+    elif isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _record_lines(value_node, path + (key,), lines)
+            _record_lines(value_node, path + (key,), lines, plain)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[path + (index,)] = item.start_mark.line + 1
-            _record_lines(item, path + (index,), lines)
+            _record_lines(item, path + (index,), lines, plain)
 
 
 class _Loader(yaml.SafeLoader):
@@ -114,9 +124,10 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
             f"{first}); YAML would keep only the last one. Merge them (under `all:` for conditions) or remove one."
         )
     lines: dict[KeyPath, int] = {}
+    plain: dict[KeyPath, str] = {}
     if node is not None:
-        _record_lines(node, (), lines)
-    return YamlDocument(path=path, data=data, lines=lines)
+        _record_lines(node, (), lines, plain)
+    return YamlDocument(path=path, data=data, lines=lines, plain=plain)
 
 
 def load_yaml(path: Path) -> YamlDocument:

@@ -234,6 +234,7 @@ class ConditionParser:
         if key == "event":
             return self.parse_event(value, here)
         if key in ("in_group", "in_segment", "tag"):
+            value = value if isinstance(value, str) else self.written(here) or value
             if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value).strip() == "":
                 self.error(here, f"`{key}` takes a name.")
                 value = ""
@@ -278,6 +279,11 @@ class ConditionParser:
             operations.append(Operation(op, self.operand(name, kind, op, operand, here), here))
         return FieldCondition(path, name, kind, tuple(operations))
 
+    def written(self, path: KeyPath) -> str | None:
+        """The source text of an unquoted scalar that YAML did not read as text, else None."""
+        document = self.problems.document
+        return document.plain.get(tuple(path)) if document is not None else None
+
     def check_option(self, name: str, value: Any, path: KeyPath) -> None:
         options = self.options.get(name)
         if options is not None and isinstance(value, str) and value not in options:
@@ -290,6 +296,10 @@ class ConditionParser:
             self.error(path, f"null is not a value to compare `{name}` with; use `is_null: true`.")
             return None
         if kind in ("text", "list"):
+            written = self.written(path)
+            if not isinstance(value, str) and written is not None:
+                # What the user typed: postal code 01000 (YAML: octal 512), country NO (YAML: false).
+                value = written
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 self.error(path, f"`{name}` is compared with text, not {_name_of(value)}.")
                 return None
@@ -355,8 +365,10 @@ class ConditionParser:
         items = value if isinstance(value, list) else [value]
         result = []
         for i, item in enumerate(items):
+            item_path = path + ((i,) if isinstance(value, list) else ())
+            item = item if isinstance(item, str) else self.written(item_path) or item
             if isinstance(item, bool) or not isinstance(item, (str, int)) or str(item).strip() == "":
-                self.error(path + ((i,) if isinstance(value, list) else ()), f"`{what}` takes a name or a list of names.")
+                self.error(item_path, f"`{what}` takes a name or a list of names.")
                 continue
             result.append(str(item))
         return tuple(result)

@@ -1,0 +1,67 @@
+"""Values as a user writes them in a segment file select what the user meant.
+
+Found by a users'-eye audit: YAML reads some unquoted values as something
+else than the text typed (``01000`` is the octal 512, ``NO`` is false), and
+a few operators checked their operand the wrong way. Each case runs a
+segment file's text against a small base and compares the members with the
+ones a person picks by hand.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cli.errors import SegmentError
+from cli.segmenting import compile_segment, load_segment_text
+from cli.settings import FieldDefinition, Settings
+
+AS_OF = date(2026, 5, 31)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(base_dir=tmp_path, fields={
+        "theme": FieldDefinition(type="select", options=["mensuelle", "trimestrielle"]),
+        "interests": FieldDefinition(type="multiselect", options=["animaux", "education"]),
+    })
+
+
+@pytest.fixture
+def base(con):
+    con.execute("""
+        INSERT INTO contacts (id, email, first_name, postal_code, country, job_title, status) VALUES
+          (1, 'ain@free.fr', 'Anne', '01000', 'FR', 'v1.10', 'active'),
+          (2, 'lyon@free.fr', 'Léo', '69003', 'FR', NULL, 'active'),
+          (3, 'oslo@free.fr', 'Ola', '0150', 'NO', NULL, 'active'),
+          (4, 'paris@free.fr', 'Paul', '75016', 'FR', NULL, 'active')
+    """)
+    con.execute("INSERT INTO custom_values (contact_id, field, text_value) VALUES "
+                "(1, 'theme', 'mensuelle'), (2, 'theme', 'trimestrielle')")
+    con.execute("INSERT INTO contact_tags (contact_id, tag) VALUES (1, '2024'), (2, '010')")
+    return con
+
+
+def members(con, settings, text: str) -> set[int]:
+    spec = load_segment_text("purpose: analysis\n" + text, settings)
+    compiled = compile_segment(spec, settings=settings, as_of=AS_OF)
+    return {row[0] for row in con.execute(compiled.sql, compiled.params).fetchall()}
+
+
+@pytest.mark.parametrize("where,expected", [
+    # French postal codes of departments 01-09 look like octal numbers to YAML.
+    ("postal_code: 01000", {1}),
+    ("postal_code: {in: [01000, 69003]}", {1, 2}),
+    ("postal_code: {starts_with: 01}", {1, 3}),
+    ("postal_code: {starts_with: 0150}", {3}),
+    # Norway's country code is a YAML 1.1 boolean.
+    ("country: NO", {3}),
+    ("country: {in: [NO, FR]}", {1, 2, 3, 4}),
+    ("job_title: {ends_with: 1.10}", {1}),
+    ("tag: 010", {2}),
+    ("tag: 2024", {1}),
+])
+def test_unquoted_values_compare_as_typed(base, settings, where, expected):
+    assert members(base, settings, f"where: {{{where}}}") == expected
