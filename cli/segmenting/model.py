@@ -290,8 +290,13 @@ class ConditionParser:
             self.error(path, f"`{value}` is not an option of `{name}`{hint(value, options)}"
                              f"{'' if hint(value, options) else ' (options: ' + ', '.join(options) + ')'}")
 
-    def scalar(self, name: str, kind: str, value: Any, path: KeyPath, *, dates: bool = True) -> Any:
-        """One comparison value, typed for the field's kind; None when invalid (reported)."""
+    def scalar(self, name: str, kind: str, value: Any, path: KeyPath, *, exact: bool = True) -> Any:
+        """One comparison value, typed for the field's kind; None when invalid (reported).
+
+        ``exact``: the value must equal a whole value of the field (``eq``, ``in``, a list
+        element), so it is checked against the field's options; a substring, a prefix, a
+        pattern or a bound (``contains``, ``starts_with``, ``matches``, ``gt``) is not.
+        """
         if value is None:
             self.error(path, f"null is not a value to compare `{name}` with; use `is_null: true`.")
             return None
@@ -304,7 +309,8 @@ class ConditionParser:
                 self.error(path, f"`{name}` is compared with text, not {_name_of(value)}.")
                 return None
             text = value if isinstance(value, str) else str(value)
-            self.check_option(name, text, path)
+            if exact:
+                self.check_option(name, text, path)
             return text
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -323,6 +329,7 @@ class ConditionParser:
         return parsed
 
     def operand(self, name: str, kind: str, op: str, value: Any, path: KeyPath) -> Any:
+        exact = kind == "list" or op in ("eq", "ne", "in", "not_in")
         if op == "is_null":
             if not isinstance(value, bool):
                 self.error(path, "`is_null` takes true or false.")
@@ -332,12 +339,12 @@ class ConditionParser:
             if not isinstance(value, list):
                 self.error(path, f"`{op}` takes a list, e.g. `{op}: [a, b]`.")
                 return ()
-            return tuple(self.scalar(name, kind, v, path + (i,)) for i, v in enumerate(value))
+            return tuple(self.scalar(name, kind, v, path + (i,), exact=exact) for i, v in enumerate(value))
         if op == "between":
             if not isinstance(value, list) or len(value) != 2:
                 self.error(path, "`between` takes two values: `between: [low, high]`.")
                 return (None, None)
-            return tuple(self.scalar(name, kind, v, path + (i,)) for i, v in enumerate(value))
+            return tuple(self.scalar(name, kind, v, path + (i,), exact=exact) for i, v in enumerate(value))
         if op in ("within", "older_than"):
             span = parse_span(value)
             if span is None:
@@ -351,14 +358,14 @@ class ConditionParser:
                 return Span(0, "day")
             return span
         if op in ("contains", "starts_with", "ends_with", "matches"):
-            operand = self.scalar(name, "list" if kind == "list" else "text", value, path)
+            operand = self.scalar(name, "list" if kind == "list" else "text", value, path, exact=exact)
             if op == "matches" and isinstance(operand, str):
                 try:
                     re.compile(operand)
                 except re.error as e:
                     self.error(path, f"`{operand}` is not a valid regular expression ({e}).")
             return operand
-        return self.scalar(name, kind, value, path)
+        return self.scalar(name, kind, value, path, exact=exact)
 
     # --- events and stages ------------------------------------------------
     def names(self, value: Any, path: KeyPath, what: str) -> tuple[str, ...]:

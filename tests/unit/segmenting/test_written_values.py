@@ -65,3 +65,27 @@ def members(con, settings, text: str) -> set[int]:
 ])
 def test_unquoted_values_compare_as_typed(base, settings, where, expected):
     assert members(base, settings, f"where: {{{where}}}") == expected
+
+
+@pytest.mark.parametrize("where,expected", [
+    # `contains` on a select is a substring (SPEC §5), not one of its options.
+    ("theme: {contains: MENS}", {1}),
+    ("theme: {starts_with: tri}", {2}),
+    ("theme: {matches: '^(men|tri)'}", {1, 2}),
+    ("theme: {contains_any: [uel, zzz]}", {1}),
+    ("theme: {gte: n}", {2}),
+])
+def test_a_substring_or_a_pattern_of_a_select_is_not_checked_against_its_options(base, settings, where, expected):
+    assert members(base, settings, f"where: {{{where}}}") == expected
+
+
+@pytest.mark.parametrize("where", [
+    "theme: annuelle",
+    "theme: {in: [mensuelle, annuelle]}",
+    "theme: {ne: annuelle}",
+    "interests: {contains: animal}",
+    "interests: {contains_any: [animaux, sport]}",
+])
+def test_a_whole_value_of_a_select_is_still_checked_against_its_options(settings, where):
+    with pytest.raises(SegmentError, match="is not an option of"):
+        load_segment_text(f"where: {{{where}}}", settings)
