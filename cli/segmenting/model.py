@@ -19,8 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from cli.fields import known_fields
 from cli.segmenting.dates import RelativeDate, Span, parse_date_value, parse_span
@@ -180,6 +183,27 @@ class Problems:
 
     def add(self, path: KeyPath, message: str) -> None:
         self.messages.append(f"{self.where(path)}: {message}")
+
+
+@lru_cache(maxsize=1)
+def _regex_engine() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:")
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why DuckDB's regular-expression engine (RE2) refuses ``pattern``; None when it takes it.
+
+    The pattern is checked by the engine that will run it: Python's ``re``
+    accepts look-arounds and back-references that RE2 refuses at run time.
+
+    >>> regex_problem("^(?=M)")
+    'invalid perl operator: (?='
+    """
+    try:
+        _regex_engine().execute("SELECT regexp_matches('', $pattern)", {"pattern": pattern}).fetchall()
+    except duckdb.Error as e:
+        return str(e).splitlines()[0].removeprefix("Invalid Input Error: ")
+    return None
 
 
 def hint(word: str, choices) -> str:
@@ -360,10 +384,10 @@ class ConditionParser:
         if op in ("contains", "starts_with", "ends_with", "matches"):
             operand = self.scalar(name, "list" if kind == "list" else "text", value, path, exact=exact)
             if op == "matches" and isinstance(operand, str):
-                try:
-                    re.compile(operand)
-                except re.error as e:
-                    self.error(path, f"`{operand}` is not a valid regular expression ({e}).")
+                problem = regex_problem(operand)
+                if problem:
+                    self.error(path, f"`{operand}` is not a valid regular expression ({problem}); "
+                                     "look-arounds, back-references and possessive repeats are not supported.")
             return operand
         return self.scalar(name, kind, value, path, exact=exact)
 
