@@ -40,7 +40,7 @@ a segment and its ``not`` partition the base.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -48,7 +48,7 @@ from sqlglot import exp
 
 from cli.errors import SegmentError
 from cli.fields import CONTACT_FIELDS, CUSTOM_VALUE_COLUMN, UNUSABLE_EMAIL_QUALITIES
-from cli.segmenting.dates import RelativeDate, birthday_keys, resolve
+from cli.segmenting.dates import RelativeDate, birthday_keys, next_day, resolve
 from cli.segmenting.loader import SegmentLibrary, library_for, parse_condition
 from cli.segmenting.model import (
     AllOf,
@@ -186,7 +186,7 @@ class Compiler:
     @property
     def as_of_end(self) -> exp.Placeholder:
         """The first day after the as-of date: events strictly before it count."""
-        return self.named("as_of_end", self.as_of + timedelta(days=1))
+        return self.named("as_of_end", next_day(self.as_of))
 
     def date_param(self, value: date | RelativeDate) -> exp.Placeholder:
         return self.param(resolve(value, self.as_of))
@@ -464,7 +464,7 @@ class Compiler:
         if node.since is not None:
             filters.append(exp.GTE(this=_col("occurred_at"), expression=self.date_param(node.since)))
         if node.until is not None:
-            until = resolve(node.until, self.as_of) + timedelta(days=1)
+            until = next_day(resolve(node.until, self.as_of))
             filters.append(exp.LT(this=_col("occurred_at"), expression=self.param(until)))
         filters.append(exp.LT(this=_col("occurred_at"), expression=self.as_of_end))
         for column in ("campaign", "channel", "payment_method"):

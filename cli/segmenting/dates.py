@@ -54,18 +54,31 @@ class RelativeDate:
 def shift(day: date, count: int, unit: str) -> date:
     """``day`` moved by ``count`` units (calendar months and years, clamped).
 
+    A shift beyond the calendar (``within: 99999 years``) stops at its first
+    or last day, which every date passes.
+
     >>> shift(date(2026, 3, 31), -1, "month")
     datetime.date(2026, 2, 28)
+    >>> shift(date(2026, 3, 31), -99999, "year")
+    datetime.date(1, 1, 1)
     """
-    if unit == "day":
-        return day + timedelta(days=count)
-    if unit == "week":
-        return day + timedelta(weeks=count)
-    months = count * (12 if unit == "year" else 1)
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    try:
+        if unit == "day":
+            return day + timedelta(days=count)
+        if unit == "week":
+            return day + timedelta(weeks=count)
+        months = count * (12 if unit == "year" else 1)
+        index = day.year * 12 + (day.month - 1) + months
+        year, month = divmod(index, 12)
+        month += 1
+        return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    except (OverflowError, ValueError):
+        return date.max if count > 0 else date.min
+
+
+def next_day(day: date) -> date:
+    """The day after ``day`` (the calendar's last day stays itself): the end of an inclusive window."""
+    return day if day == date.max else day + timedelta(days=1)
 
 
 def parse_span(value: object) -> Span | None:

@@ -32,15 +32,17 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def base(con):
     con.execute("""
-        INSERT INTO contacts (id, email, first_name, postal_code, country, job_title, status) VALUES
-          (1, 'ain@free.fr', 'Anne', '01000', 'FR', 'v1.10', 'active'),
-          (2, 'lyon@free.fr', 'Léo', '69003', 'FR', NULL, 'active'),
-          (3, 'oslo@free.fr', 'Ola', '0150', 'NO', NULL, 'active'),
-          (4, 'paris@free.fr', 'Paul', '75016', 'FR', NULL, 'active')
+        INSERT INTO contacts (id, email, first_name, postal_code, country, job_title, birth_date, status) VALUES
+          (1, 'ain@free.fr', 'Anne', '01000', 'FR', 'v1.10', '1950-02-01', 'active'),
+          (2, 'lyon@free.fr', 'Léo', '69003', 'FR', NULL, '2001-07-14', 'active'),
+          (3, 'oslo@free.fr', 'Ola', '0150', 'NO', NULL, NULL, 'active'),
+          (4, 'paris@free.fr', 'Paul', '75016', 'FR', NULL, NULL, 'active')
     """)
     con.execute("INSERT INTO custom_values (contact_id, field, text_value) VALUES "
                 "(1, 'theme', 'mensuelle'), (2, 'theme', 'trimestrielle')")
     con.execute("INSERT INTO contact_tags (contact_id, tag) VALUES (1, '2024'), (2, '010')")
+    con.execute("INSERT INTO events (contact_id, type, occurred_at, amount) VALUES "
+                "(1, 'donation', '2026-05-01', 10), (2, 'donation', '1990-01-01', 5)")
     return con
 
 
@@ -89,3 +91,17 @@ def test_a_substring_or_a_pattern_of_a_select_is_not_checked_against_its_options
 def test_a_whole_value_of_a_select_is_still_checked_against_its_options(settings, where):
     with pytest.raises(SegmentError, match="is not an option of"):
         load_segment_text(f"where: {{{where}}}", settings)
+
+
+@pytest.mark.parametrize("where,expected", [
+    # Lengths beyond the calendar reach its first or last day instead of an internal error.
+    ("birth_date: {within: 99999 years}", {1, 2}),
+    ("birth_date: {older_than: 99999999999 weeks}", set()),
+    ("birth_date: {after: -999999999 days}", {1, 2}),
+    ("birth_date: {before: +99999 years}", {1, 2}),
+    ("event: {type: donation, within: 999999999 days}", {1, 2}),
+    ("event: {type: donation, since: -99999 years, until: +99999 years}", {1, 2}),
+    ("last_gift_at: {within: 99999 years}", {1, 2}),
+])
+def test_a_huge_length_of_time_selects_to_the_end_of_the_calendar(base, settings, where, expected):
+    assert members(base, settings, f"where: {{{where}}}") == expected
