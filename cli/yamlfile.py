@@ -142,13 +142,31 @@ def load_yaml(path: Path) -> YamlDocument:
 
 
 def suggest(word: str, choices: list[str] | set[str]) -> str | None:
-    """The closest of ``choices`` to ``word`` when it is close enough, else None."""
-    from rapidfuzz import fuzz, process
+    """The closest of ``choices`` to ``word`` when it is close enough, else None.
+
+    Case is ignored (``EQ`` -> ``eq``, ``f`` -> ``F``); a word cut short or run
+    on matches the choice it begins or that begins it (``don`` -> ``donation``,
+    ``equals`` -> ``eq``).
+
+    >>> suggest("equals", ["eq", "ne", "in"])
+    'eq'
+    """
+    from rapidfuzz import fuzz, process, utils
 
     if not choices:
         return None
-    match = process.extractOne(str(word), list(choices), scorer=fuzz.ratio, score_cutoff=60)
-    return match[0] if match else None
+    choices = list(choices)
+    match = process.extractOne(str(word), choices, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=60)
+    if match:
+        return match[0]
+    low = str(word).lower()
+    if len(low) < 2:
+        return None
+    for choice in sorted(choices, key=lambda c: (len(str(c)), str(c))):
+        text = str(choice).lower()
+        if len(text) >= 2 and (text.startswith(low) or low.startswith(text)):
+            return choice
+    return None
 
 
 def did_you_mean(word: str, choices: list[str] | set[str]) -> str:

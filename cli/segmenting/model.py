@@ -298,7 +298,8 @@ class ConditionParser:
                     self.error(here, f"operator `{op}` does not apply to `{name}` ({kind} field); "
                                      f"use one of {', '.join(allowed)}.")
                 else:
-                    self.error(here, f"unknown operator `{op}`{hint(str(op), allowed)}")
+                    self.error(here, f"unknown operator `{op}`"
+                                     f"{hint(str(op), allowed) or ' (operators of a ' + kind + ' field: ' + ', '.join(allowed) + ')'}")
                 continue
             operations.append(Operation(op, self.operand(name, kind, op, operand, here), here))
         return FieldCondition(path, name, kind, tuple(operations))
@@ -478,7 +479,8 @@ class ConditionParser:
                 args["within"] = span
             else:
                 if not isinstance(item, str) or item not in LIFECYCLE_STAGES:
-                    self.error(here, f"unknown lifecycle stage `{_name_of(item)}`{hint(str(item), LIFECYCLE_STAGES)}")
+                    self.error(here, f"unknown lifecycle stage `{_name_of(item)}`"
+                                     f"{hint(str(item), LIFECYCLE_STAGES) or ' (one of ' + ', '.join(LIFECYCLE_STAGES) + ')'}")
                 args["from_" if key == "from" else "to"] = item if isinstance(item, str) else None
         return StageChange(path, **args)
 
