@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from cli.fields import known_fields
+from cli.normalise import normalise_email, normalise_phone
 from cli.segmenting.dates import RelativeDate, Span, parse_date_value, parse_span
 from cli.settings import Settings
 from cli.yamlfile import KeyPath, YamlDocument, suggest
@@ -309,6 +310,17 @@ class ConditionParser:
         document = self.problems.document
         return document.plain.get(tuple(path)) if document is not None else None
 
+    def stored_form(self, name: str, text: str) -> str:
+        """An email or phone as import stores it (``Marie@Free.FR`` -> ``marie@free.fr``,
+        ``06 12 34 56 78`` -> ``+33612345678``), so that ``eq``/``in`` find it; other text unchanged."""
+        custom = self.settings.fields.get(name)
+        kind = custom.type if custom is not None else name
+        if kind == "email":
+            return normalise_email(text) or text
+        if kind == "phone":
+            return normalise_phone(text, self.settings.default_region) or text
+        return text
+
     def check_option(self, name: str, value: Any, path: KeyPath) -> None:
         options = self.options.get(name)
         if options is not None and isinstance(value, str) and value not in options:
@@ -336,6 +348,7 @@ class ConditionParser:
             text = value if isinstance(value, str) else str(value)
             if exact:
                 self.check_option(name, text, path)
+                text = self.stored_form(name, text)
             return text
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -26,20 +26,23 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(base_dir=tmp_path, fields={
         "theme": FieldDefinition(type="select", options=["mensuelle", "trimestrielle"]),
         "interests": FieldDefinition(type="multiselect", options=["animaux", "education"]),
+        "email_pro": FieldDefinition(type="email"),
+        "mobile": FieldDefinition(type="phone"),
     })
 
 
 @pytest.fixture
 def base(con):
     con.execute("""
-        INSERT INTO contacts (id, email, first_name, postal_code, country, job_title, birth_date, status) VALUES
-          (1, 'ain@free.fr', 'Anne', '01000', 'FR', 'v1.10', '1950-02-01', 'active'),
-          (2, 'lyon@free.fr', 'Léo', '69003', 'FR', NULL, '2001-07-14', 'active'),
-          (3, 'oslo@free.fr', 'Ola', '0150', 'NO', NULL, NULL, 'active'),
-          (4, 'paris@free.fr', 'Paul', '75016', 'FR', NULL, NULL, 'active')
+        INSERT INTO contacts (id, email, first_name, postal_code, country, job_title, birth_date, status, phone) VALUES
+          (1, 'ain@free.fr', 'Anne', '01000', 'FR', 'v1.10', '1950-02-01', 'active', '+33612345678'),
+          (2, 'lyon@free.fr', 'Léo', '69003', 'FR', NULL, '2001-07-14', 'active', NULL),
+          (3, 'oslo@free.fr', 'Ola', '0150', 'NO', NULL, NULL, 'active', NULL),
+          (4, 'paris@free.fr', 'Paul', '75016', 'FR', NULL, NULL, 'active', NULL)
     """)
     con.execute("INSERT INTO custom_values (contact_id, field, text_value) VALUES "
-                "(1, 'theme', 'mensuelle'), (2, 'theme', 'trimestrielle')")
+                "(1, 'theme', 'mensuelle'), (2, 'theme', 'trimestrielle'), "
+                "(2, 'email_pro', 'leo@asso.fr'), (2, 'mobile', '+33478000001')")
     con.execute("INSERT INTO contact_tags (contact_id, tag) VALUES (1, '2024'), (2, '010')")
     con.execute("INSERT INTO events (contact_id, type, occurred_at, amount) VALUES "
                 "(1, 'donation', '2026-05-01', 10), (2, 'donation', '1990-01-01', 5)")
@@ -104,4 +107,19 @@ def test_a_whole_value_of_a_select_is_still_checked_against_its_options(settings
     ("last_gift_at: {within: 99999 years}", {1, 2}),
 ])
 def test_a_huge_length_of_time_selects_to_the_end_of_the_calendar(base, settings, where, expected):
+    assert members(base, settings, f"where: {{{where}}}") == expected
+
+
+@pytest.mark.parametrize("where,expected", [
+    # Emails and phones are stored normalised; a value copied from a mail program or a card finds them.
+    ("email: Ain@FREE.fr", {1}),
+    ("email: {in: [' LYON@free.fr ', nobody@free.fr]}", {2}),
+    ("email: {ne: Ain@Free.fr}", {2, 3, 4}),
+    ("email_pro: Leo@Asso.FR", {2}),
+    ("phone: 06 12 34 56 78", {1}),
+    ("phone: {in: ['0033 6 12 34 56 78']}", {1}),
+    ("mobile: 04.78.00.00.01", {2}),
+    ("email: {contains: FREE.FR}", {1, 2, 3, 4}),
+])
+def test_an_email_or_phone_is_compared_in_its_stored_form(base, settings, where, expected):
     assert members(base, settings, f"where: {{{where}}}") == expected
