@@ -291,6 +291,9 @@ def diff(
 def overlap(ctx: typer.Context) -> None:
     """Show how many contacts each pair of segments shares now (purpose rules applied).
 
+    A segment that cannot run (an invalid file, an in_segment cycle) is left
+    out; each is named on stderr and the exit code is 2.
+
     Example: crmseg segment overlap --json
     """
     from cli.segmenting import library_for
@@ -307,6 +310,11 @@ def overlap(ctx: typer.Context) -> None:
         console.print(table(f"Segment overlap (as of {app_ctx.as_of}; diagonal = size)", ["segment"] + names, rows))
 
     app_ctx.emit(data, render)
+    if data["failed"]:
+        raise SegmentError(
+            f"{len(data['failed'])} segments left out of the overlap (the others are shown):\n"
+            + "\n".join(f"- {name}: {error}" for name, error in data["failed"].items())
+        )
 
 
 

@@ -341,15 +341,28 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = 
 
 def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings: Settings,
             as_of: date) -> dict[str, Any]:
-    """How many contacts each pair of (valid) segments share now, purpose rules applied."""
+    """How many contacts each pair of segments share now, purpose rules applied.
+
+    A segment that cannot be compiled (an invalid file, an ``in_segment``
+    cycle or unknown reference, an unknown group) is left out of the matrix
+    and its error listed under ``failed``, so one broken file does not hide
+    the others.
+    """
     summary = ensure_inputs(con, list(library.segments.values()), settings=settings, as_of=as_of, library=library)
-    names = sorted(library.segments)
+    failed = dict(library.errors)
+    queries: dict[str, CompiledQuery] = {}
+    for name in sorted(library.segments):
+        try:
+            queries[name] = compile_segment(library.segments[name], settings=settings, as_of=as_of, library=library,
+                                            con=con, summary=summary)
+        except SegmentError as e:
+            failed[name] = str(e)
+    names = sorted(queries)
     # Each segment's members go to a temporary table, compared there set-wise (see overlap_matrix).
     con.execute("CREATE OR REPLACE TEMP TABLE _segment_overlap (segment VARCHAR, contact_id BIGINT)")
     try:
         for name in names:
-            compiled = compile_segment(library.segments[name], settings=settings, as_of=as_of, library=library,
-                                       con=con, summary=summary)
+            compiled = queries[name]
             try:
                 con.execute("INSERT INTO _segment_overlap SELECT $overlap_segment, contact_id FROM (" + compiled.sql + ")",
                             {**compiled.params, "overlap_segment": name})
@@ -358,7 +371,8 @@ def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings
         matrix = overlap_matrix(con, "SELECT segment, contact_id FROM _segment_overlap", names)
     finally:
         con.execute("DROP TABLE IF EXISTS _segment_overlap")
-    return {"segments": names, "sizes": {n: matrix[i][i] for i, n in enumerate(names)}, "matrix": matrix}
+    return {"segments": names, "sizes": {n: matrix[i][i] for i, n in enumerate(names)}, "matrix": matrix,
+            "failed": dict(sorted(failed.items()))}
 
 
 # --- explain ----------------------------------------------------------------------

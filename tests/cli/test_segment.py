@@ -193,6 +193,22 @@ def test_overlap_and_unknown_segment(invoke, project):
     assert "did you mean `relance-animaux`?" in missing.stderr
 
 
+def test_overlap_leaves_out_a_broken_segment_and_says_so(invoke, project):
+    segments = project / "segments"
+    (segments / "everyone.yaml").write_text("purpose: analysis\nwhere: {all: []}\n", encoding="utf-8")
+    (segments / "loop-a.yaml").write_text("where: {in_segment: loop-b}\n", encoding="utf-8")
+    (segments / "loop-b.yaml").write_text("where: {in_segment: loop-a}\n", encoding="utf-8")
+    (segments / "typo.yaml").write_text("where: {citty: Lyon}\n", encoding="utf-8")
+    result = invoke(*AS_OF, "--json", "segment", "overlap")
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)
+    assert data["segments"] == ["everyone", "relance-animaux"]
+    assert data["matrix"] == [[5, 1], [1, 1]]
+    assert sorted(data["failed"]) == ["loop-a", "loop-b", "typo"]
+    assert "makes a cycle" in result.stderr and "did you mean `city`?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_segment_queries_cannot_read_files(project, db_path):
     from cli.segmenting.runner import restrict_external_access
     import duckdb
