@@ -32,10 +32,12 @@ def list_segments(ctx: typer.Context) -> None:
     Example: crmseg segment list
     """
     from cli.segmenting import library_for
+    from cli.segmenting.compiler import library_errors
     from cli.segmenting.runner import last_runs
 
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
+    errors = library_errors(library, settings=app_ctx.settings, as_of=app_ctx.as_of)
     runs = last_runs(app_ctx.connect())
     data = []
     for name in library.names:
@@ -45,8 +47,8 @@ def list_segments(ctx: typer.Context) -> None:
             "name": name,
             "description": spec.description if spec else None,
             "purpose": spec.purpose if spec else None,
-            "valid": spec is not None,
-            "error": library.errors.get(name),
+            "valid": name not in errors,
+            "error": errors.get(name),
             "last_run_members": last.get("members"),
             "last_run_at": last.get("run_at"),
             "file": str(library.files.get(name, "")),
@@ -56,7 +58,7 @@ def list_segments(ctx: typer.Context) -> None:
         if not data:
             console.print(f"No segments in {app_ctx.settings.segments_path}.")
             return
-        rows = [[d["name"], d["purpose"] or "invalid", d["description"] or "",
+        rows = [[d["name"], d["purpose"] if d["valid"] else "invalid", d["description"] or "",
                  d["last_run_members"] if d["last_run_members"] is not None else "-",
                  d["last_run_at"].strftime("%Y-%m-%d %H:%M") if d["last_run_at"] else "never"] for d in data]
         console.print(table(f"Segments in {app_ctx.settings.segments_path}",

@@ -698,3 +698,15 @@ def compile_segment(spec: SegmentSpec, *, settings: Settings, as_of: date,
     if purpose:
         parts.extend(rule for _, rule in compiler.purpose_rules(spec.purpose, spec.include_inactive))
     return compiler.render(compiler.select([("contact_id", _col("id", "c"))], _all(parts)))
+
+
+def library_errors(library: SegmentLibrary, *, settings: Settings, as_of: date) -> dict[str, str]:
+    """Why each segment of ``library`` cannot run, by name: its file's error, or its
+    ``in_segment`` cycle or unknown reference (found by compiling it, without a database)."""
+    errors = dict(library.errors)
+    for name, spec in library.segments.items():
+        try:
+            compile_segment(spec, settings=settings, as_of=as_of, library=library)
+        except SegmentError as e:
+            errors[name] = str(e)
+    return errors

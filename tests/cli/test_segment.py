@@ -91,6 +91,15 @@ def test_list_show_and_json(invoke, project):
     assert "$p1 = 'newsletter'" in shown.stdout
 
 
+def test_list_marks_a_segment_in_an_in_segment_cycle_invalid(invoke, project):
+    (project / "segments" / "loop-a.yaml").write_text("where: {in_segment: loop-b}\n", encoding="utf-8")
+    (project / "segments" / "loop-b.yaml").write_text("where: {in_segment: loop-a}\n", encoding="utf-8")
+    listed = {s["name"]: s for s in json.loads(invoke("--json", "segment", "list").stdout)["segments"]}
+    assert listed["relance-animaux"]["valid"] is True
+    assert listed["loop-a"]["valid"] is False and "makes a cycle" in listed["loop-a"]["error"]
+    assert "invalid" in invoke("segment", "list").stdout.split("loop-b")[1].splitlines()[0]
+
+
 def test_validate_names_file_line_and_suggestion(invoke, project):
     bad = project / "segments" / "typo.yaml"
     bad.write_text("where:\n  all:\n    - tag: newsletter\n    - intrests: {contains: animaux}\n", encoding="utf-8")
