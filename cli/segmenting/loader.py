@@ -59,6 +59,9 @@ def segment_from_document(document: YamlDocument, settings: Settings) -> Segment
     """Validate a loaded segment file; ``SegmentError`` naming file and line for every problem."""
     problems = Problems(document, str(document.path))
     data = document.data
+    if data is None:
+        raise SegmentError(f"{document.path}: the file is empty; a segment needs at least a `where:` condition "
+                           "(`where: {all: []}` for everyone).")
     if not isinstance(data, dict):
         raise SegmentError(f"{document.path}: a segment file is a mapping with at least a `where:` key.")
     for key in data:

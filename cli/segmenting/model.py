@@ -213,6 +213,13 @@ def hint(word: str, choices) -> str:
     return f": did you mean `{best}`?" if best and best != word else ""
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _name_of(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
@@ -241,6 +248,12 @@ class ConditionParser:
                 keys = ", ".join(f"`{k}`" for k in data)
                 self.error(path, f"a condition has exactly one key, this one has {len(data)} ({keys}); "
                                  "wrap several conditions in `all:` or `any:`.")
+            elif isinstance(data, list):
+                self.error(path, "a list of conditions needs `all:` (every one holds) or `any:` (at least one "
+                                 "holds) above it; `not:` takes one condition (`not: {any: [...]}` for several).")
+            elif data is None:
+                self.error(path, "the condition is empty; write one, e.g. `tag: newsletter` "
+                                 "(`all: []` selects everyone).")
             else:
                 self.error(path, f"a condition must be a mapping with one key, not {_name_of(data)}.")
             return AllOf(path, ())
@@ -352,7 +365,11 @@ class ConditionParser:
             return text
         if kind == "number":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                self.error(path, f"`{name}` is a number; {_name_of(value)} is not one.")
+                if isinstance(value, str) and _number(value) is not None:
+                    self.error(path, f"`{name}` is a number; write {value.strip()} without quotes "
+                                     "(quoted, it is text).")
+                else:
+                    self.error(path, f"`{name}` is a number; {_name_of(value)} is not one.")
                 return None
             return value
         if kind == "boolean":
