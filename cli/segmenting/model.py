@@ -213,6 +213,20 @@ def hint(word: str, choices) -> str:
     return f": did you mean `{best}`?" if best and best != word else ""
 
 
+def _reversed(low: Any, high: Any) -> bool:
+    """Whether a ``between``'s bounds are in the wrong order, when that does not depend on the as-of date."""
+    if isinstance(low, RelativeDate) and isinstance(high, RelativeDate):
+        today = date.today()
+        return low.resolve(today) > high.resolve(today)
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high))
+    dates = all(isinstance(v, date) for v in (low, high))
+    return (numbers or dates) and low > high
+
+
+def _show(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -399,7 +413,11 @@ class ConditionParser:
             if not isinstance(value, list) or len(value) != 2:
                 self.error(path, "`between` takes two values: `between: [low, high]`.")
                 return (None, None)
-            return tuple(self.scalar(name, kind, v, path + (i,), exact=exact) for i, v in enumerate(value))
+            low, high = (self.scalar(name, kind, v, path + (i,), exact=exact) for i, v in enumerate(value))
+            if _reversed(low, high):
+                self.error(path, f"`between: [{_show(low)}, {_show(high)}]` selects no one: the low bound comes "
+                                 f"first, `between: [{_show(high)}, {_show(low)}]`.")
+            return (low, high)
         if op in ("within", "older_than"):
             span = parse_span(value)
             if span is None:
