@@ -39,7 +39,9 @@ SEGMENT_KEYS = ("name", "description", "purpose", "include_inactive", "where", "
 EXPORT_KEYS = ("columns", "format", "preset")
 EVENT_KEYS = ("type", "within", "since", "until", "campaign", "channel", "payment_method", "count", "sum")
 STAGE_KEYS = ("to", "from", "within")
-SEGMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Letters of any alphabet (a file named dons-été.yaml), digits, `_`, `.` and `-`; no spaces or slashes,
+# since the name becomes a file name under --out-dir. `\w` is Unicode-aware and `[^\W_]` is a letter or digit.
+SEGMENT_NAME = re.compile(r"^[^\W_][\w.-]*$")
 
 # Built-in fields whose values come from a closed list (checked like select options).
 ENUM_FIELDS: dict[str, tuple[str, ...]] = {

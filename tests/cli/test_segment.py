@@ -100,6 +100,17 @@ def test_list_marks_a_segment_in_an_in_segment_cycle_invalid(invoke, project):
     assert "invalid" in invoke("segment", "list").stdout.split("loop-b")[1].splitlines()[0]
 
 
+def test_a_segment_file_named_with_accents_runs(invoke, project):
+    (project / "segments" / "dons-été.yaml").write_text("purpose: analysis\nwhere: {city: Lyon}\n", encoding="utf-8")
+    result = invoke(*AS_OF, "segment", "run", "dons-été", "--out-dir", str(project / "lists"))
+    assert result.exit_code == 0, result.stderr
+    assert [r["email"] for r in read_csv(project / "lists" / "dons-été.csv")] == ["anne@example.org"]
+    spaced = project / "segments" / "dons 2026.yaml"
+    spaced.write_text("where: {city: Lyon}\n", encoding="utf-8")
+    refused = invoke("segment", "validate", str(spaced))
+    assert refused.exit_code == 2 and "not a usable segment name" in refused.stderr
+
+
 def test_validate_names_file_line_and_suggestion(invoke, project):
     bad = project / "segments" / "typo.yaml"
     bad.write_text("where:\n  all:\n    - tag: newsletter\n    - intrests: {contains: animaux}\n", encoding="utf-8")
