@@ -69,7 +69,8 @@ def segment_from_document(document: YamlDocument, settings: Settings) -> Segment
             problems.add((key,), f"unknown key `{key}`{hint(str(key), SEGMENT_KEYS)}")
     name = data.get("name", document.path.stem)
     if not isinstance(name, str) or not SEGMENT_NAME.match(name):
-        problems.add(("name",), f"`{name}` is not a usable segment name: use letters, digits, `-`, `_` or `.`, without spaces (it names the export file).")
+        problems.add(("name",), f"`{name}` is not a usable segment name: use letters, digits, `-`, `_` or `.`, "
+                                "without spaces (it names the export file).")
         name = str(name)
     description = data.get("description")
     if description is not None and not isinstance(description, str):
