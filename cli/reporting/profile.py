@@ -110,9 +110,14 @@ def _list_shares(con: duckdb.DuckDBPyConnection, list_sql: str, params: dict[str
     return [Share(str(v), float(m), float(b)) for v, m, b in con.execute(query, params).fetchall()]
 
 
+# Full years at the as-of date, like the segment field `age` (date_diff('year') counts New Years crossed).
+AGE_SQL = ("date_diff('year', c.birth_date, $as_of::DATE)"
+           " - CASE WHEN strftime(c.birth_date, '%m%d') > strftime($as_of::DATE, '%m%d') THEN 1 ELSE 0 END")
+
+
 def _age_band_sql() -> str:
     cases = " ".join(f"WHEN age BETWEEN {lo} AND {hi} THEN '{label}'" for lo, hi, label in AGE_BANDS)
-    return f"(SELECT CASE {cases} END FROM (SELECT date_diff('year', c.birth_date, $as_of::DATE) - CASE WHEN strftime(c.birth_date, '%m%d') > strftime($as_of::DATE, '%m%d') THEN 1 ELSE 0 END AS age))"
+    return f"(SELECT CASE {cases} END FROM (SELECT {AGE_SQL} AS age))"
 
 
 def _giving(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +193,7 @@ def profile_members(
         key=lambda s: [label for _, _, label in AGE_BANDS].index(s.value),
     )
     median_age = con.execute(
-        "SELECT median(date_diff('year', c.birth_date, $as_of::DATE)) FROM contacts c "
+        "SELECT median(" + AGE_SQL + ") FROM contacts c "
         "JOIN profile_members m ON m.contact_id = c.id", params).fetchone()[0]
     profile.median_age = float(median_age) if median_age is not None else None
     profile.gender = _shares(con, "c.gender", {})

@@ -21,7 +21,8 @@ def test_profile_of_two_donors(small_base):
     # members: two women; base genders among live contacts: F (1, 2, 3, 5) and M (4)
     assert {s.value: (s.members, s.base) for s in profile.gender} == {"F": (1.0, 0.8), "M": (0.0, 0.2)}
     # ages at 2026-11-20: Anne 46, Béa 40 (birthday 31/12 not yet reached)
-    assert profile.median_age is not None
+    assert profile.median_age == 43.0
+    assert _profile(small_base, [2]).median_age == 40.0  # full years, as the segment field `age`
     bands = {s.value: s.members for s in profile.age_bands}
     assert bands["35–49"] == 1.0 and sum(bands.values()) == 1.0
     assert profile.regions[0].value == "Auvergne-Rhône-Alpes" and profile.regions[0].members == 1.0
