@@ -39,6 +39,8 @@ SEGMENT_KEYS = ("name", "description", "purpose", "include_inactive", "where", "
 EXPORT_KEYS = ("columns", "format", "preset")
 EVENT_KEYS = ("type", "within", "since", "until", "campaign", "channel", "payment_method", "count", "sum")
 STAGE_KEYS = ("to", "from", "within")
+# Words a user may put in `event` for its amount, which `sum` compares (`amount` is closest to `count`).
+EVENT_AMOUNT_WORDS = ("amount", "montant", "total", "value", "bedrag", "betrag")
 # Letters of any alphabet (a file named dons-été.yaml), digits, `_`, `.` and `-`; no spaces or slashes,
 # since the name becomes a file name under --out-dir. `\w` is Unicode-aware and `[^\W_]` is a letter or digit.
 SEGMENT_NAME = re.compile(r"^[^\W_][\w.-]*$")
@@ -488,7 +490,11 @@ class ConditionParser:
         for key, item in value.items():
             here = path + (key,)
             if key not in EVENT_KEYS:
-                self.error(here, f"unknown key `{key}` in `event`{hint(str(key), EVENT_KEYS)}")
+                if str(key).lower() in EVENT_AMOUNT_WORDS:
+                    self.error(here, f"unknown key `{key}` in `event`: the amount of the matching events is "
+                                     f"compared with `sum` (their total), e.g. `sum: {{gte: 50}}`.")
+                else:
+                    self.error(here, f"unknown key `{key}` in `event`{hint(str(key), EVENT_KEYS)}")
             elif key == "type":
                 types = self.names(item, here, "type")
                 known = self.settings.all_event_types
