@@ -229,7 +229,7 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
 
     Example: crmseg segment explain relance-animaux marie.dupont@example.org
     """
-    from cli.contacts import contact_id_by_email
+    from cli.contacts import resolve_contact
     from cli.segmenting import library_for
     from cli.segmenting.runner import explain as explain_contact
 
@@ -237,10 +237,12 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     library = library_for(app_ctx.settings)
     spec = library.get(name)
     con = _locked_connection(app_ctx)
-    contact_id = contact_id_by_email(con, email)
+    # Like `contacts show`: an address absorbed by a merge finds the kept contact, with a note.
+    contact_id, note = resolve_contact(con, email)
     result = explain_contact(con, spec, contact_id, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
     data = {
         "segment": result.segment, "contact_id": result.contact_id, "member": result.member, "as_of": app_ctx.as_of,
+        "note": note,
         "conditions": [{"depth": c.depth, "condition": c.condition, "holds": c.holds, "seen": c.seen}
                        for c in result.conditions],
         "purpose": spec.purpose,
@@ -248,9 +250,12 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     }
 
     def render(console) -> None:
+        if note:
+            console.print(f"Note: {note}.", markup=False)
         rows = [["  " * c.depth + c.condition, "yes" if c.holds else "no", "" if c.seen is None else c.seen]
                 for c in result.conditions]
-        console.print(table(f"{email} in {name} (as of {app_ctx.as_of})", ["condition", "holds", "value seen"], rows))
+        title = f"{email.strip()} in {name} (as of {app_ctx.as_of})"
+        console.print(table(title, ["condition", "holds", "value seen"], rows))
         console.print(table(f"Purpose rules ({spec.purpose})", ["rule", "holds"],
                             [[p.condition, "yes" if p.holds else "no"] for p in result.purpose]))
         console.print(f"{'IN' if result.member else 'NOT IN'} the segment.")

@@ -192,6 +192,23 @@ def test_explain_says_which_condition_failed(invoke, project):
     assert dan["member"] is False and {r["rule"]: r["holds"] for r in dan["purpose_rules"]}["status active"] is False
 
 
+def test_explain_finds_a_person_by_an_address_a_merge_absorbed(invoke, project, db_path):
+    con = open_database(db_path, wait=0)
+    con.execute("INSERT INTO contacts (id, email, first_name, status, merged_into) "
+                "VALUES (6, 'anne.dupont@example.org', 'Anne', 'merged', 1)")
+    con.close()
+    result = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", " Anne.Dupont@example.org ")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["contact_id"] == 1 and data["member"] is True
+    assert data["note"] == "anne.dupont@example.org was merged into this contact"
+    shown = invoke(*AS_OF, "segment", "explain", "relance-animaux", "anne.dupont@example.org")
+    assert "Note: anne.dupont@example.org was merged into this contact." in shown.stdout
+    unknown = invoke(*AS_OF, "segment", "explain", "relance-animaux", "Nobody@Example.org")
+    assert unknown.exit_code == 2
+    assert "no contact with the email nobody@example.org" in unknown.stderr and "Traceback" not in unknown.stderr
+
+
 def test_preset_headers_and_formats(invoke, project):
     out = project / "brevo.csv"
     assert invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(out), "--preset", "brevo").exit_code == 0
