@@ -133,6 +133,11 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         "hard_bounced_at": ("s.st_bounce_at IS NULL", "'not a date: the hard bounce is recorded at the import time'"),
         "blocklisted": ("s.st_block IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
         "spam_complained": ("s.st_complaint IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "deceased": ("s.st_deceased IS NULL", "'not a yes/no value or a date of death: the person is not marked deceased'"),
+        "deceased_at": (
+            "s.st_deceased_at IS NULL AND s.st_deceased_given",
+            "'not a date: the person is marked deceased all the same'",
+        ),
         "email_status": (
             "s.st_status IS NULL",
             "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, spam, blocklisted, pending, ...)'",
