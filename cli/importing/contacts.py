@@ -40,6 +40,7 @@ from cli.importing.runs import (
     columns_used_by,
     no_progress,
     raw_row_json,
+    record_cell_errors,
     run_import,
 )
 from cli.importing.values import gender_unstated_sql, no_date_sql
@@ -510,6 +511,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         _drop_forgotten(ctx)
         _reject_unidentified(ctx)
         _record_issues(ctx, mapping)
+        record_cell_errors(ctx, mapping, "SELECT line FROM import_stg")
         _group_and_match(ctx)
         ctx.progress("match", 2, 3)
         customs = _aggregate(ctx, mapping)

@@ -29,6 +29,7 @@ from cli.importing.runs import (
     columns_used_by,
     no_progress,
     raw_row_json,
+    record_cell_errors,
     run_import,
 )
 from cli.importing.values import (
@@ -420,6 +421,7 @@ def events_pipeline(mapping: ColumnMapping):
                 issue_params,
             ).fetchall()
             summary.issues += issues[0][0]
+        record_cell_errors(ctx, mapping, "SELECT r.__line FROM import_stg s JOIN import_raw r ON r.__row = s.row_id")
 
         summary.inserted = _insert_events(ctx, staged)
         if summary.inserted:

@@ -75,6 +75,15 @@ class RawRejectedRow:
 
 
 @dataclass
+class CellError:
+    """A workbook cell holding a formula error (`#N/A`, `#DIV/0!`): read as empty, reported as an issue."""
+
+    line: int
+    column: int
+    value: str
+
+
+@dataclass
 class SourceTable:
     """What a reader produced: the raw table's headers and what it refused."""
 
@@ -86,6 +95,7 @@ class SourceTable:
     sheet: str | None = None
     rejected: list[RawRejectedRow] = field(default_factory=list)
     blank_rows: int = 0
+    cell_errors: list[CellError] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -780,6 +790,7 @@ def read_excel_file(
     frame = None
     chosen = None
     header_row = 0
+    frame_errors = None
     hidden: list[str] = []
     for name in candidates:
         try:
@@ -793,14 +804,15 @@ def read_excel_file(
             titles = _header_row(_sheet_rows(probe.to_polars()))
             # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
             # down a column of numbers would otherwise be read as empty.
-            loaded = _load_sheet(
+            batch, errors = _load_sheet(
                 reader, name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
-            ).to_polars()
+            ).to_arrow_with_errors()
+            loaded = pl.from_arrow(batch)
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
         if loaded.width:
             # Without rows anywhere, the last sheet with a header is read (it imports nothing).
-            frame, chosen, header_row = loaded, name, titles
+            frame, chosen, header_row, frame_errors = loaded, name, titles, errors
             if loaded.height:
                 break
     if frame is None or frame.width == 0:
@@ -838,7 +850,29 @@ def read_excel_file(
     con.execute(build)
     con.unregister("import_excel_frame")
     _expose(con, _CELLS, len(headers), "__row", "__line")
-    return SourceTable(path=path, headers=headers, rows=data.height, sheet=chosen, blank_rows=blank_rows)
+    return SourceTable(
+        path=path, headers=headers, rows=data.height, sheet=chosen, blank_rows=blank_rows,
+        cell_errors=_cell_errors(frame_errors, first),
+    )
+
+
+# calamine's names of Excel's error values.
+_EXCEL_ERRORS = {
+    "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "Ref": "#REF!",
+    "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
+}
+
+
+def _cell_errors(errors, first_line: int) -> list[CellError]:
+    """The formula error cells fastexcel read as empty, by spreadsheet line and column index."""
+    found = []
+    for error in getattr(errors, "errors", None) or []:
+        kind = re.search(r"Error\((\w+)\)", error.detail)
+        if kind is None:
+            continue  # not an error value (fastexcel's coercions of other cells are not reported)
+        row, column = error.offset_position
+        found.append(CellError(first_line + row, column, _EXCEL_ERRORS.get(kind.group(1), "#" + kind.group(1).upper())))
+    return found
 
 
 def read_source(

@@ -130,6 +130,37 @@ def test_an_error_cell_leaves_its_cell_empty_not_the_whole_file_unread(invoke, q
     assert query("SELECT email, last_name FROM contacts ORDER BY email") == [
         ("jean@err.fr", None), ("marie@err.fr", "Dupont"), ("paul@err.fr", "Martin"),
     ]
+    # The error cell is an issue with what it held, on its spreadsheet row; the unmapped column's is not.
+    assert s["issues"] == 1
+    assert query("SELECT row_number, column_name, value, reason, c.email FROM import_issues "
+                 "JOIN contacts c ON c.id = contact_id") == [
+        (3, "Nom", "#NAME?", "a formula error in the workbook: the cell is read as empty", "jean@err.fr")
+    ]
+
+
+def test_error_cells_of_an_events_workbook_are_issues_of_their_rows(invoke, query, tmp_path):
+    contacts = tmp_path / "donateurs.csv"
+    contacts.write_text("Email;Nom\nana@err.fr;Ana\nbob@err.fr;Bob\n", encoding="utf-8")
+    _summary(invoke("import", "contacts", str(contacts), "--json"))
+    path = tmp_path / "dons.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Dons 2024")
+    sheet.write(0, 0, "Export des dons")  # a title row: the header is on row 3
+    sheet.write_row(2, 0, ["Email", "Date", "Montant", "Campagne"])
+    sheet.write_row(3, 0, ["ana@err.fr", "15/03/2024", 50, "Printemps"])
+    sheet.write_row(4, 0, ["bob@err.fr", "16/03/2024"])
+    sheet.write_formula(4, 2, "=VLOOKUP(A5,Tarifs!A:B,2,0)", None, "#N/A")
+    sheet.write_formula(4, 3, "=Campagnes!Z9", None, "#REF!")
+    sheet.write_row(5, 0, ["nobody@err.fr", "17/03/2024"])  # rejected: unknown person
+    sheet.write_formula(5, 2, "=1/0", None, "#DIV/0!")
+    book.close()
+    s = _summary(invoke("import", "events", str(path), "--type", "donation", "--json"))
+    assert (s["inserted"], s["rejected"], s["issues"]) == (2, 1, 2)
+    assert query("SELECT row_number, column_name, value FROM import_issues ORDER BY column_name") == [
+        (5, "Campagne", "#REF!"), (5, "Montant", "#N/A")
+    ]
+    assert query("SELECT amount, campaign FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "WHERE c.email = 'bob@err.fr'") == [(None, None)]
 
 
 def test_a_blank_header_cell_is_named_by_its_column(invoke, tmp_path):
