@@ -875,6 +875,34 @@ def _cell_errors(errors, first_line: int) -> list[CellError]:
     return found
 
 
+_MARKUP_STARTS = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<body", b"<style")
+
+
+def _text_named_as_workbook(path: Path, sheet: str | None) -> bool:
+    """Whether a file named ``.xlsx``/``.xls``/``.ods`` is a text file (a CSV or TSV some web tools name so).
+
+    A web page or an Excel 2003 XML file under such a name is refused with what to do.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(_SAMPLE)
+    if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        return False
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if text.startswith(_MARKUP_STARTS):
+        raise ImportFileError(
+            f"{path}: is a web page (HTML) or an XML spreadsheet saved under a workbook's name, which crmseg "
+            "cannot read. Open it in Excel or LibreOffice, save it as .xlsx or .csv, and import that file."
+        )
+    if _looks_binary(head) and _marked_encoding(head) is None:
+        return False  # not text: the workbook reader says it cannot open it
+    if sheet is not None:
+        raise ImportFileError(
+            f"{path}: is a text file (CSV) under a workbook's name, so it has no sheets: run the import "
+            "again without --sheet."
+        )
+    return True
+
+
 def read_source(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -892,7 +920,7 @@ def read_source(
     """
     path = Path(path)
     check_readable(path)
-    if path.suffix.lower() in EXCEL_SUFFIXES:
+    if path.suffix.lower() in EXCEL_SUFFIXES and not _text_named_as_workbook(path, sheet):
         if encoding or delimiter:
             pass  # meaningless for a workbook; ignored
         return read_excel_file(con, path, sheet=sheet)

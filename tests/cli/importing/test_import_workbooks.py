@@ -188,3 +188,26 @@ def test_group_labels_above_the_header_are_a_title_row(invoke, query, tmp_path):
     assert (s["inserted"], s["rejected"]) == (1, 1)
     assert query("SELECT last_name, first_name, email, city FROM contacts") == [("Dupont", "Marie", "marie@groups.fr", "Lyon")]
     assert query("SELECT row_number FROM import_rejects") == [(4,)]  # the spreadsheet's row
+
+
+def test_a_text_file_named_as_a_workbook_is_read_as_text(invoke, query, tmp_path):
+    # Web tools' "Excel export" is often a tab-separated text file named `.xls`.
+    path = tmp_path / "export_excel.xls"
+    path.write_text("Email\tPrénom\tNom\nanne@web.fr\tAnne\tRoy\n", encoding="utf-8")
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["delimiter"], s["sheet"]) == (1, "\t", None)
+    assert query("SELECT email, first_name FROM contacts") == [("anne@web.fr", "Anne")]
+    renamed = tmp_path / "contacts.xlsx"
+    renamed.write_text("Email;Nom\nbob@web.fr;Bob\n", encoding="cp1252")
+    result = invoke("import", "contacts", str(renamed), "--sheet", "Feuil1")
+    assert result.exit_code == 2 and "contacts.xlsx" in result.stderr and "without --sheet" in result.stderr
+
+
+def test_a_web_page_named_as_a_workbook_says_what_to_do(invoke, tmp_path):
+    path = tmp_path / "adherents.xls"
+    path.write_text('<html><head><meta charset="utf-8"></head><body><table><tr><td>Email</td></tr></table></body></html>',
+                    encoding="utf-8")
+    result = invoke("import", "contacts", str(path))
+    assert result.exit_code == 2
+    assert "adherents.xls" in result.stderr and "web page" in result.stderr and "save it as .xlsx" in result.stderr
+    assert "Traceback" not in result.stderr
