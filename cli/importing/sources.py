@@ -780,7 +780,11 @@ def read_excel_file(
         ) from e
     if sheet is not None:
         if sheet not in names:
+            # `--sheet dons` finds `Dons ` (case and surrounding blanks differ), else `--sheet 2` the second.
+            alike = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
             index = int(sheet) - 1 if sheet.isdigit() and 0 < int(sheet) <= len(names) else None
+            if len(alike) == 1:
+                index = names.index(alike[0])
             if index is None:
                 raise ImportFileError(f"{path}: no sheet named `{sheet}`; its sheets are: {', '.join(names)}.")
             sheet = names[index]

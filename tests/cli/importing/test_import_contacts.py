@@ -204,6 +204,9 @@ def test_workbook_with_data_on_its_second_sheet(invoke, tmp_path, query):
     assert query("SELECT row_number, value FROM import_issues") == [(3, "poissons")]
     wrong = invoke("import", "contacts", str(path), "--sheet", "Nope")
     assert wrong.exit_code == 2 and "Lisez-moi" in wrong.stderr
+    # A sheet name typed in another case finds its sheet.
+    again = summary_of(invoke("import", "contacts", str(path), "--sheet", "contacts", "--json"))
+    assert again["sheet"] == "Contacts" and again["already_imported"]
 
 
 def test_xls_file(invoke, tmp_path, query):
