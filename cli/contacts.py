@@ -105,12 +105,15 @@ def _phone_digits(text: str) -> str | None:
     return digits if _PHONE_LIKE.fullmatch(text.strip()) and len(digits) >= 6 else None
 
 
-def resolve_identifier(con: duckdb.DuckDBPyConnection, text: str, *, region: str) -> tuple[int, str | None]:
+def resolve_identifier(
+    con: duckdb.DuckDBPyConnection, text: str, *, region: str, unique: bool = False
+) -> tuple[int, str | None]:
     """The live contact that ``text`` names: an email, a contact id (``#123``) or a phone number.
 
     A postal donor has no email: ``contacts find`` gives the id, the phone
     finds them too. Returns the id and a note (a merge followed, or other
-    contacts sharing the phone). ``NotFoundError`` when none.
+    contacts sharing the phone). ``NotFoundError`` when none; with
+    ``unique``, ``InputError`` when several contacts share the phone.
     """
     text = (text or "").strip()
     if "@" in text:
@@ -128,7 +131,7 @@ def resolve_identifier(con: duckdb.DuckDBPyConnection, text: str, *, region: str
         return row[0], (f"contact {by_id.group(1)} was merged into this contact" if row[1] == "merged" else None)
     phone = normalise_phone(text, region) if _phone_digits(text) else None
     if phone is None:
-        raise NotFoundError(f"`{text}` is not an email, a contact id (#123) or a phone number; "
+        raise NotFoundError(f"`{text}` is not an email address, a contact id (#123) or a phone number; "
                             "`crmseg contacts find` looks up names and cities.")
     ids = [r[0] for r in con.execute(
         "SELECT id FROM contacts WHERE phone = ? AND status IN ('active', 'suppressed') ORDER BY id", [phone]
@@ -136,6 +139,9 @@ def resolve_identifier(con: duckdb.DuckDBPyConnection, text: str, *, region: str
     if not ids:
         raise NotFoundError(f"no contact with the phone {phone}. Check the number, or `crmseg contacts find`.")
     others = ", ".join("#" + str(i) for i in ids[1:])
+    if unique and others:
+        raise InputError(f"{len(ids)} contacts share the phone {phone} (#{ids[0]}, {others}): "
+                         "give the id of the person (`crmseg contacts find` shows them).")
     return ids[0], (f"{len(ids)} contacts share the phone {phone}; the others are {others}" if others else None)
 
 

@@ -2,7 +2,8 @@
 
 A person is found by email: every contact row with that normalised email
 (live or merged away), the live contact a merged record was absorbed into,
-and every record merged into those. Export and erasure share the matching
+and every record merged into those. A person without email (a postal donor)
+is found by contact id (``#123``) or phone, and the records merged into it. Export and erasure share the matching
 code of ``cli.erasure``, so the document lists exactly what ``forget``
 would remove: rows linked by contact id, and rows that only quote the
 person's values (rejected import rows, issues, cleaning records, audit
@@ -25,7 +26,7 @@ from typing import Any
 import duckdb
 
 from cli import __version__
-from cli.contacts import custom_values_of
+from cli.contacts import custom_values_of, resolve_identifier
 from cli.erasure import (
     ErasureCounts,
     contact_id_columns,
@@ -76,6 +77,8 @@ class ForgetResult:
     rows_removed: int
     suppression_keys_added: int
     already_forgotten: bool
+    # The person had no email or phone: no key in the ledger can stop a later import bringing them back.
+    unkeyed: bool = False
 
 
 def _normalised(email: str) -> str:
@@ -109,6 +112,13 @@ def person_ids(con: duckdb.DuckDBPyConnection, email: str) -> list[int]:
     return sorted(r[0] for r in rows)
 
 
+def _by_identifier(con: duckdb.DuckDBPyConnection, who: str, region: str) -> tuple[str | None, list[int]]:
+    """A person given by contact id or phone: (their email, if any; the contact id)."""
+    contact_id, _ = resolve_identifier(con, who, region=region, unique=True)
+    email = con.execute("SELECT email FROM contacts WHERE id = ?", [contact_id]).fetchone()[0]
+    return email, [contact_id]
+
+
 def _is_forgotten(con: duckdb.DuckDBPyConnection, email: str) -> bool:
     return bool(
         con.execute(
@@ -133,14 +143,19 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[
     return [_decode(dict(zip(columns, row))) for row in cursor.fetchall()]
 
 
-def export_person(con: duckdb.DuckDBPyConnection, email: str, *, as_of: date | None = None) -> dict[str, Any]:
-    """Everything held on the person with ``email``, as one JSON-ready document.
+def export_person(
+    con: duckdb.DuckDBPyConnection, email: str, *, as_of: date | None = None, region: str = "FR"
+) -> dict[str, Any]:
+    """Everything held on the person with ``email`` (or contact id ``#123``, or phone), as one JSON-ready document.
 
     ``NotFoundError`` when nothing is held (the message says whether the
-    person was forgotten).
+    person was forgotten). A phone is read in ``region``.
     """
-    email = _normalised(email)
-    roots = person_ids(con, email)
+    if "@" not in email:
+        email, roots = _by_identifier(con, email, region)
+    else:
+        email = _normalised(email)
+        roots = person_ids(con, email)
     if not roots:
         if _is_forgotten(con, email):
             raise NotFoundError(
@@ -280,19 +295,28 @@ def write_document(document: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def forget_person(con: duckdb.DuckDBPyConnection, email: str, *, source: str = "gdpr forget") -> ForgetResult:
-    """Erase the person with ``email`` everywhere, keeping only the suppression key.
+def forget_person(
+    con: duckdb.DuckDBPyConnection, email: str, *, source: str = "gdpr forget", region: str = "FR"
+) -> ForgetResult:
+    """Erase the person with ``email`` (or contact id ``#123``, or phone) everywhere, keeping only the suppression key.
 
     Also removes rejected rows and issues that quote the address when no
     contact has it. Idempotent: forgetting a forgotten person changes
     nothing. ``NotFoundError`` when nothing at all is held on the address.
     The caller checkpoints afterwards (``cli.erasure.checkpoint``).
     """
-    email = _normalised(email)
-    already = _is_forgotten(con, email)
-    ids = person_ids(con, email)
+    if "@" not in email:
+        found, ids = _by_identifier(con, email, region)
+        email, already = found or "", False
+        unkeyed = not con.execute(
+            "SELECT count(*) FROM contacts WHERE id = ? AND (email_key IS NOT NULL OR phone_key IS NOT NULL)", ids
+        ).fetchone()[0]
+    else:
+        email = _normalised(email)
+        already, unkeyed = _is_forgotten(con, email), False
+        ids = person_ids(con, email)
     with transaction(con):
-        counts: ErasureCounts = erase_people(con, ids, source=source, emails=[email])
+        counts: ErasureCounts = erase_people(con, ids, source=source, emails=[email] if email else [])
         held = counts.total - counts.suppression_keys
         if not ids and held == 0 and not already:
             raise NotFoundError(
@@ -307,4 +331,5 @@ def forget_person(con: duckdb.DuckDBPyConnection, email: str, *, source: str = "
         rows_removed=held,
         suppression_keys_added=counts.suppression_keys,
         already_forgotten=already and not ids and held == 0,
+        unkeyed=unkeyed,
     )

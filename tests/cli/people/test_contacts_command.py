@@ -62,7 +62,7 @@ def test_show_by_id_or_phone_for_a_contact_without_email(invoke, people, query):
     query(f"UPDATE contacts SET status = 'merged', merged_into = {people['helene']} WHERE id = {people['paul']}")
     data = json.loads(invoke("contacts", "show", f"#{people['paul']}", "--json").stdout)
     assert data["contact"]["email"] == "helene.martin@example.org" and "merged into" in data["note"]
-    for typed, message in (("#99999", "no live contact with the id 99999"), ("Odette", "not an email, a contact id"),
+    for typed, message in (("#99999", "no live contact with the id 99999"), ("Odette", "not an email address, a contact id"),
                            ("04 99 99 99 99", "no contact with the phone +33499999999")):
         result = invoke("contacts", "show", typed)
         assert result.exit_code == 2 and message in result.stderr, typed
