@@ -238,3 +238,28 @@ def test_a_merge_snapshot_leaves_out_null_fields_and_keys_and_undo_computes_the_
     undo_merge(con, merge_id)
     assert con.execute("SELECT id, email_key, phone_key FROM contacts ORDER BY id").fetchall() == keys_before
     assert keys_before[0][2] is not None and keys_before[1][2] is None
+
+
+def test_a_suppression_recorded_after_a_merge_survives_its_undo(con):
+    from cli.suppression import suppress_contacts
+    from tests.unit.cleaning.conftest import add_contact
+
+    kept = add_contact(con, email="paul.roux@free.fr", first_name="Paul", last_name="Roux", street="1 rue X", city="Dole")
+    absorbed = add_contact(con, email="p.roux@laposte.net", first_name="Paul", last_name="Roux")
+    refresh_contact_keys(con)
+    [merge_id] = merge_contacts(con, [PlannedMerge(kept, absorbed, 0.97, "test")])
+    # The family reports his death after the merge: the import suppresses the kept contact.
+    suppress_contacts(con, [kept], "deceased", "import:9")
+    undo_merge(con, merge_id)
+    # Both records are his: each is restored suppressed as deceased, whichever address the ledger names.
+    assert con.execute("SELECT id, status, status_reason FROM contacts ORDER BY id").fetchall() == [
+        (kept, "suppressed", "deceased"), (absorbed, "suppressed", "deceased")
+    ]
+    # An unsubscribe after a merge stays on the address it names.
+    other = add_contact(con, email="anne.roux@free.fr", first_name="Anne", last_name="Roux")
+    twin = add_contact(con, email=None, first_name="Anne", last_name="Roux", street="2 rue Y", city="Dole")
+    refresh_contact_keys(con)
+    [merge_id] = merge_contacts(con, [PlannedMerge(other, twin, 0.99, "test")])
+    suppress_contacts(con, [other], "unsubscribe", "import:10")
+    undo_merge(con, merge_id)
+    assert con.execute("SELECT status_reason FROM contacts WHERE id = ?", [other]).fetchone() == ("unsubscribe",)
