@@ -1,0 +1,76 @@
+"""What crmseg writes out, read back as a user would: lists, presets, failures, screen output.
+
+Each test builds a small base, runs the command, then opens the file it
+wrote (csv, fastexcel, json, polars) instead of trusting the command's own
+summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.store import open_database
+from cli.suppression import refresh_contact_keys
+
+AS_OF = ["--as-of", "2026-11-20"]
+SETTINGS = """\
+fields:
+  mobile: {type: phone}
+  notes: {type: text}
+"""
+
+
+@pytest.fixture
+def base(db_path: Path) -> Path:
+    """Anne may be emailed; Bob unsubscribed; Cy is suppressed; Dan has no consent. All have a postal address."""
+    folder = db_path.parent
+    (folder / "crmseg.yaml").write_text(SETTINGS, encoding="utf-8")
+    (folder / "segments").mkdir()
+    con = open_database(db_path, wait=0, memory_limit="1GB")
+    con.execute("""
+        INSERT INTO contacts (id, email, first_name, last_name, phone, street, postal_code, city,
+                              consent_email, consent_at, status, status_reason) VALUES
+          (1, 'anne@example.org', '[bold]Anne', '[/x] Markup', '+33612345678', '1 rue A', '69001', 'Lyon',
+           true, '2026-01-01', 'active', NULL),
+          (2, 'bob@example.org', 'Bob', 'Martin', '+33612345679', '2 rue B', '75001', 'Paris',
+           true, '2026-01-01', 'active', NULL),
+          (3, 'cy@example.org', 'Cy', 'Durand', '+33612345670', '3 rue C', '06000', 'Nice',
+           true, '2026-01-01', 'suppressed', 'hard_bounce'),
+          (4, 'dan@example.org', 'Dan', 'Petit', '+33612345671', '4 rue D', '59000', 'Lille',
+           NULL, NULL, 'active', NULL)
+    """)
+    refresh_contact_keys(con)
+    con.execute("INSERT INTO events (contact_id, type, occurred_at) VALUES (2, 'unsubscribe', '2026-06-01')")
+    con.execute("INSERT INTO custom_values (contact_id, field, text_value) VALUES "
+                "(1, 'mobile', '+33698765432'), (1, 'notes', '=HYPERLINK(\"http://evil\")')")
+    con.execute("INSERT INTO contact_tags (contact_id, tag) VALUES (1, '[/b]')")
+    con.close()
+    return folder
+
+
+def segment(folder: Path, name: str, text: str) -> None:
+    (folder / "segments" / f"{name}.yaml").write_text(text, encoding="utf-8")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_names_that_look_like_rich_markup_are_printed_as_they_are(invoke, base):
+    shown = invoke("contacts", "show", "anne@example.org")
+    assert shown.exit_code == 0, shown.stderr
+    assert "[bold]Anne" in shown.stdout and "[/x] Markup" in shown.stdout
+    found = invoke("contacts", "find", "anne")
+    assert found.exit_code == 0, found.stderr
+    assert "[/x] Markup" in found.stdout
+    tags = invoke("tag", "list")
+    assert tags.exit_code == 0, tags.stderr
+    assert "[/b]" in tags.stdout
+    added = invoke("tag", "add", "[/c]", "--email", "anne@example.org")
+    assert added.exit_code == 0, added.stderr
+    assert "[/c]" in added.stdout
