@@ -9,12 +9,12 @@ an array of records; Parquet keeps the column types, lists included.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
+from cli.atomic import atomic_path
 from cli.errors import InputError
 from cli.exporting.safe import neutralise_frame
 
@@ -50,7 +50,12 @@ def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
                 if isinstance(value, (date, datetime)):
                     write_datetime(index, column, value, fmt)
     finally:
-        workbook.close()
+        try:
+            workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as e:
+            # xlsxwriter wraps the OSError; hand it on as one so that it reads as a write failure.
+            cause = e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e))
+            raise cause from e
 
 
 def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: set[str] | frozenset[str] = frozenset()) -> int:
@@ -60,13 +65,9 @@ def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: se
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format `{fmt}`; use one of {', '.join(FORMATS)}.")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: the folder {path.parent} does not exist.")
     if fmt in ("csv", "xlsx"):
         frame = neutralise_frame(frame, phone_columns)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(Path(path)) as temporary:
         if fmt == "csv":
             frame.write_csv(temporary, date_format="%Y-%m-%d", datetime_format="%Y-%m-%d %H:%M:%S")
         elif fmt == "xlsx":
@@ -75,12 +76,4 @@ def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: se
             frame.write_json(temporary)
         else:
             frame.write_parquet(temporary)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except OSError as e:
-        temporary.unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write the export ({e.strerror or e}).") from e
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return frame.height

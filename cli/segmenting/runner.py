@@ -247,7 +247,10 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
         if Path(out_dir).exists() and not Path(out_dir).is_dir():
             raise InputError(f"{out_dir}: --out-dir names a file, not a folder.")
         # A cron job's first run should not fail for want of its folder.
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"{out_dir}: cannot create the --out-dir folder ({e.strerror or e}).") from e
     results = []
     for name in names:
         try:

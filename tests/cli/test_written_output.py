@@ -74,3 +74,22 @@ def test_names_that_look_like_rich_markup_are_printed_as_they_are(invoke, base):
     added = invoke("tag", "add", "[/c]", "--email", "anne@example.org")
     assert added.exit_code == 0, added.stderr
     assert "[/c]" in added.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["gdpr", "export", "anne@example.org", "--out", "{folder}"],
+    ["report", "--html", "{folder}"],
+    ["gdpr", "export", "anne@example.org", "--out", "{file}/anne.json"],
+    ["segment", "run", "everyone", "--out-dir", "{file}/lists"],
+    ["segment", "run", "everyone", "--out", "{file}"],
+])
+def test_an_output_path_the_system_refuses_is_exit_2_with_the_path_named(invoke, base, command):
+    segment(base, "everyone", "purpose: analysis\nwhere: {all: []}\n")
+    (base / "old.csv").write_text("old list\n", encoding="utf-8")
+    (base / "old.csv").chmod(0o444)
+    args = [a.format(folder=base / "segments", file=base / "old.csv") for a in command]
+    result = invoke(*AS_OF, *args)
+    assert result.exit_code == 2, result.stderr
+    assert "Internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert str(base) in result.stderr
+    assert (base / "old.csv").read_text(encoding="utf-8") == "old list\n"

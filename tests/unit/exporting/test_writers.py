@@ -92,3 +92,56 @@ def test_no_neutralised_cell_can_start_a_formula(text):
     result = neutralise_text(text)
     assert not result.startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
     assert result in (text, "'" + text)
+
+
+@pytest.mark.parametrize("target,message", [
+    ("folder", "is a folder"),
+    ("missing/list.csv", "does not exist"),
+    ("old.csv/list.csv", "is a file, not a folder"),
+    ("read-only.csv", "is read-only"),
+])
+def test_a_target_that_cannot_be_written_is_an_input_error_and_nothing_changes(tmp_path: Path, target, message):
+    from cli.errors import InputError
+
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "old.csv").write_text("old list\n", encoding="utf-8")
+    (tmp_path / "read-only.csv").write_text("old list\n", encoding="utf-8")
+    (tmp_path / "read-only.csv").chmod(0o444)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.raises(InputError, match=message):
+        write_export(FRAME, tmp_path / target, "csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "read-only.csv").read_text(encoding="utf-8") == "old list\n"
+
+
+def test_a_failing_xlsx_write_is_an_input_error_and_keeps_the_old_file(tmp_path: Path, monkeypatch):
+    import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
+
+    from cli.errors import InputError
+
+    out = tmp_path / "list.xlsx"
+    out.write_bytes(b"old workbook")
+
+    def full_disk(self):
+        raise FileCreateError(OSError(28, "No space left on device"))
+
+    monkeypatch.setattr(xlsxwriter.Workbook, "_store_workbook", full_disk)
+    with pytest.raises(InputError, match="No space left on device"):
+        write_export(FRAME, out, "xlsx")
+    assert out.read_bytes() == b"old workbook"
+    assert [p.name for p in tmp_path.iterdir()] == ["list.xlsx"]
+
+
+def test_the_list_is_owner_only_while_it_is_being_written(tmp_path: Path, monkeypatch):
+    modes = []
+    original = pl.DataFrame.write_csv
+
+    def spy(self, file, **kwargs):
+        modes.append(Path(file).stat().st_mode & 0o777)
+        return original(self, file, **kwargs)
+
+    monkeypatch.setattr(pl.DataFrame, "write_csv", spy)
+    write_export(FRAME, tmp_path / "list.csv", "csv")
+    assert modes == [0o600]
+    assert (tmp_path / "list.csv").stat().st_mode & 0o777 == 0o600
