@@ -3,8 +3,12 @@
 CSV is UTF-8 without a byte-order mark, comma-separated, with a header row,
 ISO dates and empty cells for nulls. Excel goes through xlsxwriter in
 constant-memory mode with formula, number and URL guessing turned off
-(values are written as the types they are; dates get a date format). JSON is
-an array of records; Parquet keeps the column types, lists included.
+(values are written as the types they are; dates get a date format). A
+sheet holds at most 1,048,576 rows and a cell 32,767 characters: a longer
+list is refused before anything is written (xlsxwriter would drop the rows
+past the limit without a word), and a longer text keeps its first 32,767
+characters (xlsxwriter would drop the rest of that row). JSON is an array of
+records; Parquet keeps the column types, lists included.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from cli.errors import InputError
 from cli.exporting.safe import neutralise_frame
 
 FORMATS = ("csv", "xlsx", "json", "parquet")
+XLSX_MAX_ROWS = 1_048_576  # the header row included
+XLSX_MAX_TEXT = 32_767
 _SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json", ".parquet": "parquet"}
 
 
@@ -30,6 +36,7 @@ def format_for_path(path: Path) -> str | None:
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
     import xlsxwriter
 
+    frame = frame.with_columns(pl.col(pl.String).str.slice(0, XLSX_MAX_TEXT))
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                "strings_to_urls": False}
     workbook = xlsxwriter.Workbook(str(path), options)
@@ -65,6 +72,9 @@ def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: se
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format `{fmt}`; use one of {', '.join(FORMATS)}.")
+    if fmt == "xlsx" and frame.height >= XLSX_MAX_ROWS:
+        raise InputError(f"{path}: {frame.height:,} rows do not fit in an Excel sheet "
+                         f"(at most {XLSX_MAX_ROWS - 1:,} below the header); use --format csv or parquet.")
     if fmt in ("csv", "xlsx"):
         frame = neutralise_frame(frame, phone_columns)
     with atomic_path(Path(path)) as temporary:

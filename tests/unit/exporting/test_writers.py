@@ -145,3 +145,22 @@ def test_the_list_is_owner_only_while_it_is_being_written(tmp_path: Path, monkey
     write_export(FRAME, tmp_path / "list.csv", "csv")
     assert modes == [0o600]
     assert (tmp_path / "list.csv").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_text_longer_than_an_excel_cell_keeps_the_rest_of_its_row(tmp_path: Path):
+    frame = pl.DataFrame({"email": ["a@x.org"], "notes": ["x" * 40_000], "total_given": [25.0],
+                          "city": ["Lyon"]})
+    write_export(frame, tmp_path / "list.xlsx", "xlsx")
+    sheet = fastexcel.read_excel(tmp_path / "list.xlsx").load_sheet(0).to_polars()
+    assert len(sheet["notes"][0]) == 32_767
+    assert sheet["total_given"].to_list() == [25.0]
+    assert sheet["city"].to_list() == ["Lyon"]
+
+
+def test_a_list_longer_than_an_excel_sheet_is_refused_before_anything_is_written(tmp_path: Path):
+    from cli.errors import InputError
+
+    frame = pl.DataFrame({"id": pl.int_range(0, 1_048_576, eager=True)})
+    with pytest.raises(InputError, match="csv or parquet"):
+        write_export(frame, tmp_path / "list.xlsx", "xlsx")
+    assert list(tmp_path.iterdir()) == []
