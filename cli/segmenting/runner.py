@@ -32,7 +32,7 @@ from sqlglot import exp
 
 from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
-from cli.exporting.presets import preset_columns
+from cli.exporting.presets import preset_columns, preset_headers
 from cli.reporting.overlap import overlap_matrix
 from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
@@ -225,11 +225,11 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
             columns = export_columns(spec, preset)
             frame = member_frame(con, settings, as_of, run_id, columns,
                                  only_new_since=before if changes_only else None, summary=summary)
+            phones = phone_columns(columns, settings)
             if preset:
+                headers = preset_headers(frame.columns, preset)
+                phones = {headers[c] for c in phones}
                 frame = apply_preset(frame, preset)
-                phones = {c for c in frame.columns if c in ("SMS", "Phone Number")} | phone_columns(frame.columns, settings)
-            else:
-                phones = phone_columns(columns, settings)
             result.exported = write_export(frame, out, fmt, phone_columns=phones)
             result.output = out
             _run(con, "UPDATE segment_runs SET output = ? WHERE id = ?", [str(out), run_id])

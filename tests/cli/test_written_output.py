@@ -93,3 +93,19 @@ def test_an_output_path_the_system_refuses_is_exit_2_with_the_path_named(invoke,
     assert "Internal error" not in result.stderr and "Traceback" not in result.stderr
     assert str(base) in result.stderr
     assert (base / "old.csv").read_text(encoding="utf-8") == "old list\n"
+
+
+@pytest.mark.parametrize("preset,headers", [
+    ("brevo", ["EMAIL", "SMS", "MOBILE"]),
+    ("mailchimp", ["Email Address", "Phone Number", "mobile"]),
+    ("mailjet", ["email", "phone", "mobile"]),
+])
+def test_every_preset_writes_validated_phones_as_they_are_custom_phone_fields_too(invoke, base, preset, headers):
+    segment(base, "mobiles", "where: {email: anne@example.org}\nexport:\n  columns: [email, phone, mobile, notes]\n")
+    out = base / "mobiles.csv"
+    result = invoke(*AS_OF, "segment", "run", "mobiles", "--out", str(out), "--preset", preset)
+    assert result.exit_code == 0, result.stderr
+    rows = read_csv(out)
+    assert list(rows[0])[:3] == headers
+    assert [rows[0][h] for h in headers[1:]] == ["+33612345678", "+33698765432"]
+    assert list(rows[0].values())[3] == "'=HYPERLINK(\"http://evil\")"

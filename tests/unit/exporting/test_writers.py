@@ -164,3 +164,16 @@ def test_a_list_longer_than_an_excel_sheet_is_refused_before_anything_is_written
     with pytest.raises(InputError, match="csv or parquet"):
         write_export(frame, tmp_path / "list.xlsx", "xlsx")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("preset,columns", [
+    ("mailjet", ["email", "last_name", "name"]),
+    ("brevo", ["email", "phone", "sms"]),
+    ("brevo", ["email", "first_name", "firstname"]),
+])
+def test_a_preset_refuses_two_columns_under_one_header(preset, columns):
+    from cli.errors import InputError
+
+    frame = pl.DataFrame({c: ["x"] for c in columns})
+    with pytest.raises(InputError, match="would both be headed"):
+        apply_preset(frame, preset)
