@@ -109,3 +109,23 @@ def test_every_preset_writes_validated_phones_as_they_are_custom_phone_fields_to
     assert list(rows[0])[:3] == headers
     assert [rows[0][h] for h in headers[1:]] == ["+33612345678", "+33698765432"]
     assert list(rows[0].values())[3] == "'=HYPERLINK(\"http://evil\")"
+
+
+@pytest.mark.parametrize("purpose", ["postal", "phone", "analysis"])
+@pytest.mark.parametrize("preset", ["mailchimp", "brevo", "mailjet"])
+def test_a_preset_file_never_holds_an_address_the_email_rules_leave_out(invoke, base, purpose, preset):
+    segment(base, "everyone", f"purpose: {purpose}\ninclude_inactive: true\nwhere: {{all: []}}\n")
+    out = base / "everyone.csv"
+    result = invoke(*AS_OF, "segment", "run", "everyone", "--out", str(out), "--preset", preset)
+    assert result.exit_code == 0, result.stderr
+    rows = read_csv(out)
+    email = list(rows[0])[0]
+    assert len(rows) == 4  # the list keeps its purpose: every postal / phone / analysed contact
+    assert [r[email] for r in rows] == ["anne@example.org", "", "", ""]
+
+
+def test_without_a_preset_an_analysis_list_keeps_every_address(invoke, base):
+    segment(base, "everyone", "purpose: analysis\nwhere: {all: []}\n")
+    out = base / "everyone.csv"
+    assert invoke(*AS_OF, "segment", "run", "everyone", "--out", str(out)).exit_code == 0
+    assert [r["email"] for r in read_csv(out)] == [f"{n}@example.org" for n in ("anne", "bob", "cy", "dan")]
