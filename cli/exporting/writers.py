@@ -8,7 +8,8 @@ sheet holds at most 1,048,576 rows and a cell 32,767 characters: a longer
 list is refused before anything is written (xlsxwriter would drop the rows
 past the limit without a word), and a longer text keeps its first 32,767
 characters (xlsxwriter would drop the rest of that row). JSON is an array of
-records; Parquet keeps the column types, lists included.
+records with amounts as numbers and times in ISO 8601; Parquet keeps the
+column types, lists included.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: se
         elif fmt == "xlsx":
             _write_xlsx(frame, temporary)
         elif fmt == "json":
-            frame.write_json(temporary)
+            # Amounts as JSON numbers (Polars writes decimals as strings), times in ISO 8601.
+            frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64),
+                               pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f")).write_json(temporary)
         else:
             frame.write_parquet(temporary)
     return frame.height

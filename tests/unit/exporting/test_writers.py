@@ -177,3 +177,18 @@ def test_a_preset_refuses_two_columns_under_one_header(preset, columns):
     frame = pl.DataFrame({c: ["x"] for c in columns})
     with pytest.raises(InputError, match="would both be headed"):
         apply_preset(frame, preset)
+
+
+def test_json_amounts_are_numbers_and_times_iso_8601(tmp_path: Path):
+    from datetime import datetime
+    from decimal import Decimal
+
+    frame = pl.DataFrame({
+        "total_given": pl.Series([Decimal("12.50"), None], dtype=pl.Decimal(38, 2)),
+        "last_gift_at": [datetime(2026, 5, 1, 14, 30, 5, 250000), None],
+    })
+    write_export(frame, tmp_path / "list.json", "json")
+    records = json.loads((tmp_path / "list.json").read_text(encoding="utf-8"))
+    assert records == [{"total_given": 12.5, "last_gift_at": "2026-05-01T14:30:05.250"},
+                       {"total_given": None, "last_gift_at": None}]
+    assert datetime.fromisoformat(records[0]["last_gift_at"]) == datetime(2026, 5, 1, 14, 30, 5, 250000)
