@@ -129,3 +129,31 @@ def test_without_a_preset_an_analysis_list_keeps_every_address(invoke, base):
     out = base / "everyone.csv"
     assert invoke(*AS_OF, "segment", "run", "everyone", "--out", str(out)).exit_code == 0
     assert [r["email"] for r in read_csv(out)] == [f"{n}@example.org" for n in ("anne", "bob", "cy", "dan")]
+
+
+def _strict_json(text: str):
+    def refuse(constant: str):
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_nan_or_infinite_cells_are_issues_so_json_output_stays_json(invoke, base, tmp_path):
+    (base / "crmseg.yaml").write_text(SETTINGS + "  cotisation: {type: number}\n", encoding="utf-8")
+    people = tmp_path / "people.csv"
+    people.write_text("email,cotisation\nnan@example.org,NaN\ninf@example.org,inf\n", encoding="utf-8")
+    assert invoke("import", "contacts", str(people)).exit_code == 0
+    gifts = tmp_path / "gifts.csv"
+    gifts.write_text("email,type,date,montant\nnan@example.org,donation,2026-01-02,NaN\n"
+                     "inf@example.org,donation,2026-01-02,99999999999999999999\n", encoding="utf-8")
+    imported = invoke("import", "events", str(gifts))
+    assert imported.exit_code == 0, imported.stderr
+    issues = _strict_json(invoke("--json", "import", "rejects").stdout)["issues"]
+    assert [(i["value"], i["reason"]) for i in issues] == [("NaN", "not an amount"),
+                                                           ("99999999999999999999", "not an amount")]
+    shown = _strict_json(invoke("--json", "contacts", "show", "nan@example.org").stdout)
+    assert "cotisation" not in (shown.get("custom_values") or {})
+    segment(base, "everyone", "purpose: analysis\nwhere: {all: []}\nexport:\n  columns: [email, cotisation]\n")
+    out = base / "everyone.xlsx"
+    result = invoke(*AS_OF, "segment", "run", "everyone", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
