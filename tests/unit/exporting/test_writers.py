@@ -192,3 +192,19 @@ def test_json_amounts_are_numbers_and_times_iso_8601(tmp_path: Path):
     assert records == [{"total_given": 12.5, "last_gift_at": "2026-05-01T14:30:05.250"},
                        {"total_given": None, "last_gift_at": None}]
     assert datetime.fromisoformat(records[0]["last_gift_at"]) == datetime(2026, 5, 1, 14, 30, 5, 250000)
+
+
+def test_a_pipe_is_refused_and_a_symbolic_link_keeps_pointing_at_the_new_list(tmp_path: Path):
+    import os
+
+    from cli.errors import InputError
+
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(InputError, match="not a regular file"):
+        write_export(FRAME, tmp_path / "pipe", "csv")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "list.csv").write_text("old list\n", encoding="utf-8")
+    (tmp_path / "current.csv").symlink_to(tmp_path / "shared" / "list.csv")
+    write_export(FRAME, tmp_path / "current.csv", "csv")
+    assert (tmp_path / "current.csv").is_symlink()
+    assert next(csv.DictReader((tmp_path / "shared" / "list.csv").open(encoding="utf-8")))["email"] == "a@x.org"
