@@ -15,8 +15,6 @@ in ``TABLES_WITHOUT_PEOPLE``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,6 +24,7 @@ from typing import Any
 import duckdb
 
 from cli import __version__
+from cli.atomic import atomic_path
 from cli.contacts import custom_values_of, resolve_identifier
 from cli.erasure import (
     ErasureCounts,
@@ -281,17 +280,8 @@ def document_text(document: dict[str, Any]) -> str:
 def write_document(document: dict[str, Any], path: Path) -> Path:
     """Write the document to ``path`` (owner-only, via a temporary file renamed into place)."""
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"{path}: the folder {path.parent} does not exist; create it or choose another --out.")
-    fd, temp = tempfile.mkstemp(prefix=".crmseg-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(document_text(document))
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        temporary.write_text(document_text(document), encoding="utf-8")
     return path
 
 

@@ -51,6 +51,12 @@ class _Console(Console):
     with its own code.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Contact data is printed as it is: a name like ``[/b]`` must not be read as rich markup
+        # (it would stop the command with a MarkupError, or restyle the rest of the line).
+        kwargs.setdefault("markup", False)
+        super().__init__(*args, **kwargs)
+
     def on_broken_pipe(self) -> None:
         if self.quiet:
             return

@@ -265,7 +265,7 @@ def events_pipeline(mapping: ColumnMapping):
             type_sql + " AS type",
             (_date_sql(col("occurred_at"), col("occurred_time"), options.date_format, month_first)
              if col("occurred_at") else "NULL::TIMESTAMP") + " AS occurred_at",
-            ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
+            ("TRY_CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",
             "coalesce(" + ("upper(r." + col("currency") + ")" if col("currency") else "NULL::VARCHAR") + ", "
             + (amount_currency_sql("r." + col("amount")) if col("amount") else "NULL::VARCHAR") + ") AS currency",
