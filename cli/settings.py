@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from cli.errors import ConfigError
 from cli.yamlfile import YamlDocument, did_you_mean, load_yaml
@@ -146,6 +146,8 @@ class Settings(StrictModel):
     # Where the settings came from; segments_dir is relative to it.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
+    # The line of each key path in the file, to name it in later errors (lead rules).
+    _document: YamlDocument | None = PrivateAttr(default=None)
 
     @field_validator("default_region")
     @classmethod
@@ -173,6 +175,12 @@ class Settings(StrictModel):
     def all_event_types(self) -> tuple[str, ...]:
         """Built-in event types followed by the declared ones."""
         return BUILTIN_EVENT_TYPES + tuple(t for t in self.event_types if t not in BUILTIN_EVENT_TYPES)
+
+    def where(self, key_path: tuple[Any, ...]) -> str:
+        """``file, line N`` of a key of the settings file, for messages (``crmseg.yaml`` without a file)."""
+        if self._document is not None:
+            return self._document.where(key_path)
+        return str(self.source) if self.source else CONFIG_FILE_NAME
 
     @property
     def external_id_fields(self) -> list[str]:
@@ -219,6 +227,7 @@ def settings_from_document(document: YamlDocument) -> Settings:
         raise ConfigError("\n".join(messages) + "\nFix crmseg.yaml (see README, Settings) and run again.") from e
     settings.base_dir = document.path.parent.resolve()
     settings.source = document.path
+    settings._document = document
     return settings
 
 

@@ -48,10 +48,6 @@ def rule_label(rule: LeadRule) -> str:
     return rule.name or json.dumps(rule.when, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _settings_file(settings: Settings) -> str:
-    return str(settings.source) if settings.source else "crmseg.yaml"
-
-
 def _mentions(condition: Any, names: tuple[str, ...]) -> str | None:
     if isinstance(condition, dict):
         for key, value in condition.items():
@@ -85,7 +81,7 @@ def score_leads(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date)
     if leads.rules:
         compile_condition = _compiler()
     for index, rule in enumerate(leads.rules):
-        where = f"{_settings_file(settings)}: scoring.leads.rules[{index}]"
+        where = f"{settings.where(('scoring', 'leads', 'rules', index))}: scoring.leads.rules[{index}]"
         if rule.name:
             where += f" ({rule.name})"
         field = _mentions(rule.when, _SELF_FIELDS)
