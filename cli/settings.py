@@ -109,6 +109,13 @@ class LeadSettings(StrictModel):
         LeadRule(points=20, when={"event": {"type": "email_click", "within": "30 days"}}),
     ]
 
+    @model_validator(mode="after")
+    def _ordered(self) -> "LeadSettings":
+        # Reversed, a contact between the two would be "decision" without ever being "evaluation".
+        if self.evaluation_threshold > self.decision_threshold:
+            raise ValueError("evaluation_threshold must not exceed decision_threshold")
+        return self
+
 
 class ScoringSettings(StrictModel):
     purchase_types: list[str] = ["donation", "membership", "purchase"]
@@ -120,6 +127,13 @@ class LifecycleSettings(StrictModel):
     new_customer_days: int = Field(90, ge=1)
     inactive_months: int = Field(12, ge=1)
     lost_months: int = Field(24, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LifecycleSettings":
+        # Reversed, lost would always win and no one would ever be an inactive customer.
+        if self.inactive_months > self.lost_months:
+            raise ValueError("inactive_months must not exceed lost_months")
+        return self
 
 
 class ExportPreset(StrictModel):
@@ -225,10 +239,31 @@ def settings_from_document(document: YamlDocument) -> Settings:
             else:
                 messages.append(f"{where}: `{key}`: {error['msg']}.")
         raise ConfigError("\n".join(messages) + "\nFix crmseg.yaml (see README, Settings) and run again.") from e
+    _check_event_types(settings, document)
     settings.base_dir = document.path.parent.resolve()
     settings.source = document.path
     settings._document = document
     return settings
+
+
+def _check_event_types(settings: Settings, document: YamlDocument) -> None:
+    """Refuse an unknown type in ``purchase_types`` or ``activity_types``.
+
+    A misspelt type matches no event: with ``purchase_types: [donaton]`` every
+    donor would silently become a prospect (and the stage history say so).
+    """
+    known = list(settings.all_event_types)
+    messages = []
+    for section, key, types in (("scoring", "purchase_types", settings.scoring.purchase_types),
+                                ("cleaning", "activity_types", settings.cleaning.activity_types)):
+        for index, name in enumerate(types):
+            if name not in known:
+                messages.append(
+                    f"{document.where((section, key, index))}: `{section}.{key}`: unknown event type `{name}`."
+                    f"{did_you_mean(name, known)} Declare other types under `event_types`."
+                )
+    if messages:
+        raise ConfigError("\n".join(messages) + "\nFix crmseg.yaml (see README, Settings) and run again.")
 
 
 def load_settings(path: Path | None, *, default_dir: Path | None = None) -> Settings:
