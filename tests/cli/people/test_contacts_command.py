@@ -39,3 +39,17 @@ def test_find_is_accent_and_case_insensitive(invoke, people):
 def test_find_empty_text_exits_2(invoke, people):
     result = invoke("contacts", "find", " ")
     assert result.exit_code == 2 and "give some text" in result.stderr
+
+
+def test_show_scores_what_was_imported_since_the_last_scoring(invoke, tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Email;Prénom\nann@example.org;Ann\n", encoding="utf-8")
+    gifts = tmp_path / "gifts.csv"
+    gifts.write_text("Email;Type;Date;Montant\nann@example.org;don;2026-11-10;50\n", encoding="utf-8")
+    assert invoke("import", "contacts", str(contacts)).exit_code == 0
+    assert invoke("--as-of", "2026-11-20", "score", "lifecycle").exit_code == 0
+    assert invoke("import", "events", str(gifts)).exit_code == 0
+    result = invoke("--as-of", "2026-11-20", "--json", "contacts", "show", "ann@example.org")
+    assert result.exit_code == 0, result.stderr
+    scores = json.loads(result.stdout)["scores"]
+    assert (scores["as_of"], scores["lifecycle_stage"]) == ("2026-11-20", "new_customer")
