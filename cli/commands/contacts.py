@@ -27,10 +27,12 @@ def show(
     Example: crmseg contacts show marie.dupont@example.org   (or: crmseg contacts show "#1234")
     """
     from cli.contacts import contact_profile, resolve_identifier
+    from cli.scoring import ensure_fresh_scores
 
     app = app_context(ctx)
     con = app.connect()
     contact_id, note = resolve_identifier(con, email, region=app.settings.default_region)
+    ensure_fresh_scores(con, app.settings, app.as_of)  # its stage and points, not those before the last import
     profile = contact_profile(con, contact_id, as_of=app.as_of, events=events)
     if note:
         profile["note"] = note

@@ -66,3 +66,17 @@ def test_show_by_id_or_phone_for_a_contact_without_email(invoke, people, query):
                            ("04 99 99 99 99", "no contact with the phone +33499999999")):
         result = invoke("contacts", "show", typed)
         assert result.exit_code == 2 and message in result.stderr, typed
+
+
+def test_show_scores_what_was_imported_since_the_last_scoring(invoke, tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Email;Prénom\nann@example.org;Ann\n", encoding="utf-8")
+    gifts = tmp_path / "gifts.csv"
+    gifts.write_text("Email;Type;Date;Montant\nann@example.org;don;2026-11-10;50\n", encoding="utf-8")
+    assert invoke("import", "contacts", str(contacts)).exit_code == 0
+    assert invoke("--as-of", "2026-11-20", "score", "lifecycle").exit_code == 0
+    assert invoke("import", "events", str(gifts)).exit_code == 0
+    result = invoke("--as-of", "2026-11-20", "--json", "contacts", "show", "ann@example.org")
+    assert result.exit_code == 0, result.stderr
+    scores = json.loads(result.stdout)["scores"]
+    assert (scores["as_of"], scores["lifecycle_stage"]) == ("2026-11-20", "new_customer")
