@@ -104,16 +104,14 @@ class AppContext:
         """Rich console on stdout; plain when not a terminal or when NO_COLOR is set.
 
         Piped output (cron, files) gets a wide page instead of rich's 80 columns,
-        so tables are not cut; $COLUMNS still wins. No markup: names, tags and
-        paths from the base are printed as they are (``[/x]`` would otherwise be
-        a rich MarkupError, and ``[red]`` a colour); a styled line asks for it.
+        so tables are not cut; $COLUMNS still wins. Markup is off (see ``_Console``).
         """
         width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-        return _Console(highlight=False, soft_wrap=False, width=width, markup=False)
+        return _Console(highlight=False, soft_wrap=False, width=width)
 
     @property
     def err_console(self) -> Console:
-        return _Console(stderr=True, highlight=False, markup=False)
+        return _Console(stderr=True, highlight=False)
 
     def emit(self, data: Any, render: Callable[[Console], None] | None = None) -> None:
         """Print ``data`` as JSON under ``--json``; otherwise call ``render`` unless ``--quiet``."""
