@@ -177,10 +177,36 @@ def rank_contacts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, t
     return {r[0]: (r[1], r[2], -r[0]) for r in rows}
 
 
+def _two_people(a: tuple, b: tuple) -> bool:
+    """Whether two (birth_date, gender) say two people: birth dates the scoring counts against
+    (two or three parts differ, not a day/month swap), or F and M with no equal birth date."""
+    (birth_a, gender_a), (birth_b, gender_b) = a, b
+    if birth_a is not None and birth_b is not None and birth_a != birth_b:
+        swapped = (birth_a.year, birth_a.month, birth_a.day) == (birth_b.year, birth_b.day, birth_b.month)
+        same_parts = (birth_a.year == birth_b.year) + (birth_a.month == birth_b.month) + (birth_a.day == birth_b.day)
+        if not swapped and same_parts < 2:
+            return True
+    return {gender_a, gender_b} == {"F", "M"} and (birth_a is None or birth_a != birth_b)
+
+
+def _holds_two_people(con: duckdb.DuckDBPyConnection, members: list[int]) -> bool:
+    """Whether any two members of a cluster are two people (``_two_people``)."""
+    rows = con.execute(
+        "SELECT birth_date, gender FROM contacts WHERE id IN (SELECT unnest($ids::BIGINT[]))", {"ids": members}
+    ).fetchall()
+    return any(_two_people(a, b) for i, a in enumerate(rows) for b in rows[i + 1 :])
+
+
 def plan_clusters(
     con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int, float]], rule: str
 ) -> list[PlannedMerge]:
-    """Group linked pairs into clusters (union-find) and keep the best-ranked contact of each."""
+    """Group linked pairs into clusters (union-find) and keep the best-ranked contact of each.
+
+    A fuzzy cluster is linked pair by pair, so a record with no birth date can link a father and
+    his son of the same name: a cluster holding two people (``_two_people``) is not merged, and
+    its pairs wait for review, where a user merges the right ones one by one. Exact-email
+    clusters are merged whatever they hold (the SPEC's rule).
+    """
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -203,7 +229,7 @@ def plan_clusters(
     plan = []
     for members in clusters.values():
         members = [m for m in members if m in ranks]
-        if len(members) < 2:
+        if len(members) < 2 or (rule != "exact_email" and len(members) > 2 and _holds_two_people(con, members)):
             continue
         kept = max(members, key=lambda m: ranks[m])
         plan += [PlannedMerge(kept, m, best[m], rule) for m in sorted(members) if m != kept]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from cli.cleaning.review import merge_all
+
 from .conftest import add_contact, clean
 
 LYON = dict(street="10 rue de la Paix", postal_code="69002", city="Lyon", phone="+33478000001")
@@ -52,3 +54,16 @@ def test_spouses_at_one_address_and_phone_are_never_merged_by_clean(con):
     pending = con.execute("SELECT score FROM duplicate_pairs WHERE status = 'pending'").fetchall()
     assert len(pending) == 4 and all(0.8 <= s < 0.95 for (s,) in pending)
 
+
+def test_a_record_without_birth_date_does_not_merge_a_father_and_his_son(con):
+    father = add_contact(con, email="louis.lambert@free.fr", first_name="Louis", last_name="Lambert",
+                         birth_date=date(1950, 2, 2), **LYON)
+    son = add_contact(con, email="louis.lambert.fils@free.fr", first_name="Louis", last_name="Lambert",
+                      birth_date=date(1980, 3, 3), **LYON)
+    either = add_contact(con, email="l.lambert@gmail.com", first_name="Louis", last_name="Lambert", **LYON)
+    clean(con, only=["duplicates"])
+    assert _live(con) == [father, son, either]
+    merge_all(con, 0.8)
+    assert _live(con) == [father, son, either]
+    # Both pairs wait for a person to say which Louis the third record is.
+    assert con.execute("SELECT count(*) FROM duplicate_pairs WHERE status = 'pending'").fetchone()[0] == 2
