@@ -10,8 +10,10 @@ address that did not give it);
 consent keeps the most recent opt-in facts and any withdrawal; tags, groups,
 custom values (multiselects are unioned) and events are unioned onto the
 kept contact; the stricter of the two statuses wins (a suppression beats
-active, and the stricter reason wins). The absorbed contact stays as a row
-with status ``merged`` and ``merged_into``.
+active, and the stricter reason wins) — but a suppression that judges an
+address (invalid, role, bounces) counts only when the merged contact keeps
+that address: a person's old bounced address does not stop their new one.
+The absorbed contact stays as a row with status ``merged`` and ``merged_into``.
 
 ``merges`` records the absorbed record in full (contact row, tags, custom
 values, group memberships and the ids of the events re-pointed) and the kept
@@ -50,6 +52,8 @@ SNAPSHOT_TABLES = (
     ("custom_values", "contact_id"),
     ("group_members", "contact_id"),
 )
+# Suppressions that judge an address, not the person's will: they stay with their address in a merge.
+ADDRESS_REASONS = ("invalid", "role", "soft_bounce", "hard_bounce")
 # Contact values chosen one by one (the others move in blocks or follow rules).
 _SINGLE_FIELDS = (
     "external_id", "first_name", "last_name", "birth_date", "gender", "organisation", "job_title", "source",
@@ -107,16 +111,27 @@ def _kept_update_sql() -> str:
         pick = _pick_email if lead == "email" else _pick
         sets += [f"{pick(c, lead)} AS {c}" for c in columns]
     newer_consent = "coalesce(a.consent_at > k.consent_at, k.consent_at IS NULL AND a.consent_at IS NOT NULL)"
+    # A suppression of the person follows the person; one of an address only the record whose
+    # address the merged contact keeps (another address's bounce does not stop a working one).
+    kept_address = f"coalesce({_pick_email('email_key', 'email')}, {_pick('phone_key', 'phone')})"
+
+    def counts(side: str) -> str:
+        return (
+            f"({side}.status = 'suppressed' AND (NOT list_contains($address_reasons, coalesce({side}.status_reason, '')) "
+            f"OR coalesce({side}.email_key, {side}.phone_key) IS NOT DISTINCT FROM {kept_address}))"
+        )
+
+    kept_counts, absorbed_counts = counts("k"), counts("a")
     for c in ("consent_email", "consent_basis", "consent_at", "consent_method"):
         sets.append(f"CASE WHEN {newer_consent} THEN a.{c} ELSE coalesce(k.{c}, a.{c}) END AS {c}")
     sets += [
         "greatest(k.consent_withdrawn_at, a.consent_withdrawn_at) AS consent_withdrawn_at",
-        "CASE WHEN 'suppressed' IN (k.status, a.status) THEN 'suppressed' ELSE k.status END AS status",
-        "CASE WHEN k.status = 'suppressed' AND a.status = 'suppressed' THEN "
+        f"CASE WHEN {kept_counts} OR {absorbed_counts} THEN 'suppressed' ELSE 'active' END AS status",
+        f"CASE WHEN {kept_counts} AND {absorbed_counts} THEN "
         "CASE WHEN coalesce(list_position($reasons, a.status_reason), 0) > "
         "coalesce(list_position($reasons, k.status_reason), 0) THEN a.status_reason "
         "ELSE k.status_reason END "
-        "WHEN a.status = 'suppressed' THEN a.status_reason ELSE k.status_reason END AS status_reason",
+        f"WHEN {absorbed_counts} THEN a.status_reason WHEN {kept_counts} THEN k.status_reason END AS status_reason",
         "k.is_inactive AND a.is_inactive AS is_inactive",
         "least(k.created_at, a.created_at) AS created_at",
         "current_timestamp::TIMESTAMP AS updated_at",
@@ -319,7 +334,7 @@ def _merge_round(
         },
     )
     con.execute(_INSERT_MERGES)
-    con.execute(_KEPT_UPDATE, {"reasons": list(SUPPRESSION_REASONS)})
+    con.execute(_KEPT_UPDATE, {"reasons": list(SUPPRESSION_REASONS), "address_reasons": list(ADDRESS_REASONS)})
     for table in ("contacts", "_merge_contacts"):  # constant names: the base and the working copy
         con.execute("DELETE FROM " + table + " WHERE id IN (SELECT id FROM _merge_kept)")
         con.execute("INSERT INTO " + table + " BY NAME SELECT * FROM _merge_kept")
