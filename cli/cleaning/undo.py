@@ -44,7 +44,7 @@ _CONSENT = (
     "AND c.consent_withdrawn_at IS NOT DISTINCT FROM (x.after_value->>'consent_withdrawn_at')::TIMESTAMP",
 )
 _STATUS = (
-    ("suppressed",),
+    ("suppressed", "unsuppressed"),
     "status = x.before_value->>'status', status_reason = x.before_value->>'status_reason'",
     "c.status = x.after_value->>'status' AND c.status_reason IS NOT DISTINCT FROM x.after_value->>'status_reason'",
 )
