@@ -204,12 +204,12 @@ def _two_people(a: tuple, b: tuple) -> bool:
     return {gender_a, gender_b} == {"F", "M"} and (birth_a is None or birth_a != birth_b)
 
 
-def _holds_two_people(con: duckdb.DuckDBPyConnection, members: list[int]) -> bool:
-    """Whether any two members of a cluster are two people (``_two_people``)."""
+def _people_facts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, tuple]:
+    """(birth_date, gender) per contact, for ``_two_people``; one query for all clusters."""
     rows = con.execute(
-        "SELECT birth_date, gender FROM contacts WHERE id IN (SELECT unnest($ids::BIGINT[]))", {"ids": members}
+        "SELECT id, birth_date, gender FROM contacts WHERE id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids}
     ).fetchall()
-    return any(_two_people(a, b) for i, a in enumerate(rows) for b in rows[i + 1 :])
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def plan_clusters(
@@ -241,10 +241,17 @@ def plan_clusters(
     for x in list(parent):
         clusters[find(x)].append(x)
     ranks = rank_contacts(con, list(parent))
+    # A pair's own score already weighs its two records; only a cluster of three or more can
+    # link two people through a third record.
+    linked = [m for members in clusters.values() if len(members) > 2 for m in members]
+    facts = _people_facts(con, linked) if rule != "exact_email" and linked else {}
     plan = []
     for members in clusters.values():
         members = [m for m in members if m in ranks]
-        if len(members) < 2 or (rule != "exact_email" and len(members) > 2 and _holds_two_people(con, members)):
+        if len(members) < 2 or (
+            len(members) > 2 and any(_two_people(facts[a], facts[b]) for i, a in enumerate(members)
+                                     for b in members[i + 1 :] if a in facts and b in facts)
+        ):
             continue
         kept = max(members, key=lambda m: ranks[m])
         plan += [PlannedMerge(kept, m, best[m], rule) for m in sorted(members) if m != kept]
