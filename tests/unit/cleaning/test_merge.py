@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli.cleaning.merge import PlannedMerge, merge_contacts, undo_merge
+from cli.cleaning.merge import ADDRESS_REASONS, PlannedMerge, merge_contacts, undo_merge
 from cli.cleaning.review import merge_all, undo
 from cli.errors import InputError, NotFoundError
 from cli.store import open_database
@@ -107,6 +107,7 @@ def test_merge_loses_nothing_and_undo_restores_the_base_exactly(shared_con, kept
     a = _insert(con, absorbed)
     before = snapshot(con)
     events_before = con.execute("SELECT id, type, occurred_at FROM events ORDER BY id").fetchall()
+    addresses = dict(con.execute("SELECT id, coalesce(email_key, phone_key) FROM contacts").fetchall())
 
     [merge_id] = merge_contacts(con, [PlannedMerge(k, a, 0.97, "test")])
 
@@ -127,8 +128,14 @@ def test_merge_loses_nothing_and_undo_restores_the_base_exactly(shared_con, kept
     withdrawals = [s["contact"]["consent_withdrawn_at"] for s in (kept, absorbed) if s["contact"]["consent_withdrawn_at"]]
     assert row[0] == (max(consents) if consents else None)
     assert row[1] == (max(withdrawals) if withdrawals else None)
-    if "suppressed" in (kept["contact"]["status"], absorbed["contact"]["status"]):
-        assert row[2] == "suppressed"
+    # A suppression of the person follows the person; one of an address, only with its address.
+    kept_address = con.execute("SELECT coalesce(email_key, phone_key) FROM contacts WHERE id = ?", [k]).fetchone()[0]
+    follows = [
+        side["contact"]["status"] == "suppressed"
+        and (side["contact"]["status_reason"] not in ADDRESS_REASONS or addresses[cid] == kept_address)
+        for cid, side in ((k, kept), (a, absorbed))
+    ]
+    assert row[2] == ("suppressed" if any(follows) else "active")
     assert con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [a]).fetchone() == ("merged", k)
 
     undo_merge(con, merge_id)
