@@ -6,7 +6,9 @@ moment it exists, a failure removes it and leaves the previous file as it
 was, and what the system refuses (a missing or unwritable folder, a target
 that is a folder, a device or a read-only file, a full disk) becomes an
 ``InputError`` naming the path (exit 2), never a traceback. A symbolic link
-is followed: the file it points to is replaced and the link stays.
+is followed: the file it points to is replaced and the link stays. A
+database file (the base itself, given as ``--out`` by mistake) is never
+replaced.
 """
 
 from __future__ import annotations
@@ -38,9 +40,22 @@ def check_target(path: Path) -> Path:
         raise InputError(f"{path}: the folder {folder} does not exist; create it or choose another path.")
     if not folder.is_dir():
         raise InputError(f"{path}: {folder} is a file, not a folder.")
+    # A database's write-ahead log is `<database>.wal`, even before it exists.
+    if _is_database(path) or (path.suffix == ".wal" and _is_database(path.with_suffix(""))):
+        raise InputError(f"{path} is a database file (perhaps crmseg's own); it was left as it is. "
+                         "Choose another path for the output.")
     if path.exists() and (not os.access(path, os.W_OK) or not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)):
         raise InputError(f"{path} is read-only; it was left as it is. Make it writable or choose another path.")
     return path
+
+
+def _is_database(path: Path) -> bool:
+    """Whether ``path`` starts like a DuckDB database file (``DUCK`` at byte 8)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 @contextmanager

@@ -95,6 +95,20 @@ def test_an_output_path_the_system_refuses_is_exit_2_with_the_path_named(invoke,
     assert (base / "old.csv").read_text(encoding="utf-8") == "old list\n"
 
 
+@pytest.mark.parametrize("command", [
+    ["segment", "run", "everyone", "--out", "{db}"],
+    ["segment", "run", "everyone", "--out", "{db}.wal"],
+    ["report", "--html", "{db}"],
+    ["gdpr", "export", "anne@example.org", "--out", "{db}"],
+])
+def test_the_database_itself_is_never_replaced_by_an_output(invoke, base, db_path, command):
+    segment(base, "everyone", "purpose: analysis\nwhere: {all: []}\n")
+    result = invoke(*AS_OF, *[a.format(db=db_path) for a in command])
+    assert result.exit_code == 2 and "is a database file" in result.stderr, result.stderr
+    assert not db_path.with_name(db_path.name + ".wal").exists()
+    assert invoke("contacts", "show", "anne@example.org").exit_code == 0
+
+
 @pytest.mark.parametrize("preset,headers", [
     ("brevo", ["EMAIL", "SMS", "MOBILE"]),
     ("mailchimp", ["Email Address", "Phone Number", "mobile"]),
