@@ -223,7 +223,11 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
     compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     preset = preset or spec.export.preset
     if out is not None:
-        fmt = fmt or format_for_path(out) or spec.export.format or "csv"
+        implied = format_for_path(out)
+        if fmt and implied and fmt != implied:
+            raise InputError(f"{out}: --format {fmt} does not fit a file named .{out.suffix.lstrip('.').lower()}; "
+                             f"name it .{fmt}, or drop --format.")
+        fmt = fmt or implied or spec.export.format or "csv"
     with transaction(con):
         before = previous_run(con, spec.name)
         run_id = _record_run(con, spec, compiled, as_of)

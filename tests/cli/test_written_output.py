@@ -109,6 +109,14 @@ def test_the_database_itself_is_never_replaced_by_an_output(invoke, base, db_pat
     assert invoke("contacts", "show", "anne@example.org").exit_code == 0
 
 
+def test_a_format_that_contradicts_the_file_name_is_refused(invoke, base):
+    segment(base, "everyone", "purpose: analysis\nwhere: {all: []}\n")
+    result = invoke(*AS_OF, "segment", "run", "everyone", "--format", "csv", "--out", str(base / "list.xlsx"))
+    assert result.exit_code == 2 and "--format csv" in result.stderr and "list.xlsx" in result.stderr
+    assert not (base / "list.xlsx").exists()
+    assert invoke(*AS_OF, "segment", "run", "everyone", "--format", "csv", "--out", str(base / "list.txt")).exit_code == 0
+
+
 @pytest.mark.parametrize("preset,headers", [
     ("brevo", ["EMAIL", "SMS", "MOBILE"]),
     ("mailchimp", ["Email Address", "Phone Number", "mobile"]),
