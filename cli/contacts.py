@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
 import duckdb
 
 from cli.errors import InputError, NotFoundError
-from cli.normalise import normalise_email
+from cli.normalise import normalise_email, normalise_phone
 
 
 def contact_id_by_email(con: duckdb.DuckDBPyConnection, email: str, *, include_merged: bool = False) -> int:
@@ -91,6 +92,57 @@ def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, st
     if forgotten:
         raise NotFoundError(f"the person with the email {normalised} was erased (gdpr forget); nothing is held on them.")
     raise NotFoundError(f"no contact with the email {normalised}. Check the address, or `crmseg contacts find`.")
+
+
+_CONTACT_ID = re.compile(r"#?(\d{1,7})")
+# What a person types for a phone number: digits with spaces, dots, dashes, slashes, brackets, a plus.
+_PHONE_LIKE = re.compile(r"\+?[\d\s./()-]*\d[\d\s./()-]*")
+
+
+def _phone_digits(text: str) -> str | None:
+    """The digits of ``text`` when it is written like a phone number (at least six digits), else None."""
+    digits = re.sub(r"\D", "", text)
+    return digits if _PHONE_LIKE.fullmatch(text.strip()) and len(digits) >= 6 else None
+
+
+def resolve_identifier(
+    con: duckdb.DuckDBPyConnection, text: str, *, region: str, unique: bool = False
+) -> tuple[int, str | None]:
+    """The live contact that ``text`` names: an email, a contact id (``#123``) or a phone number.
+
+    A postal donor has no email: ``contacts find`` gives the id, the phone
+    finds them too. Returns the id and a note (a merge followed, or other
+    contacts sharing the phone). ``NotFoundError`` when none; with
+    ``unique``, ``InputError`` when several contacts share the phone.
+    """
+    text = (text or "").strip()
+    if "@" in text:
+        return resolve_contact(con, text)
+    by_id = _CONTACT_ID.fullmatch(text)
+    if by_id:
+        row = con.execute(
+            "SELECT coalesce(k.id, c.id), c.status FROM contacts c LEFT JOIN contacts k "
+            "ON c.status = 'merged' AND k.id = c.merged_into AND k.status IN ('active', 'suppressed') "
+            "WHERE c.id = ? AND (c.status IN ('active', 'suppressed') OR k.id IS NOT NULL)",
+            [int(by_id.group(1))],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no live contact with the id {by_id.group(1)} (`crmseg contacts find` lists ids).")
+        return row[0], (f"contact {by_id.group(1)} was merged into this contact" if row[1] == "merged" else None)
+    phone = normalise_phone(text, region) if _phone_digits(text) else None
+    if phone is None:
+        raise NotFoundError(f"`{text}` is not an email address, a contact id (#123) or a phone number; "
+                            "`crmseg contacts find` looks up names and cities.")
+    ids = [r[0] for r in con.execute(
+        "SELECT id FROM contacts WHERE phone = ? AND status IN ('active', 'suppressed') ORDER BY id", [phone]
+    ).fetchall()]
+    if not ids:
+        raise NotFoundError(f"no contact with the phone {phone}. Check the number, or `crmseg contacts find`.")
+    others = ", ".join("#" + str(i) for i in ids[1:])
+    if unique and others:
+        raise InputError(f"{len(ids)} contacts share the phone {phone} (#{ids[0]}, {others}): "
+                         "give the id of the person (`crmseg contacts find` shows them).")
+    return ids[0], (f"{len(ids)} contacts share the phone {phone}; the others are {others}" if others else None)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any) -> list[dict[str, Any]]:
@@ -204,24 +256,29 @@ def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50)
     """Live contacts whose names, email, organisation or city hold every word of ``text``.
 
     Matching ignores case and accents (``helene`` finds ``Hélène``); each word
-    may match a different field (``marie lyon``).
+    may match a different field (``marie lyon``). Text written like a phone
+    number (``06 12 34 56 78``, ``+33 6 12``, ``45 67 89``) finds the phones
+    holding its digits, whatever their spacing (a leading 0 stands for the
+    country code).
     """
     words = [w for w in (text or "").split() if w]
     if not words:
-        raise InputError("give some text to look for: part of a name, an email or a city.")
+        raise InputError("give some text to look for: part of a name, an email, a city or a phone number.")
+    digits = _phone_digits(text)
     return _rows(
         con,
         """
         WITH hay AS (
-            SELECT id, email, first_name, last_name, organisation, city, status,
+            SELECT id, email, first_name, last_name, organisation, city, phone, status,
                    strip_accents(lower(concat_ws(' ', first_name, last_name, email, organisation, city))) AS text
             FROM contacts WHERE status IN ('active', 'suppressed')
         ),
         needles AS (SELECT list_transform($words::VARCHAR[], lambda w: strip_accents(lower(w))) AS words)
         SELECT hay.* EXCLUDE (text) FROM hay, needles
         WHERE list_bool_and(list_transform(needles.words, lambda w: contains(hay.text, w)))
+           OR ($digits IS NOT NULL AND contains(regexp_replace(hay.phone, '\\D', '', 'g'), ltrim($digits, '0')))
         ORDER BY lower(last_name) NULLS LAST, lower(first_name) NULLS LAST, email, id
         LIMIT $limit
         """,
-        {"words": words, "limit": limit},
+        {"words": words, "limit": limit, "digits": digits},
     )

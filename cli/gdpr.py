@@ -2,7 +2,8 @@
 
 A person is found by email: every contact row with that normalised email
 (live or merged away), the live contact a merged record was absorbed into,
-and every record merged into those. Export and erasure share the matching
+and every record merged into those. A person without email (a postal donor)
+is found by contact id (``#123``) or phone, and the records merged into it. Export and erasure share the matching
 code of ``cli.erasure``, so the document lists exactly what ``forget``
 would remove: rows linked by contact id, and rows that only quote the
 person's values (rejected import rows, issues, cleaning records, audit
@@ -14,8 +15,6 @@ in ``TABLES_WITHOUT_PEOPLE``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -25,7 +24,8 @@ from typing import Any
 import duckdb
 
 from cli import __version__
-from cli.contacts import custom_values_of
+from cli.atomic import atomic_path
+from cli.contacts import custom_values_of, resolve_identifier
 from cli.erasure import (
     ErasureCounts,
     contact_id_columns,
@@ -76,6 +76,8 @@ class ForgetResult:
     rows_removed: int
     suppression_keys_added: int
     already_forgotten: bool
+    # The person had no email or phone: no key in the ledger can stop a later import bringing them back.
+    unkeyed: bool = False
 
 
 def _normalised(email: str) -> str:
@@ -109,6 +111,13 @@ def person_ids(con: duckdb.DuckDBPyConnection, email: str) -> list[int]:
     return sorted(r[0] for r in rows)
 
 
+def _by_identifier(con: duckdb.DuckDBPyConnection, who: str, region: str) -> tuple[str | None, list[int]]:
+    """A person given by contact id or phone: (their email, if any; the contact id)."""
+    contact_id, _ = resolve_identifier(con, who, region=region, unique=True)
+    email = con.execute("SELECT email FROM contacts WHERE id = ?", [contact_id]).fetchone()[0]
+    return email, [contact_id]
+
+
 def _is_forgotten(con: duckdb.DuckDBPyConnection, email: str) -> bool:
     return bool(
         con.execute(
@@ -133,14 +142,19 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[
     return [_decode(dict(zip(columns, row))) for row in cursor.fetchall()]
 
 
-def export_person(con: duckdb.DuckDBPyConnection, email: str, *, as_of: date | None = None) -> dict[str, Any]:
-    """Everything held on the person with ``email``, as one JSON-ready document.
+def export_person(
+    con: duckdb.DuckDBPyConnection, email: str, *, as_of: date | None = None, region: str = "FR"
+) -> dict[str, Any]:
+    """Everything held on the person with ``email`` (or contact id ``#123``, or phone), as one JSON-ready document.
 
     ``NotFoundError`` when nothing is held (the message says whether the
-    person was forgotten).
+    person was forgotten). A phone is read in ``region``.
     """
-    email = _normalised(email)
-    roots = person_ids(con, email)
+    if "@" not in email:
+        email, roots = _by_identifier(con, email, region)
+    else:
+        email = _normalised(email)
+        roots = person_ids(con, email)
     if not roots:
         if _is_forgotten(con, email):
             raise NotFoundError(
@@ -266,33 +280,33 @@ def document_text(document: dict[str, Any]) -> str:
 def write_document(document: dict[str, Any], path: Path) -> Path:
     """Write the document to ``path`` (owner-only, via a temporary file renamed into place)."""
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"{path}: the folder {path.parent} does not exist; create it or choose another --out.")
-    fd, temp = tempfile.mkstemp(prefix=".crmseg-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(document_text(document))
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        temporary.write_text(document_text(document), encoding="utf-8")
     return path
 
 
-def forget_person(con: duckdb.DuckDBPyConnection, email: str, *, source: str = "gdpr forget") -> ForgetResult:
-    """Erase the person with ``email`` everywhere, keeping only the suppression key.
+def forget_person(
+    con: duckdb.DuckDBPyConnection, email: str, *, source: str = "gdpr forget", region: str = "FR"
+) -> ForgetResult:
+    """Erase the person with ``email`` (or contact id ``#123``, or phone) everywhere, keeping only the suppression key.
 
     Also removes rejected rows and issues that quote the address when no
     contact has it. Idempotent: forgetting a forgotten person changes
     nothing. ``NotFoundError`` when nothing at all is held on the address.
     The caller checkpoints afterwards (``cli.erasure.checkpoint``).
     """
-    email = _normalised(email)
-    already = _is_forgotten(con, email)
-    ids = person_ids(con, email)
+    if "@" not in email:
+        found, ids = _by_identifier(con, email, region)
+        email, already = found or "", False
+        unkeyed = not con.execute(
+            "SELECT count(*) FROM contacts WHERE id = ? AND (email_key IS NOT NULL OR phone_key IS NOT NULL)", ids
+        ).fetchone()[0]
+    else:
+        email = _normalised(email)
+        already, unkeyed = _is_forgotten(con, email), False
+        ids = person_ids(con, email)
     with transaction(con):
-        counts: ErasureCounts = erase_people(con, ids, source=source, emails=[email])
+        counts: ErasureCounts = erase_people(con, ids, source=source, emails=[email] if email else [])
         held = counts.total - counts.suppression_keys
         if not ids and held == 0 and not already:
             raise NotFoundError(
@@ -307,4 +321,5 @@ def forget_person(con: duckdb.DuckDBPyConnection, email: str, *, source: str = "
         rows_removed=held,
         suppression_keys_added=counts.suppression_keys,
         already_forgotten=already and not ids and held == 0,
+        unkeyed=unkeyed,
     )

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from cli.errors import ConfigError
 from cli.yamlfile import YamlDocument, did_you_mean, load_yaml
@@ -109,6 +109,13 @@ class LeadSettings(StrictModel):
         LeadRule(points=20, when={"event": {"type": "email_click", "within": "30 days"}}),
     ]
 
+    @model_validator(mode="after")
+    def _ordered(self) -> "LeadSettings":
+        # Reversed, a contact between the two would be "decision" without ever being "evaluation".
+        if self.evaluation_threshold > self.decision_threshold:
+            raise ValueError("evaluation_threshold must not exceed decision_threshold")
+        return self
+
 
 class ScoringSettings(StrictModel):
     purchase_types: list[str] = ["donation", "membership", "purchase"]
@@ -120,6 +127,13 @@ class LifecycleSettings(StrictModel):
     new_customer_days: int = Field(90, ge=1)
     inactive_months: int = Field(12, ge=1)
     lost_months: int = Field(24, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LifecycleSettings":
+        # Reversed, lost would always win and no one would ever be an inactive customer.
+        if self.inactive_months > self.lost_months:
+            raise ValueError("inactive_months must not exceed lost_months")
+        return self
 
 
 class ExportPreset(StrictModel):
@@ -146,6 +160,8 @@ class Settings(StrictModel):
     # Where the settings came from; segments_dir is relative to it.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     source: Path | None = Field(default=None, exclude=True)
+    # The line of each key path in the file, to name it in later errors (lead rules).
+    _document: YamlDocument | None = PrivateAttr(default=None)
 
     @field_validator("default_region")
     @classmethod
@@ -173,6 +189,12 @@ class Settings(StrictModel):
     def all_event_types(self) -> tuple[str, ...]:
         """Built-in event types followed by the declared ones."""
         return BUILTIN_EVENT_TYPES + tuple(t for t in self.event_types if t not in BUILTIN_EVENT_TYPES)
+
+    def where(self, key_path: tuple[Any, ...]) -> str:
+        """``file, line N`` of a key of the settings file, for messages (``crmseg.yaml`` without a file)."""
+        if self._document is not None:
+            return self._document.where(key_path)
+        return str(self.source) if self.source else CONFIG_FILE_NAME
 
     @property
     def external_id_fields(self) -> list[str]:
@@ -217,9 +239,31 @@ def settings_from_document(document: YamlDocument) -> Settings:
             else:
                 messages.append(f"{where}: `{key}`: {error['msg']}.")
         raise ConfigError("\n".join(messages) + "\nFix crmseg.yaml (see README, Settings) and run again.") from e
+    _check_event_types(settings, document)
     settings.base_dir = document.path.parent.resolve()
     settings.source = document.path
+    settings._document = document
     return settings
+
+
+def _check_event_types(settings: Settings, document: YamlDocument) -> None:
+    """Refuse an unknown type in ``purchase_types`` or ``activity_types``.
+
+    A misspelt type matches no event: with ``purchase_types: [donaton]`` every
+    donor would silently become a prospect (and the stage history say so).
+    """
+    known = list(settings.all_event_types)
+    messages = []
+    for section, key, types in (("scoring", "purchase_types", settings.scoring.purchase_types),
+                                ("cleaning", "activity_types", settings.cleaning.activity_types)):
+        for index, name in enumerate(types):
+            if name not in known:
+                messages.append(
+                    f"{document.where((section, key, index))}: `{section}.{key}`: unknown event type `{name}`."
+                    f"{did_you_mean(name, known)} Declare other types under `event_types`."
+                )
+    if messages:
+        raise ConfigError("\n".join(messages) + "\nFix crmseg.yaml (see README, Settings) and run again.")
 
 
 def load_settings(path: Path | None, *, default_dir: Path | None = None) -> Settings:

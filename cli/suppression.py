@@ -15,7 +15,9 @@ import duckdb
 from cli.store import rows_changed
 
 # Reasons, from the least to the most strict (a merge keeps the strictest).
-SUPPRESSION_REASONS = ("invalid", "role", "soft_bounce", "hard_bounce", "unsubscribe", "spam_complaint", "erased")
+SUPPRESSION_REASONS = (
+    "invalid", "role", "soft_bounce", "hard_bounce", "unsubscribe", "spam_complaint", "deceased", "erased",
+)
 
 
 def refresh_contact_keys(con: duckdb.DuckDBPyConnection) -> None:
@@ -53,7 +55,9 @@ def suppress_contacts(
     """Add ledger entries for these contacts (by email, else phone) and mark them suppressed.
 
     Returns how many contacts changed status. Existing entries for the same
-    key and reason are not duplicated.
+    key and reason are not duplicated. A contact already suppressed keeps its
+    reason, except that ``deceased`` replaces any: it also bars postal and
+    phone lists.
     """
     if reason not in SUPPRESSION_REASONS:
         raise ValueError(f"unknown suppression reason {reason}")
@@ -77,7 +81,9 @@ def suppress_contacts(
         con,
         """
         UPDATE contacts SET status = 'suppressed', status_reason = $reason, updated_at = current_timestamp
-        WHERE list_contains($ids, id) AND status = 'active'
+        WHERE list_contains($ids, id)
+          AND (status = 'active' OR (status = 'suppressed' AND $reason = 'deceased'
+                                     AND status_reason IS DISTINCT FROM 'deceased'))
         """,
         {"ids": contact_ids, "reason": reason},
     )

@@ -110,7 +110,7 @@ class DuplicatesPass:
         return PassReport(
             self.name,
             looked_at=looked_at,
-            changed=len(exact_ids) + len(fuzzy_ids) + new_pairs,
+            changed=len(exact_ids) + len(fuzzy_ids),  # pairs queued for review change no contact
             why=(
                 f"same email, or fuzzy score >= {settings.auto_merge_threshold}: merged; "
                 f"scores from {settings.review_threshold}: wait in `crmseg dupes list`"

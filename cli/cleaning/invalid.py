@@ -11,7 +11,10 @@ suppressed with reason ``role`` under ``role_addresses: suppress``.
 
 ``contacts.email_quality`` says which rule matched (``invalid_domain``,
 ``reserved_domain``, ``disposable``, ``role``); the pass clears a quality it
-set once the address no longer matches (e.g. after a correction).
+set once the address no longer matches (e.g. after a correction), and lifts
+the ``invalid`` or ``role`` suppression it made when nothing else holds the
+contact: its new address is in no ledger entry, and no entry of another
+reason names it (the old address keeps its entry).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import disposable_email_domains
 
 from cli.cleaning.base import CleaningContext, PassReport, changed_contacts, stage_targets, suppress_targets
 from cli.fields import UNUSABLE_EMAIL_QUALITIES
+from cli.store import rows_changed
 
 RESERVED_DOMAINS = (
     "example", "example.com", "example.net", "example.org", "test", "invalid", "localhost",
@@ -56,6 +60,37 @@ _QUALITY = """
         ELSE NULL END AS after
     FROM parts
 """
+
+
+# Contacts suppressed by this pass whose address no longer earns it (a corrected address), with
+# nothing else to keep them suppressed.
+_LIFTED = """
+    SELECT q.id, c.status_reason, NULL FROM _email_quality q JOIN contacts c ON c.id = q.id
+    WHERE c.status = 'suppressed' AND c.status_reason IN ('invalid', 'role')
+      AND (q.after IS NULL OR (q.after = 'role' AND NOT $suppress_roles))
+      AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.key = coalesce(c.email_key, c.phone_key))
+      AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.contact_id = c.id AND s.reason NOT IN ('invalid', 'role'))
+"""
+
+
+def lift_targets(ctx: CleaningContext, pass_name: str) -> int:
+    """Make the staged targets active again; each change is recorded with the status before."""
+    con = ctx.con
+    con.execute(
+        """
+        INSERT INTO cleaning_changes (run_id, pass, contact_id, change, before_value, after_value)
+        SELECT $run_id, $pass, c.id, 'unsuppressed',
+               to_json({'status': c.status, 'status_reason': c.status_reason}),
+               to_json({'status': 'active', 'status_reason': NULL::VARCHAR})
+        FROM contacts c SEMI JOIN _clean_targets t ON t.contact_id = c.id
+        """,
+        {"run_id": ctx.run_id, "pass": pass_name},
+    )
+    return rows_changed(
+        con,
+        "UPDATE contacts SET status = 'active', status_reason = NULL, updated_at = current_timestamp "
+        "WHERE id IN (SELECT contact_id FROM _clean_targets)",
+    )
 
 
 def load_disposable_domains(con) -> None:
@@ -105,6 +140,9 @@ class InvalidPass:
                 "SELECT after, count(*) FROM _email_quality WHERE after IS NOT NULL GROUP BY after"
             ).fetchall()
         )
+        suppress_roles = ctx.settings.cleaning.role_addresses == "suppress"
+        stage_targets(ctx, _LIFTED, {"suppress_roles": suppress_roles})
+        lifted = lift_targets(ctx, self.name)
         stage_targets(
             ctx,
             "SELECT id, after, NULL FROM _email_quality "
@@ -113,7 +151,7 @@ class InvalidPass:
         )
         ledger, suppressed = suppress_targets(ctx, self.name, "invalid")
         role_suppressed = 0
-        if ctx.settings.cleaning.role_addresses == "suppress":
+        if suppress_roles:
             stage_targets(ctx, "SELECT id, after, NULL FROM _email_quality WHERE after = 'role'", {})
             role_ledger, role_suppressed = suppress_targets(ctx, self.name, "role")
             ledger += role_ledger
@@ -129,6 +167,7 @@ class InvalidPass:
                 "disposable": counts.get("disposable", 0),
                 "role": counts.get("role", 0),
                 "suppressed": suppressed + role_suppressed,
+                "unsuppressed": lifted,
                 "ledger_entries_added": ledger,
             },
         )

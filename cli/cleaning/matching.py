@@ -22,9 +22,17 @@ Candidate pairs are scored column-wise with ``rapidfuzz.process.cpdist``
 - birth date: equal 1, day and month swapped 0.8, one part different 0.5,
   else -1 (two real, different dates count against).
 
+Names lose a leading civility (``Mme``, ``M.``, ``Monsieur``, ...) and streets
+spell out the usual abbreviations (``av.``, ``bd``, ``pl.``, ``st``, ...), so
+``Mme Claire`` is ``Claire`` and ``5 av. Foch`` is ``5 avenue Foch``.
+
 Name and street ratios are sharpened (``1 - 2.5 × distance``, street ``× 3``): a one-letter
 typo keeps most of the weight, while two different first names with the
-same surname (a household) keep none. The score is the weighted mean of the
+same surname (a household) keep none. Some first names differ by one letter
+between spouses or siblings (``Michel``/``Michèle``, ``Pascal``/``Pascale``),
+and a household shares its address and phone: a pair whose first names or
+genders differ, with no equal birth date to say it is one person, is scored
+at most just under ``auto_merge_threshold``, so it waits for review. The score is the weighted mean of the
 field similarities over the fields both contacts have (a field missing on
 either side counts neither for nor against); a pair is scored only when both
 have a name and at least one more field in common, because a name alone
@@ -50,30 +58,48 @@ STREET_SHARPNESS = 3.0
 MATCHED_AT = 0.7  # a field "agrees" at or above this (sharpened) similarity
 FIELDS = ("name", "address", "phone", "birth_date")
 
+# Below the auto-merge threshold by this much: the highest score of a pair that may be a household.
+HOUSEHOLD_MARGIN = 0.01
+
 # Names and streets: no accents, lower case, the usual punctuation as spaces (much cheaper than
 # a regular expression, and names and streets hold few other symbols).
 _NAME_NORM = "nullif(trim(translate(lower(strip_accents({x})), '-''.,_/()', '        ')), '')"
+# A civility typed into a name cell (``Mme Claire``), dropped from the normalised name.
+_CIVILITY = r"^(m|mr|mme|mmes|mlle|mrs|ms|monsieur|madame|mademoiselle|dr|dhr|mevr|mevrouw|meneer|herr|frau) +"
+_PERSON_NORM = "nullif(regexp_replace(" + _NAME_NORM + ", '" + _CIVILITY + "', ''), '')"
+# Street-type abbreviations of French addresses, spelled out word by word.
+STREET_WORDS = {
+    "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard", "blvd": "boulevard",
+    "boul": "boulevard", "pl": "place", "rte": "route", "chem": "chemin", "ch": "chemin", "imp": "impasse",
+    "all": "allee", "sq": "square", "fbg": "faubourg", "fg": "faubourg", "crs": "cours", "pass": "passage",
+    "res": "residence", "st": "saint", "ste": "sainte",
+}
+_STREET_MAP = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in STREET_WORDS.items()) + "}"
+_STREET_NORM = (
+    "nullif(array_to_string(list_transform(list_filter(string_split(" + _NAME_NORM + ", ' '), lambda t: t <> ''), "
+    "lambda t: coalesce(" + _STREET_MAP + "[t], t)), ' '), '')"
+)
 
 _FEATURES = (
     """
     SELECT id AS pos, id,
            nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
-           tokens, street, phone, birth_date, postal_code
+           tokens, street, phone, birth_date, postal_code, first_n, last_n, gender
     FROM (
         SELECT *, list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
                   AS tokens
         FROM (
             -- Normalised once here; aliases reused in the same SELECT would be computed again.
-            SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code,
+            SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code, gender,
                    """
-    + _NAME_NORM.format(x="first_name")
+    + _PERSON_NORM.replace("{x}", "first_name")
     + """ AS first_n,
                    """
-    + _NAME_NORM.format(x="last_name")
+    + _PERSON_NORM.replace("{x}", "last_name")
     + """ AS last_n,
                    """
-    + _NAME_NORM.format(x="street")
+    + _STREET_NORM.replace("{x}", "street")
     + """ AS street
             FROM contacts
             WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
@@ -124,7 +150,12 @@ _PAIR_FIELDS = """
                 WHEN (year(fa.birth_date) = year(fb.birth_date))::INT + (month(fa.birth_date) = month(fb.birth_date))::INT
                      + (day(fa.birth_date) = day(fb.birth_date))::INT = 2 THEN 0.5
                 ELSE -1.0 END AS birth_sim,
-           coalesce(fa.postal_code <> fb.postal_code, false) AS other_postal_code
+           coalesce(fa.postal_code <> fb.postal_code, false) AS other_postal_code,
+           -- Maybe two people of one household: other first names (not a swap) or genders,
+           -- and no equal birth date to say otherwise.
+           (coalesce(fa.first_n <> fb.first_n AND fa.first_n <> fb.last_n, false)
+            OR coalesce(fa.gender <> fb.gender AND fa.gender IN ('F', 'M') AND fb.gender IN ('F', 'M'), false))
+           AND NOT coalesce(fa.birth_date = fb.birth_date, false) AS household
     FROM _dup_candidates c
     JOIN _dup_features fa ON fa.pos = c.pa
     JOIN _dup_features fb ON fb.pos = c.pb
@@ -206,6 +237,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     pa = other.column("pa").to_numpy()
     pb = other.column("pb").to_numpy()
     other_postal = other.column("other_postal_code").to_numpy(zero_copy_only=False)
+    household = other.column("household").to_numpy(zero_copy_only=False)
     sims = {
         "name": np.empty(len(pa), dtype=np.float32),
         "address": np.empty(len(pa), dtype=np.float32),
@@ -247,4 +279,5 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
         score = np.where(weight_sum > 0, total / weight_sum, 0.0)
     score = np.clip(score, 0.0, 1.0)
     score[np.isnan(sims["name"]) | (other_fields == 0)] = 0.0
+    score = np.where(household, np.minimum(score, settings.auto_merge_threshold - HOUSEHOLD_MARGIN), score)
     return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims, candidates=candidates)

@@ -10,8 +10,10 @@ address that did not give it);
 consent keeps the most recent opt-in facts and any withdrawal; tags, groups,
 custom values (multiselects are unioned) and events are unioned onto the
 kept contact; the stricter of the two statuses wins (a suppression beats
-active, and the stricter reason wins). The absorbed contact stays as a row
-with status ``merged`` and ``merged_into``.
+active, and the stricter reason wins) — but a suppression that judges an
+address (invalid, role, bounces) counts only when the merged contact keeps
+that address: a person's old bounced address does not stop their new one.
+The absorbed contact stays as a row with status ``merged`` and ``merged_into``.
 
 ``merges`` records the absorbed record in full (contact row, tags, custom
 values, group memberships and the ids of the events re-pointed) and the kept
@@ -41,7 +43,7 @@ from cli.errors import InputError, NotFoundError
 from cli.event_summary import refresh_event_summary
 from cli.store import log_action
 from cli.store.connection import key_sql
-from cli.suppression import SUPPRESSION_REASONS
+from cli.suppression import SUPPRESSION_REASONS, suppress_contacts
 
 # Tables restored from the snapshots: (table, column holding the contact id). Constants.
 SNAPSHOT_TABLES = (
@@ -50,6 +52,8 @@ SNAPSHOT_TABLES = (
     ("custom_values", "contact_id"),
     ("group_members", "contact_id"),
 )
+# Suppressions that judge an address, not the person's will: they stay with their address in a merge.
+ADDRESS_REASONS = ("invalid", "role", "soft_bounce", "hard_bounce")
 # Contact values chosen one by one (the others move in blocks or follow rules).
 _SINGLE_FIELDS = (
     "external_id", "first_name", "last_name", "birth_date", "gender", "organisation", "job_title", "source",
@@ -107,16 +111,27 @@ def _kept_update_sql() -> str:
         pick = _pick_email if lead == "email" else _pick
         sets += [f"{pick(c, lead)} AS {c}" for c in columns]
     newer_consent = "coalesce(a.consent_at > k.consent_at, k.consent_at IS NULL AND a.consent_at IS NOT NULL)"
+    # A suppression of the person follows the person; one of an address only the record whose
+    # address the merged contact keeps (another address's bounce does not stop a working one).
+    kept_address = f"coalesce({_pick_email('email_key', 'email')}, {_pick('phone_key', 'phone')})"
+
+    def counts(side: str) -> str:
+        return (
+            f"({side}.status = 'suppressed' AND (NOT list_contains($address_reasons, coalesce({side}.status_reason, '')) "
+            f"OR coalesce({side}.email_key, {side}.phone_key) IS NOT DISTINCT FROM {kept_address}))"
+        )
+
+    kept_counts, absorbed_counts = counts("k"), counts("a")
     for c in ("consent_email", "consent_basis", "consent_at", "consent_method"):
         sets.append(f"CASE WHEN {newer_consent} THEN a.{c} ELSE coalesce(k.{c}, a.{c}) END AS {c}")
     sets += [
         "greatest(k.consent_withdrawn_at, a.consent_withdrawn_at) AS consent_withdrawn_at",
-        "CASE WHEN 'suppressed' IN (k.status, a.status) THEN 'suppressed' ELSE k.status END AS status",
-        "CASE WHEN k.status = 'suppressed' AND a.status = 'suppressed' THEN "
+        f"CASE WHEN {kept_counts} OR {absorbed_counts} THEN 'suppressed' ELSE 'active' END AS status",
+        f"CASE WHEN {kept_counts} AND {absorbed_counts} THEN "
         "CASE WHEN coalesce(list_position($reasons, a.status_reason), 0) > "
         "coalesce(list_position($reasons, k.status_reason), 0) THEN a.status_reason "
         "ELSE k.status_reason END "
-        "WHEN a.status = 'suppressed' THEN a.status_reason ELSE k.status_reason END AS status_reason",
+        f"WHEN {absorbed_counts} THEN a.status_reason WHEN {kept_counts} THEN k.status_reason END AS status_reason",
         "k.is_inactive AND a.is_inactive AS is_inactive",
         "least(k.created_at, a.created_at) AS created_at",
         "current_timestamp::TIMESTAMP AS updated_at",
@@ -177,10 +192,36 @@ def rank_contacts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, t
     return {r[0]: (r[1], r[2], -r[0]) for r in rows}
 
 
+def _two_people(a: tuple, b: tuple) -> bool:
+    """Whether two (birth_date, gender) say two people: birth dates the scoring counts against
+    (two or three parts differ, not a day/month swap), or F and M with no equal birth date."""
+    (birth_a, gender_a), (birth_b, gender_b) = a, b
+    if birth_a is not None and birth_b is not None and birth_a != birth_b:
+        swapped = (birth_a.year, birth_a.month, birth_a.day) == (birth_b.year, birth_b.day, birth_b.month)
+        same_parts = (birth_a.year == birth_b.year) + (birth_a.month == birth_b.month) + (birth_a.day == birth_b.day)
+        if not swapped and same_parts < 2:
+            return True
+    return {gender_a, gender_b} == {"F", "M"} and (birth_a is None or birth_a != birth_b)
+
+
+def _people_facts(con: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, tuple]:
+    """(birth_date, gender) per contact, for ``_two_people``; one query for all clusters."""
+    rows = con.execute(
+        "SELECT id, birth_date, gender FROM contacts WHERE id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids}
+    ).fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
 def plan_clusters(
     con: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int, float]], rule: str
 ) -> list[PlannedMerge]:
-    """Group linked pairs into clusters (union-find) and keep the best-ranked contact of each."""
+    """Group linked pairs into clusters (union-find) and keep the best-ranked contact of each.
+
+    A fuzzy cluster is linked pair by pair, so a record with no birth date can link a father and
+    his son of the same name: a cluster holding two people (``_two_people``) is not merged, and
+    its pairs wait for review, where a user merges the right ones one by one. Exact-email
+    clusters are merged whatever they hold (the SPEC's rule).
+    """
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
@@ -200,10 +241,17 @@ def plan_clusters(
     for x in list(parent):
         clusters[find(x)].append(x)
     ranks = rank_contacts(con, list(parent))
+    # A pair's own score already weighs its two records; only a cluster of three or more can
+    # link two people through a third record.
+    linked = [m for members in clusters.values() if len(members) > 2 for m in members]
+    facts = _people_facts(con, linked) if rule != "exact_email" and linked else {}
     plan = []
     for members in clusters.values():
         members = [m for m in members if m in ranks]
-        if len(members) < 2:
+        if len(members) < 2 or (
+            len(members) > 2 and any(_two_people(facts[a], facts[b]) for i, a in enumerate(members)
+                                     for b in members[i + 1 :] if a in facts and b in facts)
+        ):
             continue
         kept = max(members, key=lambda m: ranks[m])
         plan += [PlannedMerge(kept, m, best[m], rule) for m in sorted(members) if m != kept]
@@ -293,7 +341,7 @@ def _merge_round(
         },
     )
     con.execute(_INSERT_MERGES)
-    con.execute(_KEPT_UPDATE, {"reasons": list(SUPPRESSION_REASONS)})
+    con.execute(_KEPT_UPDATE, {"reasons": list(SUPPRESSION_REASONS), "address_reasons": list(ADDRESS_REASONS)})
     for table in ("contacts", "_merge_contacts"):  # constant names: the base and the working copy
         con.execute("DELETE FROM " + table + " WHERE id IN (SELECT id FROM _merge_kept)")
         con.execute("INSERT INTO " + table + " BY NAME SELECT * FROM _merge_kept")
@@ -422,7 +470,7 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
         "SELECT kept_id, absorbed_id, absorbed_record, kept_before, undone_at FROM merges WHERE id = ?", [merge_id]
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"no merge with id {merge_id}. `crmseg dupes list --merged` lists merges.")
+        raise NotFoundError(f"no merge with id {merge_id}. `crmseg dupes list --merges` lists merges.")
     kept, absorbed, absorbed_record, kept_before, undone_at = row
     if undone_at is not None:
         raise InputError(f"merge {merge_id} was already undone on {undone_at:%Y-%m-%d %H:%M}.")
@@ -438,6 +486,8 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
             f"merge {merge_id} cannot be undone while the later merge {later} involves the same contacts: "
             f"undo merge {later} first (`crmseg dupes undo {later}`)."
         )
+    # A death is the person's, whichever record's address the ledger entry names: both records keep it.
+    deceased = con.execute("SELECT status_reason = 'deceased' FROM contacts WHERE id = ?", [kept]).fetchone()[0]
     _restore(con, kept, kept_before)
     _restore(con, absorbed, absorbed_record)
     # Snapshots leave the keys out (older ones hold them: the same values).
@@ -453,6 +503,20 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
     )
     refresh_event_summary(con, [kept, absorbed])
     con.execute("DELETE FROM suppressions WHERE source = ?", [f"merge:{merge_id}"])
+    # A suppression that arrived after the merge (a later unsubscribe, a death) stays on the restored records.
+    con.execute(
+        """
+        UPDATE contacts c SET status = 'suppressed', status_reason = s.reason, updated_at = current_timestamp
+        FROM (
+            SELECT key, arg_max(reason, list_position($reasons, reason)) AS reason FROM suppressions
+            WHERE suppressed_at >= (SELECT merged_at FROM merges WHERE id = $merge) GROUP BY key
+        ) s
+        WHERE c.id IN ($k, $a) AND c.status = 'active' AND coalesce(c.email_key, c.phone_key) = s.key
+        """,
+        {"reasons": list(SUPPRESSION_REASONS), "merge": merge_id, "k": kept, "a": absorbed},
+    )
+    if deceased:
+        suppress_contacts(con, [kept, absorbed], "deceased", f"undo:{merge_id}")
     con.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = ?", [merge_id])
     con.execute(
         """

@@ -6,11 +6,12 @@ kept) when neither an activity of its own — a click, a gift, a purchase, an
 attendance, a meeting, any ``activity_types`` but an open — nor its consent
 nor its creation in the base falls within the last ``retention_months``.
 This is the one pass that cannot be undone; ``--dry-run`` shows its count.
+For that reason activity dated after ``--as-of`` also keeps a contact.
 """
 
 from __future__ import annotations
 
-from cli.cleaning.base import EVENT_IN_RANGE, CleaningContext, PassReport
+from cli.cleaning.base import CleaningContext, PassReport
 from cli.erasure import erase_contacts
 
 PASSIVE_TYPES = ("email_open", "email_sent", "web_visit", "hard_bounce", "soft_bounce")
@@ -21,9 +22,9 @@ _CANDIDATES = (
         SELECT e.contact_id, max(e.occurred_at) AS at,
                bool_or(list_contains($purchase, e.type)) AS bought
         FROM events e
-        WHERE (list_contains($own, e.type) OR list_contains($purchase, e.type)) AND """
-    + EVENT_IN_RANGE
-    + """
+        -- Every date, even after --as-of: an erasure cannot be undone, so a replay at an earlier
+        -- date must not erase someone who has been active (or given) since.
+        WHERE list_contains($own, e.type) OR list_contains($purchase, e.type)
         GROUP BY e.contact_id
     )
     SELECT c.id FROM contacts c LEFT JOIN own o ON o.contact_id = c.id

@@ -51,6 +51,12 @@ class _Console(Console):
     with its own code.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Contact data is printed as it is: a name like ``[/b]`` must not be read as rich markup
+        # (it would stop the command with a MarkupError, or restyle the rest of the line).
+        kwargs.setdefault("markup", False)
+        super().__init__(*args, **kwargs)
+
     def on_broken_pipe(self) -> None:
         if self.quiet:
             return
@@ -98,7 +104,7 @@ class AppContext:
         """Rich console on stdout; plain when not a terminal or when NO_COLOR is set.
 
         Piped output (cron, files) gets a wide page instead of rich's 80 columns,
-        so tables are not cut; $COLUMNS still wins.
+        so tables are not cut; $COLUMNS still wins. Markup is off (see ``_Console``).
         """
         width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
         return _Console(highlight=False, soft_wrap=False, width=width)

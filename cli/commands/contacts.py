@@ -16,20 +16,23 @@ def _yes_no(value) -> str:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    email: str = typer.Argument(..., help="The contact's email."),
+    email: str = typer.Argument(..., help="The contact's email, its id (#123, from `contacts find`) or a phone number."),
     events: int = typer.Option(10, "--events", min=0, help="How many recent events to show."),
 ) -> None:
     """Show one contact: fields, custom values, tags, groups, consent, scores, events, segments.
 
     Events after --as-of are left out; segments are those whose latest run included the contact.
+    A contact without email (a postal donor) is shown by its id or phone.
 
-    Example: crmseg contacts show marie.dupont@example.org
+    Example: crmseg contacts show marie.dupont@example.org   (or: crmseg contacts show "#1234")
     """
-    from cli.contacts import contact_profile, resolve_contact
+    from cli.contacts import contact_profile, resolve_identifier
+    from cli.scoring import ensure_fresh_scores
 
     app = app_context(ctx)
     con = app.connect()
-    contact_id, note = resolve_contact(con, email)
+    contact_id, note = resolve_identifier(con, email, region=app.settings.default_region)
+    ensure_fresh_scores(con, app.settings, app.as_of)  # its stage and points, not those before the last import
     profile = contact_profile(con, contact_id, as_of=app.as_of, events=events)
     if note:
         profile["note"] = note
@@ -76,10 +79,10 @@ def show(
 @app.command("find")
 def find(
     ctx: typer.Context,
-    text: str = typer.Argument(..., help="Words to look for in names, email, organisation and city."),
+    text: str = typer.Argument(..., help="Words to look for in names, email, organisation and city, or a phone number."),
     limit: int = typer.Option(50, "--limit", min=1, help="Show at most this many contacts."),
 ) -> None:
-    """Find live contacts by name, email, organisation or city, ignoring case and accents.
+    """Find live contacts by name, email, organisation, city or phone, ignoring case and accents.
 
     Every word must appear somewhere: `marie lyon` finds Marie who lives in Lyon.
 
@@ -95,8 +98,9 @@ def find(
             console.print(f"No contact matches `{text}`.")
             return
         console.print(table(
-            None, ["email", "first name", "last name", "organisation", "city", "status"],
-            [[c["email"], c["first_name"], c["last_name"], c["organisation"], c["city"], c["status"]] for c in found],
+            None, ["id", "email", "first name", "last name", "organisation", "city", "phone", "status"],
+            [["#" + str(c["id"]), c["email"], c["first_name"], c["last_name"], c["organisation"], c["city"], c["phone"],
+              c["status"]] for c in found],
         ))
 
     app.emit({"query": text, "contacts": found}, render)

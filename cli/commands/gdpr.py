@@ -15,7 +15,7 @@ app = typer.Typer(help="The person's rights: access to their data, and erasure."
 @app.command("export")
 def export(
     ctx: typer.Context,
-    email: str = typer.Argument(..., help="The person's email."),
+    email: str = typer.Argument(..., help="The person's email (or, without one, a contact id #123 or a phone)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the JSON document to this file instead of stdout."),
 ) -> None:
     """Everything held on a person, as one JSON document (stdout, or --out FILE).
@@ -29,7 +29,7 @@ def export(
     from cli.gdpr import document_text, export_person, write_document
 
     app = app_context(ctx)
-    document = export_person(app.connect(), email, as_of=app.as_of)
+    document = export_person(app.connect(), email, as_of=app.as_of, region=app.settings.default_region)
     if out is None:
         write_stdout(document_text(document))
         return
@@ -42,7 +42,7 @@ def export(
 @app.command("forget")
 def forget(
     ctx: typer.Context,
-    email: str = typer.Argument(..., help="The person's email."),
+    email: str = typer.Argument(..., help="The person's email (or, without one, a contact id #123 or a phone)."),
     compact: bool = typer.Option(
         True, "--compact/--no-compact",
         help="Rewrite the database file afterwards so erased values do not remain in freed blocks (default).",
@@ -62,7 +62,7 @@ def forget(
 
     app = app_context(ctx)
     con = app.connect()
-    result = forget_person(con, email)
+    result = forget_person(con, email, region=app.settings.default_region)
     checkpoint(con)
     if compact and result.contacts_erased + result.rows_removed:
         app.close()
@@ -72,11 +72,19 @@ def forget(
         "rows_removed": result.rows_removed,
         "suppression_keys_added": result.suppression_keys_added,
         "already_forgotten": result.already_forgotten,
+        "unkeyed": result.unkeyed,
     }
 
     def render(console) -> None:
         if result.already_forgotten:
             console.print("This person was already forgotten; nothing is held but the suppression hash.")
+            return
+        if result.unkeyed:
+            console.print(
+                f"Forgotten: {result.contacts_erased} contact records and {result.rows_removed} other rows erased. "
+                "The person had no email or phone, so nothing can stop a later import from bringing them back: "
+                "remove them from the files you import too."
+            )
             return
         console.print(
             f"Forgotten: {result.contacts_erased} contact records and {result.rows_removed} other rows erased; "

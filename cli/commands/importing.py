@@ -48,7 +48,7 @@ def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) 
         big = path.exists() and path.is_file() and path.stat().st_size > _PROGRESS_BYTES
         if show_bar and big:
             with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
                 console=app.err_console, transient=True,
             ) as bar:
                 task = bar.add_task(f"{path.name}: reading", total=4)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.text import Text
 
 from cli.commands.common import MORE_ROWS, SCREEN_ROWS, AppContext, app_context, screen_limit, shown_title, table
 from cli.errors import InputError, SegmentError
@@ -88,7 +89,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
             "definition": spec.definition, "sql": compiled.sql, "params": compiled.params, "members": count}
 
     def render(console) -> None:
-        console.print(f"[bold]{spec.name}[/bold] ({spec.source})", markup=True)
+        console.print(Text.assemble((spec.name, "bold"), f" ({spec.source})"))
         console.print(text.rstrip(), markup=False)
         console.print("\n-- SQL (as of " + app_ctx.as_of.isoformat() + ")", markup=False)
         console.print(compiled.sql, markup=False)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from cli.errors import InputError
+
 PRESET_HEADERS: dict[str, dict[str, str]] = {
     "mailchimp": {"email": "Email Address", "first_name": "First Name", "last_name": "Last Name",
                   "phone": "Phone Number"},
@@ -29,14 +31,30 @@ def preset_columns(columns: list[str]) -> list[str]:
     return ["email"] + [c for c in columns if c != "email"]
 
 
+def preset_headers(columns: list[str], preset: str) -> dict[str, str]:
+    """The header each column gets under ``preset``; two columns may not share one.
+
+    >>> preset_headers(["email", "phone", "mobile"], "brevo")
+    {'email': 'EMAIL', 'phone': 'SMS', 'mobile': 'MOBILE'}
+    """
+    headers = PRESET_HEADERS[preset]
+    upper = preset == "brevo"
+    renamed = {c: headers.get(c, c.upper() if upper else c) for c in columns}
+    seen: dict[str, str] = {}
+    for column, header in renamed.items():
+        if header in seen:
+            raise InputError(f"preset `{preset}`: the columns `{seen[header]}` and `{column}` would both be "
+                             f"headed `{header}`; leave one out of the segment's export.columns.")
+        seen[header] = column
+    return renamed
+
+
 def apply_preset(frame: pl.DataFrame, preset: str) -> pl.DataFrame:
     """Rename (and order) the columns of ``frame`` for ``preset``.
 
     >>> apply_preset(pl.DataFrame({"first_name": ["Anne"], "email": ["a@b.fr"]}), "brevo").columns
     ['EMAIL', 'FIRSTNAME']
     """
-    headers = PRESET_HEADERS[preset]
     ordered = preset_columns(frame.columns) if "email" in frame.columns else frame.columns
     frame = frame.select(ordered)
-    upper = preset == "brevo"
-    return frame.rename({c: headers.get(c, c.upper() if upper else c) for c in frame.columns})
+    return frame.rename(preset_headers(frame.columns, preset))

@@ -3,22 +3,29 @@
 CSV is UTF-8 without a byte-order mark, comma-separated, with a header row,
 ISO dates and empty cells for nulls. Excel goes through xlsxwriter in
 constant-memory mode with formula, number and URL guessing turned off
-(values are written as the types they are; dates get a date format). JSON is
-an array of records; Parquet keeps the column types, lists included.
+(values are written as the types they are; dates get a date format). A
+sheet holds at most 1,048,576 rows and a cell 32,767 characters: a longer
+list is refused before anything is written (xlsxwriter would drop the rows
+past the limit without a word), and a longer text keeps its first 32,767
+characters (xlsxwriter would drop the rest of that row). JSON is an array of
+records with amounts as numbers and times in ISO 8601; Parquet keeps the
+column types, lists included.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
+from cli.atomic import atomic_path
 from cli.errors import InputError
 from cli.exporting.safe import neutralise_frame
 
 FORMATS = ("csv", "xlsx", "json", "parquet")
+XLSX_MAX_ROWS = 1_048_576  # the header row included
+XLSX_MAX_TEXT = 32_767
 _SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json", ".parquet": "parquet"}
 
 
@@ -30,6 +37,7 @@ def format_for_path(path: Path) -> str | None:
 def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
     import xlsxwriter
 
+    frame = frame.with_columns(pl.col(pl.String).str.slice(0, XLSX_MAX_TEXT))
     options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                "strings_to_urls": False}
     workbook = xlsxwriter.Workbook(str(path), options)
@@ -50,7 +58,12 @@ def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
                 if isinstance(value, (date, datetime)):
                     write_datetime(index, column, value, fmt)
     finally:
-        workbook.close()
+        try:
+            workbook.close()
+        except xlsxwriter.exceptions.FileCreateError as e:
+            # xlsxwriter wraps the OSError; hand it on as one so that it reads as a write failure.
+            cause = e.args[0] if e.args and isinstance(e.args[0], OSError) else OSError(str(e))
+            raise cause from e
 
 
 def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: set[str] | frozenset[str] = frozenset()) -> int:
@@ -60,27 +73,20 @@ def write_export(frame: pl.DataFrame, path: Path, fmt: str, *, phone_columns: se
     """
     if fmt not in FORMATS:
         raise InputError(f"unknown export format `{fmt}`; use one of {', '.join(FORMATS)}.")
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: the folder {path.parent} does not exist.")
+    if fmt == "xlsx" and frame.height >= XLSX_MAX_ROWS:
+        raise InputError(f"{path}: {frame.height:,} rows do not fit in an Excel sheet "
+                         f"(at most {XLSX_MAX_ROWS - 1:,} below the header); use --format csv or parquet.")
     if fmt in ("csv", "xlsx"):
         frame = neutralise_frame(frame, phone_columns)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(Path(path)) as temporary:
         if fmt == "csv":
             frame.write_csv(temporary, date_format="%Y-%m-%d", datetime_format="%Y-%m-%d %H:%M:%S")
         elif fmt == "xlsx":
             _write_xlsx(frame, temporary)
         elif fmt == "json":
-            frame.write_json(temporary)
+            # Amounts as JSON numbers (Polars writes decimals as strings), times in ISO 8601.
+            frame.with_columns(pl.col(pl.Decimal).cast(pl.Float64),
+                               pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.f")).write_json(temporary)
         else:
             frame.write_parquet(temporary)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except OSError as e:
-        temporary.unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write the export ({e.strerror or e}).") from e
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return frame.height

@@ -381,6 +381,14 @@ def build_staging(ctx: PipelineContext, mapping: ColumnMapping) -> dict[str, obj
         "st_block": (bool_sql, "blocklisted", "BOOLEAN"),
         "st_complaint": (bool_sql, "spam_complained", "BOOLEAN"),
         "st_status": (email_status_sql, "email_status", "VARCHAR"),
+        # A flag column: yes/no, or a date of death. A date-of-death column: any value but no/placeholder.
+        "st_deceased": (lambda c: "coalesce(" + bool_sql(c) + ", CASE WHEN " + dates(c) + " IS NOT NULL THEN true END)",
+                        "deceased", "BOOLEAN"),
+        "st_deceased_at": (dates, "deceased_at", "TIMESTAMP"),
+        "st_deceased_given": (
+            lambda c: c + " IS NOT NULL AND NOT " + no_date_sql(c) + " AND coalesce(" + bool_sql(c) + ", true)",
+            "deceased_at", "BOOLEAN",
+        ),
     }
     for alias, (build, field_name, sql_type) in status_exprs.items():
         select.append((build("r." + col(field_name)) if col(field_name) else "NULL::" + sql_type) + " AS " + alias)

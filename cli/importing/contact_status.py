@@ -2,7 +2,9 @@
 
 An unsubscribe, a hard bounce (Mailchimp's cleaned), a spam complaint or a
 blocklisting becomes an event, withdrawn consent and an entry in the
-suppression ledger, so the address leaves every email list at once.
+suppression ledger, so the address leaves every email list at once. A CRM's
+deceased flag (or date of death) suppresses the contact with reason
+``deceased``, which also keeps it out of postal and phone lists.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from cli.suppression import suppress_contacts
 # The file columns ``status_facts`` reads (see ``build_staging``'s ``st_*`` columns).
 STATUS_COLUMNS = (
     "unsubscribed", "unsubscribed_at", "hard_bounced", "hard_bounced_at", "blocklisted", "spam_complained",
-    "email_status",
+    "email_status", "deceased", "deceased_at",
 )
 
 
@@ -29,7 +31,8 @@ def status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     withdrawn, or a ``hard_bounce`` event, and an entry in the suppression
     ledger at once (source ``import:<id>``), so the address leaves every email
     list before any ``clean``. A blocklisted address counts as unsubscribed.
-    HubSpot's ``Non-marketing contact`` sets email consent to no.
+    HubSpot's ``Non-marketing contact`` sets email consent to no. A deceased
+    person is suppressed with reason ``deceased``, whatever else they were.
     Applies whatever ``--on-conflict`` says: it is about the address, not a field.
     """
     if not any(name in mapping.fields for name in STATUS_COLUMNS):
@@ -50,13 +53,13 @@ def status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
                max(s.st_bounce_at) AS bounce_at,
                any_value(s.st_bounce_campaign) FILTER (WHERE s.st_bounce_campaign IS NOT NULL) AS bounce_campaign,
                bool_or(coalesce(s.st_complaint, false) OR s.st_status = 'spam_complaint') AS complaint,
-               bool_or(s.st_status = 'non_marketing') AS non_marketing
+               bool_or(s.st_status = 'non_marketing') AS non_marketing,
+               -- A date of death that is not a date still counts, unless the deceased flag says no.
+               bool_or(coalesce(s.st_deceased, false) OR s.st_deceased_at IS NOT NULL
+                       OR (s.st_deceased IS NULL AND coalesce(s.st_deceased_given, false))) AS deceased
         FROM import_rows s JOIN import_keys k USING (gk) JOIN import_incoming inc USING (fk)
         GROUP BY inc.id
-        HAVING bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
-                       OR coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
-                       OR coalesce(s.st_complaint, false)
-                       OR s.st_status IN ('unsubscribe', 'blocklist', 'hard_bounce', 'spam_complaint', 'non_marketing'))
+        HAVING unsub OR bounce OR complaint OR non_marketing OR deceased
         """
     )
     if not con.execute("SELECT count(*) FROM import_status").fetchall()[0][0]:
@@ -119,5 +122,7 @@ def status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     suppress_contacts(con, complaint, "spam_complaint", source)
     suppress_contacts(con, unsub, "unsubscribe", source)
     suppress_contacts(con, bounce, "hard_bounce", source)
+    deceased = [r[0] for r in con.execute("SELECT contact_id FROM import_status WHERE deceased ORDER BY 1").fetchall()]
+    suppress_contacts(con, deceased, "deceased", source)
     if added:
         refresh_event_summary(con, sorted({r[0] for r in added}))

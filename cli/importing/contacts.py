@@ -40,6 +40,7 @@ from cli.importing.runs import (
     columns_used_by,
     no_progress,
     raw_row_json,
+    record_cell_errors,
     run_import,
 )
 from cli.importing.values import gender_unstated_sql, no_date_sql
@@ -133,6 +134,11 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         "hard_bounced_at": ("s.st_bounce_at IS NULL", "'not a date: the hard bounce is recorded at the import time'"),
         "blocklisted": ("s.st_block IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
         "spam_complained": ("s.st_complaint IS NULL", "'not a yes/no value (oui/non, yes/no, true/false, 1/0)'"),
+        "deceased": ("s.st_deceased IS NULL", "'not a yes/no value or a date of death: the person is not marked deceased'"),
+        "deceased_at": (
+            "s.st_deceased_at IS NULL AND s.st_deceased_given",
+            "'not a date: the person is marked deceased all the same'",
+        ),
         "email_status": (
             "s.st_status IS NULL",
             "'not an email status crmseg knows (subscribed, unsubscribed, cleaned, bounced, spam, blocklisted, pending, ...)'",
@@ -221,6 +227,19 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     ctx.summary.issues += rows_changed(con, insert, used)
 
 
+def _first_name_key(column: str) -> str:
+    """SQL: a first name folded for comparison (``Jean-Pierre``, ``jean pierre`` → ``jeanpierre``), or NULL."""
+    return "nullif(regexp_replace(lower(strip_accents(" + column + ")), '[^a-z]', '', 'g'), '')"
+
+
+def _same_first_name(a: str, b: str) -> str:
+    """SQL: two folded first names do not tell two people apart (one missing, equal, or an initial of the other)."""
+    return (
+        "(" + a + " IS NULL OR " + b + " IS NULL OR " + a + " = " + b + " OR (least(length(" + a + "), length(" + b
+        + ")) = 1 AND left(" + a + ", 1) = left(" + b + ", 1)))"
+    )
+
+
 def _group_and_match(ctx: PipelineContext) -> None:
     """``import_rows.gk`` (the row's group in the file) and ``import_keys`` (each group's final key).
 
@@ -228,7 +247,9 @@ def _group_and_match(ctx: PipelineContext) -> None:
     the group itself; ``single`` says that exactly one row folds into it.
     Rows without an email borrow the email (or external id) of rows sharing
     their external id (or phone): those look-ups only scan the keys such rows
-    hold, since most rows have an email.
+    hold, since most rows have an email. A phone links only rows and contacts
+    whose first names agree (``_same_first_name``): a couple sharing a
+    landline stays two people.
     """
     con = ctx.con
     con.execute(
@@ -239,12 +260,34 @@ def _group_and_match(ctx: PipelineContext) -> None:
         GROUP BY external_id
         """
     )
+    # A phone links rows (and a contact) only when their first names do not differ: two people of one
+    # household share a landline. Only rows with a phone and neither email nor external id are looked at.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE import_phone_rows AS
+        SELECT row_id, phone, """ + _first_name_key("first_name") + """ AS fn FROM import_stg
+        WHERE email IS NULL AND external_id IS NULL AND phone IS NOT NULL
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE import_phone_keys AS
-        SELECT phone, min(email) AS email, min(external_id) AS external_id FROM import_stg
-        WHERE phone IN (SELECT phone FROM import_stg WHERE email IS NULL AND external_id IS NULL AND phone IS NOT NULL)
-        GROUP BY phone
+        WITH donors AS (
+            -- Rows with the same phone and an email or external id, whose first name agrees.
+            SELECT r.row_id, s.email, s.external_id
+            FROM import_phone_rows r JOIN import_stg s ON s.phone = r.phone
+            WHERE (s.email IS NOT NULL OR s.external_id IS NOT NULL)
+              AND """ + _same_first_name("r.fn", _first_name_key("s.first_name")) + """
+        ), names AS (
+            SELECT phone, count(DISTINCT fn) AS n FROM import_phone_rows GROUP BY phone
+        )
+        SELECT r.row_id,
+               -- One person to borrow a key from, or none: a phone shared by several says nothing.
+               CASE WHEN count(DISTINCT coalesce(d.email, 'x:' || d.external_id)) = 1
+                    THEN coalesce(min(d.email), 'x:' || min(d.external_id)) END AS borrowed,
+               'p:' || r.phone || CASE WHEN any_value(n.n) > 1 THEN ':' || coalesce(r.fn, '') ELSE '' END AS own
+        FROM import_phone_rows r JOIN names n USING (phone) LEFT JOIN donors d USING (row_id)
+        GROUP BY r.row_id, r.phone, r.fn
         """
     )
     # A row's group key is its email; the few rows without one get theirs here. An email
@@ -254,10 +297,10 @@ def _group_and_match(ctx: PipelineContext) -> None:
         UPDATE import_stg s SET gk_alt = k.gk FROM (
             SELECT s.row_id,
               CASE WHEN s.external_id IS NOT NULL THEN coalesce(xk.email, 'x:' || s.external_id)
-                   WHEN s.phone IS NOT NULL THEN coalesce(pk.email, 'x:' || pk.external_id, 'p:' || s.phone)
+                   WHEN s.phone IS NOT NULL THEN coalesce(pk.borrowed, pk.own)
                    ELSE 'r:' || s.row_id END AS gk
             FROM import_stg s LEFT JOIN import_ext_keys xk ON xk.external_id = s.external_id
-            LEFT JOIN import_phone_keys pk ON pk.phone = s.phone
+            LEFT JOIN import_phone_keys pk ON pk.row_id = s.row_id
             WHERE s.email IS NULL
         ) k WHERE s.row_id = k.row_id
         """
@@ -267,17 +310,23 @@ def _group_and_match(ctx: PipelineContext) -> None:
         """
         CREATE OR REPLACE TEMP TABLE import_matches AS
         WITH g AS (
-            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone, count(*) AS n
+            SELECT gk, min(email) AS email, min(external_id) AS ext, min(phone) AS phone, count(*) AS n,
+                   -- Only a group that may match by phone needs its first name (most rows have an email).
+                   min(CASE WHEN email IS NULL AND external_id IS NULL THEN """ + _first_name_key("first_name")
+            + """ END) AS fn
             FROM import_rows GROUP BY gk
         ), live AS (
-            SELECT id, email, external_id, phone FROM contacts WHERE status IN ('active', 'suppressed')
+            SELECT id, email, external_id, phone, first_name FROM contacts WHERE status IN ('active', 'suppressed')
         ), by_email AS (
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.email = g.email GROUP BY g.gk
         ), by_ext AS (
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.external_id = g.ext GROUP BY g.gk
         ), by_phone AS (
+            -- The contact with this phone whose first name agrees; when several do, the oldest.
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.phone = g.phone
-            WHERE g.email IS NULL AND g.ext IS NULL GROUP BY g.gk
+            WHERE g.email IS NULL AND g.ext IS NULL
+              AND """ + _same_first_name("g.fn", _first_name_key("c.first_name")) + """
+            GROUP BY g.gk
         )
         SELECT g.gk, g.n, coalesce(e.id, x.id, p.id) AS contact_id
         FROM g LEFT JOIN by_email e USING (gk) LEFT JOIN by_ext x USING (gk) LEFT JOIN by_phone p USING (gk)
@@ -505,6 +554,7 @@ def contacts_pipeline(mapping: ColumnMapping):
         _drop_forgotten(ctx)
         _reject_unidentified(ctx)
         _record_issues(ctx, mapping)
+        record_cell_errors(ctx, mapping, "SELECT line FROM import_stg")
         _group_and_match(ctx)
         ctx.progress("match", 2, 3)
         customs = _aggregate(ctx, mapping)

@@ -29,6 +29,7 @@ from cli.importing.runs import (
     columns_used_by,
     no_progress,
     raw_row_json,
+    record_cell_errors,
     run_import,
 )
 from cli.importing.values import (
@@ -264,7 +265,7 @@ def events_pipeline(mapping: ColumnMapping):
             type_sql + " AS type",
             (_date_sql(col("occurred_at"), col("occurred_time"), options.date_format, month_first)
              if col("occurred_at") else "NULL::TIMESTAMP") + " AS occurred_at",
-            ("CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
+            ("TRY_CAST(" + number_sql("r." + col("amount")) + " AS DECIMAL(18, 2))" if col("amount") else "NULL::DECIMAL(18, 2)")
             + " AS amount",
             "coalesce(" + ("upper(r." + col("currency") + ")" if col("currency") else "NULL::VARCHAR") + ", "
             + (amount_currency_sql("r." + col("amount")) if col("amount") else "NULL::VARCHAR") + ") AS currency",
@@ -420,6 +421,7 @@ def events_pipeline(mapping: ColumnMapping):
                 issue_params,
             ).fetchall()
             summary.issues += issues[0][0]
+        record_cell_errors(ctx, mapping, "SELECT r.__line FROM import_stg s JOIN import_raw r ON r.__row = s.row_id")
 
         summary.inserted = _insert_events(ctx, staged)
         if summary.inserted:

@@ -210,6 +210,14 @@ STATUS_SYNONYMS: dict[str, list[str]] = {
         "suppression reason", "reason for suppression", "blocked reason", "blocklist reason", "blacklist reason",
         "motif de blocage", "raison du blocage", "motif de suppression",
     ],
+    # The person has died (CiviCRM `Is Deceased`, NationBuilder `is_deceased`, Salesforce NPSP `Deceased`).
+    "deceased": [
+        "deceased", "is deceased", "décédé", "décédée", "décédé(e)", "décès", "défunt", "overleden", "verstorben",
+    ],
+    "deceased_at": [
+        "deceased date", "date of death", "death date", "date de décès", "date du décès", "décédé le",
+        "datum overlijden", "overlijdensdatum", "overleden op", "sterbedatum", "todesdatum", "verstorben am",
+    ],
 }
 CONTACT_SYNONYMS.update(STATUS_SYNONYMS)
 

@@ -132,6 +132,28 @@ def record_reader_rejects(ctx: PipelineContext) -> None:
     ctx.summary.rejected += len(inserted)
 
 
+def record_cell_errors(ctx: PipelineContext, mapping: ColumnMapping, kept_lines: str) -> None:
+    """Issues for the workbook's formula error cells (`#N/A`) in the columns the import reads, on its kept rows.
+
+    fastexcel reads such a cell as empty; the issue says what it held.
+    ``kept_lines`` is a query (code, not input) of the kept rows' line numbers.
+    """
+    used = mapping.used_columns()
+    errors = [(e.line, ctx.source.headers[e.column], e.value) for e in ctx.source.cell_errors if e.column in used]
+    if not errors:
+        return
+    con = ctx.con
+    con.execute("CREATE OR REPLACE TEMP TABLE import_cell_errors (line BIGINT, column_name VARCHAR, value VARCHAR)")
+    insert_rows(con, "import_cell_errors", errors, 3)
+    ctx.summary.issues += rows_changed(
+        con,
+        "INSERT INTO import_issues (import_id, row_number, column_name, value, reason) "
+        "SELECT $id, line, column_name, value, 'a formula error in the workbook: the cell is read as empty' "
+        "FROM import_cell_errors WHERE line IN (" + kept_lines + ")",
+        {"id": ctx.import_id},
+    )
+
+
 def columns_used_by(mapper: Callable[[list[str]], ColumnMapping]) -> ColumnsUsed:
     """``ColumnsUsed`` for a pipeline that reads the columns ``mapper`` maps, and no other.
 

@@ -75,6 +75,15 @@ class RawRejectedRow:
 
 
 @dataclass
+class CellError:
+    """A workbook cell holding a formula error (`#N/A`, `#DIV/0!`): read as empty, reported as an issue."""
+
+    line: int
+    column: int
+    value: str
+
+
+@dataclass
 class SourceTable:
     """What a reader produced: the raw table's headers and what it refused."""
 
@@ -86,6 +95,7 @@ class SourceTable:
     sheet: str | None = None
     rejected: list[RawRejectedRow] = field(default_factory=list)
     blank_rows: int = 0
+    cell_errors: list[CellError] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
@@ -770,7 +780,11 @@ def read_excel_file(
         ) from e
     if sheet is not None:
         if sheet not in names:
+            # `--sheet dons` finds `Dons ` (case and surrounding blanks differ), else `--sheet 2` the second.
+            alike = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
             index = int(sheet) - 1 if sheet.isdigit() and 0 < int(sheet) <= len(names) else None
+            if len(alike) == 1:
+                index = names.index(alike[0])
             if index is None:
                 raise ImportFileError(f"{path}: no sheet named `{sheet}`; its sheets are: {', '.join(names)}.")
             sheet = names[index]
@@ -780,6 +794,7 @@ def read_excel_file(
     frame = None
     chosen = None
     header_row = 0
+    frame_errors = None
     hidden: list[str] = []
     for name in candidates:
         try:
@@ -793,14 +808,15 @@ def read_excel_file(
             titles = _header_row(_sheet_rows(probe.to_polars()))
             # Every row decides a column's type (fastexcel samples 1,000 by default): a text cell further
             # down a column of numbers would otherwise be read as empty.
-            loaded = _load_sheet(
+            batch, errors = _load_sheet(
                 reader, name, header_row=titles, dtype_coercion="coerce", schema_sample_rows=None
-            ).to_polars()
+            ).to_arrow_with_errors()
+            loaded = pl.from_arrow(batch)
         except Exception as e:
             raise ImportFileError(f"{path}: sheet `{name}` cannot be read ({_first_line(e)}).") from e
         if loaded.width:
             # Without rows anywhere, the last sheet with a header is read (it imports nothing).
-            frame, chosen, header_row = loaded, name, titles
+            frame, chosen, header_row, frame_errors = loaded, name, titles, errors
             if loaded.height:
                 break
     if frame is None or frame.width == 0:
@@ -838,7 +854,57 @@ def read_excel_file(
     con.execute(build)
     con.unregister("import_excel_frame")
     _expose(con, _CELLS, len(headers), "__row", "__line")
-    return SourceTable(path=path, headers=headers, rows=data.height, sheet=chosen, blank_rows=blank_rows)
+    return SourceTable(
+        path=path, headers=headers, rows=data.height, sheet=chosen, blank_rows=blank_rows,
+        cell_errors=_cell_errors(frame_errors, first),
+    )
+
+
+# calamine's names of Excel's error values.
+_EXCEL_ERRORS = {
+    "Div0": "#DIV/0!", "NA": "#N/A", "Name": "#NAME?", "Null": "#NULL!", "Num": "#NUM!", "Ref": "#REF!",
+    "Value": "#VALUE!", "GettingData": "#GETTING_DATA",
+}
+
+
+def _cell_errors(errors, first_line: int) -> list[CellError]:
+    """The formula error cells fastexcel read as empty, by spreadsheet line and column index."""
+    found = []
+    for error in getattr(errors, "errors", None) or []:
+        kind = re.search(r"Error\((\w+)\)", error.detail)
+        if kind is None:
+            continue  # not an error value (fastexcel's coercions of other cells are not reported)
+        row, column = error.offset_position
+        found.append(CellError(first_line + row, column, _EXCEL_ERRORS.get(kind.group(1), "#" + kind.group(1).upper())))
+    return found
+
+
+_MARKUP_STARTS = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<body", b"<style")
+
+
+def _text_named_as_workbook(path: Path, sheet: str | None) -> bool:
+    """Whether a file named ``.xlsx``/``.xls``/``.ods`` is a text file (a CSV or TSV some web tools name so).
+
+    A web page or an Excel 2003 XML file under such a name is refused with what to do.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(_SAMPLE)
+    if head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        return False
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip().lower()
+    if text.startswith(_MARKUP_STARTS):
+        raise ImportFileError(
+            f"{path}: is a web page (HTML) or an XML spreadsheet saved under a workbook's name, which crmseg "
+            "cannot read. Open it in Excel or LibreOffice, save it as .xlsx or .csv, and import that file."
+        )
+    if _looks_binary(head) and _marked_encoding(head) is None:
+        return False  # not text: the workbook reader says it cannot open it
+    if sheet is not None:
+        raise ImportFileError(
+            f"{path}: is a text file (CSV) under a workbook's name, so it has no sheets: run the import "
+            "again without --sheet."
+        )
+    return True
 
 
 def read_source(
@@ -858,7 +924,7 @@ def read_source(
     """
     path = Path(path)
     check_readable(path)
-    if path.suffix.lower() in EXCEL_SUFFIXES:
+    if path.suffix.lower() in EXCEL_SUFFIXES and not _text_named_as_workbook(path, sheet):
         if encoding or delimiter:
             pass  # meaningless for a workbook; ignored
         return read_excel_file(con, path, sheet=sheet)

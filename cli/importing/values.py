@@ -467,16 +467,19 @@ def in_range_date_sql(column: str) -> str:
 
 
 def number_sql(column: str) -> str:
-    """SQL: the cell as a DOUBLE; decimal comma, spaces and NBSP thousands, currency signs allowed."""
+    """SQL: the cell as a DOUBLE; decimal comma, spaces and NBSP thousands, currency signs allowed.
+
+    ``NaN``, ``inf`` and numbers beyond a DOUBLE (``1e400``) are not numbers: NULL, like any other bad cell.
+    """
     s = "regexp_replace(" + column + ", '[\\s\u00a0\u202f€$£]|EUR|CHF|USD|GBP', '', 'g')"
     return (
-        "(SELECT try_cast(CASE "
+        "(SELECT CASE WHEN isfinite(n) THEN n END FROM (SELECT try_cast(CASE "
         "WHEN strpos(s, ',') > 0 AND strpos(s, '.') > 0 THEN "
         "  CASE WHEN strlen(s) - strpos(reverse(s), ',') > strlen(s) - strpos(reverse(s), '.') "
         "  THEN replace(replace(s, '.', ''), ',', '.') ELSE replace(s, ',', '') END "
         "WHEN strlen(s) - strlen(replace(s, ',', '')) = 1 THEN replace(s, ',', '.') "
         "WHEN strlen(s) - strlen(replace(s, '.', '')) > 1 THEN replace(s, '.', '') "
-        "ELSE replace(s, ',', '') END AS DOUBLE) FROM (SELECT " + s + " AS s))"
+        "ELSE replace(s, ',', '') END AS DOUBLE) AS n FROM (SELECT " + s + " AS s)))"
     )
 
 

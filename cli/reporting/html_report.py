@@ -7,8 +7,6 @@ network, runs no script, and is written atomically.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date, datetime
 from html import escape
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from cli.errors import InputError
+from cli.atomic import atomic_path
 from cli.reporting.charts import bar_chart, funnel, heat_grid
 from cli.reporting.overlap import last_run_overlap
 from cli.reporting.stats import collect_stats
@@ -150,14 +148,6 @@ def render_html(data: dict[str, Any]) -> str:
 def write_report(path: Path, html: str) -> Path:
     """Write ``html`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
-    if not path.parent.exists():
-        raise InputError(f"{path}: the folder {path.parent} does not exist.")
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary:
+        temporary.write_text(html, encoding="utf-8")
     return path

@@ -14,7 +14,7 @@ and ``lead_stage`` is ``none``, whatever rules they meet.
 
 Rules run after RFM, engagement and the lifecycle stage are stored, so a
 rule may use them (``rfm_segment``, ``lifecycle_stage``...), but not
-``lead_score`` or ``lead_stage`` themselves.
+``lead_score`` or ``lead_stage`` themselves, not even through ``in_segment``.
 """
 
 from __future__ import annotations
@@ -48,10 +48,6 @@ def rule_label(rule: LeadRule) -> str:
     return rule.name or json.dumps(rule.when, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def _settings_file(settings: Settings) -> str:
-    return str(settings.source) if settings.source else "crmseg.yaml"
-
-
 def _mentions(condition: Any, names: tuple[str, ...]) -> str | None:
     if isinstance(condition, dict):
         for key, value in condition.items():
@@ -75,6 +71,38 @@ def _compiler():
     return compile_condition
 
 
+def _segments_named(condition: Any) -> list[str]:
+    if isinstance(condition, dict):
+        return [n for k, v in condition.items()
+                for n in ([v] if k == "in_segment" and isinstance(v, str) else _segments_named(v))]
+    if isinstance(condition, list):
+        return [n for item in condition for n in _segments_named(item)]
+    return []
+
+
+def _self_reference(condition: Any, library: Any) -> str | None:
+    """How a rule reads what lead rules compute, itself or through ``in_segment``; None when it does not."""
+    field = _mentions(condition, _SELF_FIELDS)
+    if field:
+        return f"`{field}`"
+    if library is None:
+        return None
+    from cli.segmenting.model import FieldCondition, SegmentReference, walk
+
+    pending, seen = _segments_named(condition), set()
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in library.segments:
+            continue  # an unknown segment is the compiler's error
+        seen.add(name)
+        for node, _ in walk(library.segments[name].where):
+            if isinstance(node, FieldCondition) and node.field in _SELF_FIELDS:
+                return f"`{node.field}` (through the segment `{name}`)"
+            if isinstance(node, SegmentReference):
+                pending.append(node.segment)
+    return None
+
+
 def score_leads(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date) -> list[RuleHits]:
     """Fill ``lead_score`` and ``lead_stage`` of ``contact_scores``; return each rule's hits.
 
@@ -82,15 +110,20 @@ def score_leads(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date)
     """
     leads = settings.scoring.leads
     con.execute("CREATE OR REPLACE TEMP TABLE _lead_points (contact_id BIGINT, rule INTEGER, points INTEGER)")
+    library = None
     if leads.rules:
         compile_condition = _compiler()
+        if any(_segments_named(rule.when) for rule in leads.rules):
+            from cli.segmenting.loader import library_for
+
+            library = library_for(settings)
     for index, rule in enumerate(leads.rules):
-        where = f"{_settings_file(settings)}: scoring.leads.rules[{index}]"
+        where = f"{settings.where(('scoring', 'leads', 'rules', index))}: scoring.leads.rules[{index}]"
         if rule.name:
             where += f" ({rule.name})"
-        field = _mentions(rule.when, _SELF_FIELDS)
-        if field:
-            raise ConfigError(f"{where}: a lead rule cannot use `{field}`, which lead rules compute.")
+        reads = _self_reference(rule.when, library)
+        if reads:
+            raise ConfigError(f"{where}: a lead rule cannot use {reads}, which lead rules compute.")
         try:
             compiled = compile_condition(rule.when, settings=settings, as_of=as_of, con=con)
         except SegmentError as e:

@@ -79,7 +79,9 @@ SELECT
 
 
 def _settings_fingerprint(settings: Settings) -> str:
+    # activity_types: a lead rule on `last_activity_at` reads them.
     parts = [settings.scoring.model_dump_json(), settings.lifecycle.model_dump_json(),
+             json.dumps(settings.cleaning.activity_types),
              json.dumps({name: f.model_dump(mode="json") for name, f in sorted(settings.fields.items())})]
     # A lead rule may inline another segment's `where`: its file is an input too.
     if any(_mentions(rule.when, ("in_segment",)) for rule in settings.scoring.leads.rules):

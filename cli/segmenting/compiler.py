@@ -569,6 +569,11 @@ class Compiler:
             self.stack.pop()
 
     # --- purpose rules --------------------------------------------------------
+    def alive(self) -> exp.Expression:
+        """Not suppressed as deceased: a person who has died is written to by no channel."""
+        reason = exp.EQ(this=_col("status_reason", "c"), expression=self.named("deceased", "deceased"))
+        return exp.not_(_false_if_null(reason))
+
     def purpose_rules(self, purpose: str, include_inactive: bool = False) -> list[tuple[str, exp.Expression]]:
         """The named conditions a contact must meet to be exported for ``purpose`` (SPEC §5)."""
         status = _col("status", "c")
@@ -580,14 +585,14 @@ class Compiler:
             street = exp.not_(exp.Is(this=_col("street", "c"), expression=exp.Null()))
             town = exp.or_(exp.not_(exp.Is(this=_col("postal_code", "c"), expression=exp.Null())),
                            exp.not_(exp.Is(this=_col("city", "c"), expression=exp.Null())))
-            return [("not merged or erased", live), ("has a postal address", exp.and_(street, town))]
+            return [("not merged or erased", live), ("not deceased", self.alive()), ("has a postal address", exp.and_(street, town))]
         if purpose == "phone":
             has_phone = exp.not_(exp.Is(this=_col("phone", "c"), expression=exp.Null()))
             barred = exp.and_(
                 exp.not_(exp.Is(this=_col("phone_key", "c"), expression=exp.Null())),
                 _col("phone_key", "c").isin(query=exp.select(_col("key")).from_(_table("suppressions", "sp"))),
             )
-            return [("not merged or erased", live), ("has a phone", has_phone),
+            return [("not merged or erased", live), ("not deceased", self.alive()), ("has a phone", has_phone),
                     ("phone not suppressed", exp.not_(barred))]
         # email
         rules: list[tuple[str, exp.Expression]] = [

@@ -121,8 +121,12 @@ def _parse_export(data: Any, settings: Settings, problems: Problems) -> ExportSp
             columns = None
         else:
             for index, column in enumerate(columns):
-                if column not in fields:
+                if not isinstance(column, str):
+                    problems.add(("export", "columns", index), "each column is a field name")
+                elif column not in fields:
                     problems.add(("export", "columns", index), f"unknown field `{column}`{hint(str(column), fields)}")
+                elif column in columns[:index]:
+                    problems.add(("export", "columns", index), f"`{column}` is listed twice in `columns`")
             columns = tuple(str(c) for c in columns)
     fmt = data.get("format")
     if fmt is not None and fmt not in FORMATS:

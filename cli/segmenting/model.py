@@ -27,6 +27,7 @@ import duckdb
 
 from cli.fields import known_fields
 from cli.normalise import normalise_email, normalise_phone
+from cli.scoring.rfm import RFM_SEGMENTS
 from cli.segmenting.dates import RelativeDate, Span, parse_date_value, parse_span
 from cli.settings import Settings
 from cli.yamlfile import KeyPath, YamlDocument, suggest
@@ -53,6 +54,7 @@ ENUM_FIELDS: dict[str, tuple[str, ...]] = {
     "consent_basis": ("consent", "membership", "contract", "legitimate_interest"),
     "lead_stage": ("none", "evaluation", "decision"),
     "lifecycle_stage": LIFECYCLE_STAGES,
+    "rfm_segment": RFM_SEGMENTS,
 }
 
 _COMMON = ("eq", "ne", "in", "not_in", "is_null")

@@ -32,7 +32,7 @@ from sqlglot import exp
 
 from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
-from cli.exporting.presets import preset_columns
+from cli.exporting.presets import preset_columns, preset_headers
 from cli.reporting.overlap import overlap_matrix
 from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
@@ -152,9 +152,18 @@ def previous_run(con: duckdb.DuckDBPyConnection, segment: str, before: int | Non
 
 def member_frame(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, run_id: int,
                  columns: list[str], *, only_new_since: int | None = None,
-                 summary: bool | None = None) -> pl.DataFrame:
-    """The export columns of the members of run ``run_id`` (only those absent from run ``only_new_since``)."""
+                 summary: bool | None = None, emailable_only: bool = False,
+                 include_inactive: bool = False) -> pl.DataFrame:
+    """The export columns of the members of run ``run_id`` (only those absent from run ``only_new_since``).
+
+    ``emailable_only``: the ``email`` column holds only addresses the email
+    purpose rules allow (``include_inactive`` as in a segment); the others are null.
+    """
     compiler = Compiler(settings, as_of, con=con, summary=summary)
+    values = [(name, compiler.field_value(name)) for name in columns]
+    if emailable_only:
+        allowed = _all([rule for _, rule in compiler.purpose_rules("email", include_inactive)])
+        values = [(name, exp.Case().when(allowed, value) if name == "email" else value) for name, value in values]
     members = exp.select(_col("contact_id")).from_(exp.to_table("segment_members"))\
         .where(exp.EQ(this=_col("run_id"), expression=compiler.param(run_id)))
     conditions = [_col("id", "c").isin(query=members)]
@@ -162,7 +171,7 @@ def member_frame(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
         before = exp.select(_col("contact_id")).from_(exp.to_table("segment_members"))\
             .where(exp.EQ(this=_col("run_id"), expression=compiler.param(only_new_since)))
         conditions.append(exp.not_(_col("id", "c").isin(query=before)))
-    query = compiler.select([(name, compiler.field_value(name)) for name in columns], _all(conditions), order=True)
+    query = compiler.select(values, _all(conditions), order=True)
     compiled = compiler.render(query, pretty=False)
     # Polars reads DuckDB's Arrow stream directly (``.pl()`` would import pyarrow first: ~80 ms).
     return pl.DataFrame(con.sql(compiled.sql, params=compiled.params))
@@ -214,7 +223,11 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
     compiled = compile_segment(spec, settings=settings, as_of=as_of, library=library, con=con, summary=summary)
     preset = preset or spec.export.preset
     if out is not None:
-        fmt = fmt or format_for_path(out) or spec.export.format or "csv"
+        implied = format_for_path(out)
+        if fmt and implied and fmt != implied:
+            raise InputError(f"{out}: --format {fmt} does not fit a file named .{out.suffix.lstrip('.').lower()}; "
+                             f"name it .{fmt}, or drop --format.")
+        fmt = fmt or implied or spec.export.format or "csv"
     with transaction(con):
         before = previous_run(con, spec.name)
         run_id = _record_run(con, spec, compiled, as_of)
@@ -223,13 +236,17 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
         result.joined, result.left = _changes(con, run_id, before)
         if out is not None:
             columns = export_columns(spec, preset)
+            # A preset makes a file for an emailing tool: whatever the segment's purpose (a postal or
+            # phone list, an analysis), no address the email rules leave out may reach it.
             frame = member_frame(con, settings, as_of, run_id, columns,
-                                 only_new_since=before if changes_only else None, summary=summary)
+                                 only_new_since=before if changes_only else None, summary=summary,
+                                 emailable_only=bool(preset) and spec.purpose != "email",
+                                 include_inactive=spec.include_inactive)
+            phones = phone_columns(columns, settings)
             if preset:
+                headers = preset_headers(frame.columns, preset)
+                phones = {headers[c] for c in phones}
                 frame = apply_preset(frame, preset)
-                phones = {c for c in frame.columns if c in ("SMS", "Phone Number")} | phone_columns(frame.columns, settings)
-            else:
-                phones = phone_columns(columns, settings)
             result.exported = write_export(frame, out, fmt, phone_columns=phones)
             result.output = out
             _run(con, "UPDATE segment_runs SET output = ? WHERE id = ?", [str(out), run_id])
@@ -247,7 +264,10 @@ def run_segments(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, names:
         if Path(out_dir).exists() and not Path(out_dir).is_dir():
             raise InputError(f"{out_dir}: --out-dir names a file, not a folder.")
         # A cron job's first run should not fail for want of its folder.
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"{out_dir}: cannot create the --out-dir folder ({e.strerror or e}).") from e
     results = []
     for name in names:
         try:

@@ -37,3 +37,17 @@ def test_stats_shows_stages_and_quality(invoke, tmp_path):
     assert data["contacts_by_stage"] == {"prospect": 2}
     assert data["data_quality"]["valid_email"] == 1.0
     assert data["recent_imports"][0]["inserted"] == 2
+
+
+def test_text_from_the_base_is_printed_as_it_is_not_as_rich_markup(invoke, tmp_path):
+    # 20 contacts at least, so that stats advises on the tag everyone carries.
+    rows = "".join(f"p{i}@exemple.fr;[bold]Ann[/bold];[/x];[/oops] tag\n" for i in range(20))
+    source = tmp_path / "contacts.csv"
+    source.write_text("Email;Prénom;Nom;Tags\n" + rows, encoding="utf-8")
+    assert invoke("import", "contacts", str(source)).exit_code == 0
+    stats = invoke("stats")
+    assert stats.exit_code == 0, stats.stderr
+    assert "the tag `[/oops] tag` is on 100% of live contacts" in stats.stdout
+    show = invoke("contacts", "show", "p1@exemple.fr")
+    assert show.exit_code == 0, show.stderr
+    assert "[bold]Ann[/bold]" in show.stdout and "[/x]" in show.stdout

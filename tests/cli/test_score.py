@@ -75,6 +75,19 @@ def test_a_bad_lead_rule_is_exit_2_naming_the_rule(invoke, scored_base):
     assert result.stdout == ""
 
 
+def test_a_bad_lead_rule_names_the_settings_file_and_its_line(invoke, scored_base):
+    settings = scored_base.parent / "crmseg.yaml"
+    settings.write_text(
+        "scoring:\n  leads:\n    rules:\n      - {points: 10, when: {job_title: {is_null: false}}}\n"
+        "      - points: 15\n        when:\n          event: {type: donaton, within: 30 days}\n",
+        encoding="utf-8",
+    )
+    result = invoke("score", "leads")
+    assert result.exit_code == 2
+    assert f"{settings}, line 5: scoring.leads.rules[1]" in result.stderr
+    assert "did you mean `donation`" in result.stderr
+
+
 def test_help_has_examples(invoke):
     for sub in ("rfm", "lifecycle", "leads"):
         result = invoke("score", sub, "--help")

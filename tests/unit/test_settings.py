@@ -75,3 +75,29 @@ def test_init_template_is_valid_and_equals_defaults(tmp_path):
     settings = load_settings(path)
     defaults = Settings()
     assert settings.model_dump() == defaults.model_dump()
+
+
+def test_an_unknown_purchase_type_is_refused_with_its_line(tmp_path):
+    # Misspelt, it would match no event and turn every donor into a prospect.
+    path = tmp_path / "crmseg.yaml"
+    path.write_text("event_types: [stage]\nscoring:\n  purchase_types:\n    - donaton\n    - stage\n"
+                    "cleaning:\n  activity_types: [email_open, clik]\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    message = str(error.value)
+    assert f"{path}, line 4" in message and "unknown event type `donaton`" in message
+    assert "did you mean `donation`" in message.lower()
+    assert f"{path}, line 7" in message and "`clik`" in message
+    assert "`stage`" not in message  # a declared type is fine
+
+
+@pytest.mark.parametrize(
+    "text, line, key",
+    [("scoring:\n  leads:\n    evaluation_threshold: 70\n    decision_threshold: 60\n", 2, "evaluation_threshold"),
+     ("lifecycle:\n  inactive_months: 24\n  lost_months: 12\n", 1, "inactive_months")],
+)
+def test_reversed_score_thresholds_are_refused(tmp_path, text, line, key):
+    path = tmp_path / "crmseg.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=f"line {line}: .*{key} must not exceed"):
+        load_settings(path)

@@ -204,6 +204,9 @@ def test_workbook_with_data_on_its_second_sheet(invoke, tmp_path, query):
     assert query("SELECT row_number, value FROM import_issues") == [(3, "poissons")]
     wrong = invoke("import", "contacts", str(path), "--sheet", "Nope")
     assert wrong.exit_code == 2 and "Lisez-moi" in wrong.stderr
+    # A sheet name typed in another case finds its sheet.
+    again = summary_of(invoke("import", "contacts", str(path), "--sheet", "contacts", "--json"))
+    assert again["sheet"] == "Contacts" and again["already_imported"]
 
 
 def test_xls_file(invoke, tmp_path, query):
@@ -678,3 +681,31 @@ def test_a_payers_email_is_no_second_email_of_the_participant(invoke, write, que
     text = "Nom;Prénom;Email;Email payeur\nDupont;Léa;;parent@payer.fr\n"
     s = summary_of(invoke("import", "contacts", str(write("helloasso.csv", text)), "--json"))
     assert s["unmapped_columns"] == ["Email payeur"] and s["rejected"] == 1
+
+
+def test_a_shared_landline_does_not_make_a_couple_one_contact(invoke, write, query):
+    # Postal donors of one household share a landline; their rows have no email.
+    household = (
+        "Nom;Prénom;Adresse;Code postal;Ville;Téléphone\n"
+        "Foyer;Anne;1 place Neuve;25000;Besançon;03 81 00 00 00\n"
+        "Foyer;Marc;1 place Neuve;25000;Besançon;03 81 00 00 00\n"
+        "Durand;Paul;2 rue Basse;25000;Besançon;06 11 22 33 44\n"
+        "Durand;Paul;2 rue Basse;25000;Besançon;06 11 22 33 44\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("courrier.csv", household)), "--json"))
+    assert s["inserted"] == 3
+    assert query("SELECT first_name, phone FROM contacts ORDER BY first_name") == [
+        ("Anne", "+33381000000"), ("Marc", "+33381000000"), ("Paul", "+33611223344")
+    ]
+    # Against the base too: a row with the phone matches the contact whose first name agrees (or has none),
+    # and a third first name on that phone is someone else.
+    later = (
+        "Prénom;Nom;Téléphone;Ville\n"
+        "Marc;Foyer;03 81 00 00 00;Besançon\n"
+        "M.;Foyer;03 81 00 00 00;\n"
+        "Léa;Foyer;03 81 00 00 00;Besançon\n"
+        "Jean-Paul;Durand;06 11 22 33 44;\n"
+    )
+    s = summary_of(invoke("import", "contacts", str(write("appels.csv", later)), "--json"))
+    assert (s["inserted"], s["unchanged"]) == (2, 1)
+    assert query("SELECT first_name FROM contacts ORDER BY id") == [("Anne",), ("Marc",), ("Paul",), ("Léa",), ("Jean-Paul",)]

@@ -130,6 +130,37 @@ def test_an_error_cell_leaves_its_cell_empty_not_the_whole_file_unread(invoke, q
     assert query("SELECT email, last_name FROM contacts ORDER BY email") == [
         ("jean@err.fr", None), ("marie@err.fr", "Dupont"), ("paul@err.fr", "Martin"),
     ]
+    # The error cell is an issue with what it held, on its spreadsheet row; the unmapped column's is not.
+    assert s["issues"] == 1
+    assert query("SELECT row_number, column_name, value, reason, c.email FROM import_issues "
+                 "JOIN contacts c ON c.id = contact_id") == [
+        (3, "Nom", "#NAME?", "a formula error in the workbook: the cell is read as empty", "jean@err.fr")
+    ]
+
+
+def test_error_cells_of_an_events_workbook_are_issues_of_their_rows(invoke, query, tmp_path):
+    contacts = tmp_path / "donateurs.csv"
+    contacts.write_text("Email;Nom\nana@err.fr;Ana\nbob@err.fr;Bob\n", encoding="utf-8")
+    _summary(invoke("import", "contacts", str(contacts), "--json"))
+    path = tmp_path / "dons.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Dons 2024")
+    sheet.write(0, 0, "Export des dons")  # a title row: the header is on row 3
+    sheet.write_row(2, 0, ["Email", "Date", "Montant", "Campagne"])
+    sheet.write_row(3, 0, ["ana@err.fr", "15/03/2024", 50, "Printemps"])
+    sheet.write_row(4, 0, ["bob@err.fr", "16/03/2024"])
+    sheet.write_formula(4, 2, "=VLOOKUP(A5,Tarifs!A:B,2,0)", None, "#N/A")
+    sheet.write_formula(4, 3, "=Campagnes!Z9", None, "#REF!")
+    sheet.write_row(5, 0, ["nobody@err.fr", "17/03/2024"])  # rejected: unknown person
+    sheet.write_formula(5, 2, "=1/0", None, "#DIV/0!")
+    book.close()
+    s = _summary(invoke("import", "events", str(path), "--type", "donation", "--json"))
+    assert (s["inserted"], s["rejected"], s["issues"]) == (2, 1, 2)
+    assert query("SELECT row_number, column_name, value FROM import_issues ORDER BY column_name") == [
+        (5, "Campagne", "#REF!"), (5, "Montant", "#N/A")
+    ]
+    assert query("SELECT amount, campaign FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "WHERE c.email = 'bob@err.fr'") == [(None, None)]
 
 
 def test_a_blank_header_cell_is_named_by_its_column(invoke, tmp_path):
@@ -157,3 +188,26 @@ def test_group_labels_above_the_header_are_a_title_row(invoke, query, tmp_path):
     assert (s["inserted"], s["rejected"]) == (1, 1)
     assert query("SELECT last_name, first_name, email, city FROM contacts") == [("Dupont", "Marie", "marie@groups.fr", "Lyon")]
     assert query("SELECT row_number FROM import_rejects") == [(4,)]  # the spreadsheet's row
+
+
+def test_a_text_file_named_as_a_workbook_is_read_as_text(invoke, query, tmp_path):
+    # Web tools' "Excel export" is often a tab-separated text file named `.xls`.
+    path = tmp_path / "export_excel.xls"
+    path.write_text("Email\tPrénom\tNom\nanne@web.fr\tAnne\tRoy\n", encoding="utf-8")
+    s = _summary(invoke("import", "contacts", str(path), "--json"))
+    assert (s["inserted"], s["delimiter"], s["sheet"]) == (1, "\t", None)
+    assert query("SELECT email, first_name FROM contacts") == [("anne@web.fr", "Anne")]
+    renamed = tmp_path / "contacts.xlsx"
+    renamed.write_text("Email;Nom\nbob@web.fr;Bob\n", encoding="cp1252")
+    result = invoke("import", "contacts", str(renamed), "--sheet", "Feuil1")
+    assert result.exit_code == 2 and "contacts.xlsx" in result.stderr and "without --sheet" in result.stderr
+
+
+def test_a_web_page_named_as_a_workbook_says_what_to_do(invoke, tmp_path):
+    path = tmp_path / "adherents.xls"
+    path.write_text('<html><head><meta charset="utf-8"></head><body><table><tr><td>Email</td></tr></table></body></html>',
+                    encoding="utf-8")
+    result = invoke("import", "contacts", str(path))
+    assert result.exit_code == 2
+    assert "adherents.xls" in result.stderr and "web page" in result.stderr and "save it as .xlsx" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -70,3 +70,40 @@ def test_forget_unknown_email_exits_2(invoke, db_path):
     assert result.exit_code == 2 and "nothing is held" in result.stderr
     result = invoke("gdpr", "forget", "not an address")
     assert result.exit_code == 2 and "not an email address" in result.stderr
+
+
+def test_a_person_without_email_is_exported_and_forgotten_by_id_or_phone(invoke, db_path, query):
+    # A postal donor writes to ask for their data, then to be forgotten: they have no email.
+    invoke("import", "contacts", str(_postal_file(db_path)))
+    donor = query("SELECT id FROM contacts WHERE last_name = 'Sanscourriel'")[0][0]
+    document = json.loads(invoke("gdpr", "export", f"#{donor}").stdout)
+    assert [c["last_name"] for c in document["contacts"]] == ["Sanscourriel"] and document["email"] is None
+    by_phone = json.loads(invoke("gdpr", "export", "03 84 11 22 33").stdout)
+    assert by_phone["contact_ids"] == [donor]
+    # Two people of one household share a landline: the phone does not say whom to erase.
+    shared = invoke("gdpr", "forget", "03 81 00 00 00")
+    assert shared.exit_code == 2 and "2 contacts share the phone +33381000000" in shared.stderr
+    result = invoke("gdpr", "forget", "03 84 11 22 33", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["erased"] == 1 and json.loads(result.stdout)["unkeyed"] is False
+    assert query("SELECT count(*) FROM contacts WHERE last_name = 'Sanscourriel'") == [(0,)]
+    assert query("SELECT kind FROM suppressions WHERE reason = 'erased'") == [("phone",)]
+    # Without email or phone, nothing can stop a later import: the user is told so.
+    nobody = query("SELECT id FROM contacts WHERE last_name = 'Papier'")[0][0]
+    result = invoke("gdpr", "forget", str(nobody))
+    assert result.exit_code == 0 and "nothing can stop a later import" in result.stdout
+    assert query("SELECT count(*) FROM contacts WHERE last_name = 'Papier'") == [(0,)]
+    assert query("SELECT last_name FROM contacts ORDER BY 1") == [("Foyer",), ("Foyer",)]
+
+
+def _postal_file(db_path):
+    path = db_path.parent / "donateurs_courrier.csv"
+    path.write_text(
+        "Nom;Prénom;Adresse;Code postal;Ville;Téléphone\n"
+        "Sanscourriel;Odette;3 rue Haute;39100;Dole;03 84 11 22 33\n"
+        "Papier;Jules;5 rue Basse;39100;Dole;\n"
+        "Foyer;Anne;1 place Neuve;25000;Besançon;03 81 00 00 00\n"
+        "Foyer;Marc;1 place Neuve;25000;Besançon;03 81 00 00 00\n",
+        encoding="utf-8",
+    )
+    return path

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cli.cleaning.merge import PlannedMerge, merge_contacts, undo_merge
+from cli.cleaning.merge import ADDRESS_REASONS, PlannedMerge, merge_contacts, undo_merge
 from cli.cleaning.review import merge_all, undo
 from cli.errors import InputError, NotFoundError
 from cli.store import open_database
@@ -107,6 +107,7 @@ def test_merge_loses_nothing_and_undo_restores_the_base_exactly(shared_con, kept
     a = _insert(con, absorbed)
     before = snapshot(con)
     events_before = con.execute("SELECT id, type, occurred_at FROM events ORDER BY id").fetchall()
+    addresses = dict(con.execute("SELECT id, coalesce(email_key, phone_key) FROM contacts").fetchall())
 
     [merge_id] = merge_contacts(con, [PlannedMerge(k, a, 0.97, "test")])
 
@@ -127,8 +128,14 @@ def test_merge_loses_nothing_and_undo_restores_the_base_exactly(shared_con, kept
     withdrawals = [s["contact"]["consent_withdrawn_at"] for s in (kept, absorbed) if s["contact"]["consent_withdrawn_at"]]
     assert row[0] == (max(consents) if consents else None)
     assert row[1] == (max(withdrawals) if withdrawals else None)
-    if "suppressed" in (kept["contact"]["status"], absorbed["contact"]["status"]):
-        assert row[2] == "suppressed"
+    # A suppression of the person follows the person; one of an address, only with its address.
+    kept_address = con.execute("SELECT coalesce(email_key, phone_key) FROM contacts WHERE id = ?", [k]).fetchone()[0]
+    follows = [
+        side["contact"]["status"] == "suppressed"
+        and (side["contact"]["status_reason"] not in ADDRESS_REASONS or addresses[cid] == kept_address)
+        for cid, side in ((k, kept), (a, absorbed))
+    ]
+    assert row[2] == ("suppressed" if any(follows) else "active")
     assert con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [a]).fetchone() == ("merged", k)
 
     undo_merge(con, merge_id)
@@ -238,3 +245,28 @@ def test_a_merge_snapshot_leaves_out_null_fields_and_keys_and_undo_computes_the_
     undo_merge(con, merge_id)
     assert con.execute("SELECT id, email_key, phone_key FROM contacts ORDER BY id").fetchall() == keys_before
     assert keys_before[0][2] is not None and keys_before[1][2] is None
+
+
+def test_a_suppression_recorded_after_a_merge_survives_its_undo(con):
+    from cli.suppression import suppress_contacts
+    from tests.unit.cleaning.conftest import add_contact
+
+    kept = add_contact(con, email="paul.roux@free.fr", first_name="Paul", last_name="Roux", street="1 rue X", city="Dole")
+    absorbed = add_contact(con, email="p.roux@laposte.net", first_name="Paul", last_name="Roux")
+    refresh_contact_keys(con)
+    [merge_id] = merge_contacts(con, [PlannedMerge(kept, absorbed, 0.97, "test")])
+    # The family reports his death after the merge: the import suppresses the kept contact.
+    suppress_contacts(con, [kept], "deceased", "import:9")
+    undo_merge(con, merge_id)
+    # Both records are his: each is restored suppressed as deceased, whichever address the ledger names.
+    assert con.execute("SELECT id, status, status_reason FROM contacts ORDER BY id").fetchall() == [
+        (kept, "suppressed", "deceased"), (absorbed, "suppressed", "deceased")
+    ]
+    # An unsubscribe after a merge stays on the address it names.
+    other = add_contact(con, email="anne.roux@free.fr", first_name="Anne", last_name="Roux")
+    twin = add_contact(con, email=None, first_name="Anne", last_name="Roux", street="2 rue Y", city="Dole")
+    refresh_contact_keys(con)
+    [merge_id] = merge_contacts(con, [PlannedMerge(other, twin, 0.99, "test")])
+    suppress_contacts(con, [other], "unsubscribe", "import:10")
+    undo_merge(con, merge_id)
+    assert con.execute("SELECT status_reason FROM contacts WHERE id = ?", [other]).fetchone() == ("unsubscribe",)

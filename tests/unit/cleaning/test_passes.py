@@ -152,6 +152,20 @@ def test_retention_erases_old_prospects_only(con):
     assert con.execute("SELECT reason FROM suppressions WHERE key = ?", [erased_key]).fetchall() == [("erased",)]
 
 
+def test_retention_replayed_at_an_earlier_date_spares_who_has_been_active_since(con):
+    # An erasure cannot be undone: a gift or a click after --as-of keeps the contact, though scores ignore it.
+    settings = Settings(cleaning=CleaningSettings(retention_months=36))
+    later_donor = add_contact(con, email="later@free.fr", consent_at=None, created_at="2020-01-01")
+    later_clicker = add_contact(con, email="click@free.fr", consent_at=None, created_at="2020-01-01")
+    idle = add_contact(con, email="idle@free.fr", consent_at=None, created_at="2020-01-01")
+    add_events(con, later_donor, ("donation", "2026-12-15"))
+    add_events(con, later_clicker, ("email_click", "2027-01-10"))
+    add_events(con, idle, ("email_open", "2027-01-10"))  # an open is not one's own activity, then or now
+    report = clean(con, settings, only=["retention"]).reports[0]
+    assert report.changed == 1
+    assert {r[0] for r in con.execute("SELECT email FROM contacts").fetchall()} == {"later@free.fr", "click@free.fr"}
+
+
 def test_exact_duplicates_are_merged(con):
     first = add_contact(con, email="marie@free.fr", first_name="Marie")
     second = add_contact(con, email="marie@free.fr", last_name="Dupont", phone="+33612345678")

@@ -340,3 +340,9 @@ def test_a_cell_listing_several_addresses_gives_its_first(cell, email, left_out)
     con = duckdb.connect()
     email_verdicts(con, [cell])
     assert con.execute("SELECT email, left_out FROM import_email_probe_out").fetchall() == [(email, left_out)]
+
+
+@pytest.mark.parametrize("text", ["NaN", "nan", "inf", "-Infinity", "1e400", "1,5e400"])
+def test_what_is_not_a_finite_number_is_no_number(text):
+    con = duckdb.connect()
+    assert con.execute("SELECT " + number_sql("$v"), {"v": text}).fetchall()[0][0] is None

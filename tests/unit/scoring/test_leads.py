@@ -127,3 +127,16 @@ def test_default_rules_with_the_real_segment_engine(base):
     assert (base.scores(old_clicker)["lead_score"], base.scores(old_clicker)["lead_stage"]) == (0, "none")
     assert (base.scores(titled)["lead_score"], base.scores(titled)["lead_stage"]) == (10, "none")
     assert base.scores(nobody)["lead_score"] == 0
+
+
+def test_a_rule_may_not_use_the_lead_score_through_another_segment(base, tmp_path):
+    # `not: {in_segment: hot}` would read lead scores half-computed: everyone got the points.
+    (tmp_path / "segments").mkdir()
+    (tmp_path / "segments" / "hot.yaml").write_text("where: {lead_score: {gte: 30}}\n", encoding="utf-8")
+    (tmp_path / "segments" / "warm.yaml").write_text("where: {any: [{in_segment: hot}]}\n", encoding="utf-8")
+    base.contact()
+    settings = Settings(base_dir=tmp_path, scoring={"leads": {"rules": [
+        {"points": 50, "name": "cold", "when": {"not": {"in_segment": "warm"}}}]}})
+    with pytest.raises(ConfigError, match=r"rules\[0\] \(cold\).*`lead_score` \(through the segment `hot`\)"):
+        base.score(AS_OF, settings)
+    assert base.con.execute("SELECT count(*) FROM contact_scores").fetchone()[0] == 0

@@ -57,3 +57,20 @@ def test_an_older_database_gains_the_history_order(db_path):
     con.execute("INSERT INTO stage_history (contact_id, stage, changed_at) VALUES (1, 'lost', '2026-02-01')")
     assert con.execute("SELECT stage FROM stage_history ORDER BY seq").fetchall() == [("prospect",), ("lost",)]
     con.close()
+
+
+def test_scores_go_stale_when_activity_types_change_under_a_last_activity_rule(base):
+    # `last_activity_at` is the latest event of cleaning.activity_types: a rule on it reads them.
+    from cli.scoring import ensure_fresh_scores
+    from cli.settings import Settings
+
+    cid = base.contact()
+    base.event(cid, "web_visit", "2026-01-10")
+    rules = [{"points": 40, "when": {"last_activity_at": {"within": "30 days"}}}]
+    settings = Settings(scoring={"leads": {"rules": rules}})
+    assert ensure_fresh_scores(base.con, settings, date(2026, 1, 20)) is True
+    assert base.scores(cid)["lead_stage"] == "none"
+    visits_count = settings.model_copy(
+        update={"cleaning": settings.cleaning.model_copy(update={"activity_types": ["web_visit"]})})
+    assert ensure_fresh_scores(base.con, visits_count, date(2026, 1, 20)) is True
+    assert base.scores(cid)["lead_stage"] == "evaluation"
