@@ -225,12 +225,14 @@ def run(
 
 @app.command("explain")
 def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name."),
-            email: str = typer.Argument(..., help="The contact's email.")) -> None:
+            email: str = typer.Argument(..., help="The contact's email, its id (#123) or a phone number.")) -> None:
     """Say, condition by condition, why a contact is in a segment or not, with the values seen.
+
+    A contact without email (a postal donor) is given by its id or phone, as to `contacts show`.
 
     Example: crmseg segment explain relance-animaux marie.dupont@example.org
     """
-    from cli.contacts import resolve_contact
+    from cli.contacts import resolve_identifier
     from cli.segmenting import library_for
     from cli.segmenting.runner import explain as explain_contact
 
@@ -239,7 +241,7 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     spec = library.get(name)
     con = _locked_connection(app_ctx)
     # Like `contacts show`: an address absorbed by a merge finds the kept contact, with a note.
-    contact_id, note = resolve_contact(con, email)
+    contact_id, note = resolve_identifier(con, email, region=app_ctx.settings.default_region)
     result = explain_contact(con, spec, contact_id, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
     data = {
         "segment": result.segment, "contact_id": result.contact_id, "member": result.member, "as_of": app_ctx.as_of,

@@ -209,6 +209,19 @@ def test_explain_finds_a_person_by_an_address_a_merge_absorbed(invoke, project, 
     assert "no contact with the email nobody@example.org" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
+def test_explain_a_contact_without_email_by_id_or_phone(invoke, project, db_path):
+    con = open_database(db_path, wait=0)
+    con.execute("INSERT INTO contacts (id, first_name, last_name, street, city, phone) "
+                "VALUES (7, 'Odette', 'Postal', '3 rue Haute', 'Dole', '+33384000000')")
+    con.close()
+    for typed in ("#7", "03 84 00 00 00"):
+        result = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", typed)
+        assert result.exit_code == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert data["contact_id"] == 7 and data["member"] is False
+        assert {r["rule"]: r["holds"] for r in data["purpose_rules"]}["has an email"] is False
+
+
 def test_preset_headers_and_formats(invoke, project):
     out = project / "brevo.csv"
     assert invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(out), "--preset", "brevo").exit_code == 0
