@@ -523,8 +523,9 @@ def parse_map_option(values: list[str] | None) -> dict[str, str]:
     for value in values or []:
         if "=" in value and not Path(value).exists():
             column, _, target = value.rpartition("=")
-            if not column.strip() or not target.strip():
+            if not column.strip():
                 raise InputError(f"--map {value}: write COLUMN=field, e.g. --map \"Courriel=email\".")
+            # An empty field (`--map Note=`) leaves the column out, as in a --map YAML file.
             mapping[column.strip()] = target.strip()
             continue
         path = Path(value)

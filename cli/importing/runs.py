@@ -1,7 +1,7 @@
 """One import run: the file's hash, the ``imports`` record, rejects and issues, the transaction.
 
 ``run_import`` owns what every kind of import shares: it refuses a file
-already imported (same content hash, kind and sheet), reads the file into a
+already imported (same content hash, kind, sheet and options), reads the file into a
 temporary table, opens one transaction, lets the kind-specific pipeline
 write, records the counts, and then commits, or rolls back for
 ``--dry-run`` and for ``--strict`` when a row was rejected or a value
@@ -199,13 +199,26 @@ def check_options(options: ImportOptions) -> None:
             ) from e
 
 
-def _already_imported(con: duckdb.DuckDBPyConnection, digest: str, kind: str, sheet: str | None) -> int | None:
+# Options that do not change what a file's rows become.
+_NOT_READING = ("strict", "dry_run")
+
+
+def _reading(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in _NOT_READING}
+
+
+def _already_imported(con: duckdb.DuckDBPyConnection, digest: str, kind: str, recorded: dict[str, Any]) -> int | None:
+    """The earlier import of the same content, kind, sheet and options, if any.
+
+    Options count because they are the remedies the rejects point to (`--create-missing`, `--type`,
+    `--map`, `--date-format`): the same file read another way is another import.
+    """
     rows = con.execute(
-        "SELECT id FROM imports WHERE content_hash = ? AND kind = ? AND finished_at IS NOT NULL "
-        "AND (options->>'sheet') IS NOT DISTINCT FROM ? ORDER BY id LIMIT 1",
-        [digest, kind, sheet],
+        "SELECT id, options FROM imports WHERE content_hash = ? AND kind = ? AND finished_at IS NOT NULL ORDER BY id",
+        [digest, kind],
     ).fetchall()
-    return rows[0][0] if rows else None
+    wanted = _reading(recorded)
+    return next((id_ for id_, options in rows if _reading(json.loads(options or "{}")) == wanted), None)
 
 
 def _strict_message(con: duckdb.DuckDBPyConnection, import_id: int, path: Path, summary: ImportSummary) -> str:
@@ -256,14 +269,14 @@ def run_import(
         )
         summary.sheet, summary.encoding, summary.delimiter = source.sheet, source.encoding, source.delimiter
         digest = scanned.result()[0] if scanned is not None else file_hash(path)
-        previous = _already_imported(con, digest, kind, source.sheet)
+        recorded = options.recorded()
+        recorded["sheet"] = source.sheet
+        previous = _already_imported(con, digest, kind, recorded)
         if previous is not None:
             summary.already_imported = previous
             summary.read = source.rows + len(source.rejected)
             summary.unchanged = 0
             return summary
-        recorded = options.recorded()
-        recorded["sheet"] = source.sheet
         con.execute("BEGIN TRANSACTION")
         try:
             import_id = con.execute(

@@ -378,6 +378,14 @@ def test_map_option(invoke, write, query):
     assert wrong.exit_code == 2 and "first_name" in wrong.stderr
 
 
+def test_map_with_an_empty_field_drops_the_column(invoke, write, query):
+    path = write("notes.csv", "Courriel;Ville;Note\na@x.fr;Lyon;secret\n")
+    result = invoke("import", "contacts", str(path), "--map", "Note=", "--map", "Ville=", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["imports"][0]["unmapped_columns"] == ["Ville", "Note"]
+    assert query("SELECT email, city FROM contacts") == [("a@x.fr", None)]
+
+
 def test_history(invoke, write):
     invoke("import", "contacts", str(write("a.csv", "email\na@x.fr\n")))
     result = invoke("import", "history", "--json")

@@ -83,6 +83,20 @@ def test_create_missing_links_rows_by_email_or_external_id(invoke, write, query)
     ) == [("new@x.fr", "ADH-1", 1, 10), (None, "ADH-2", 2, 25)]
 
 
+def test_a_file_rejected_for_unknown_people_imports_again_with_create_missing(invoke, write, query):
+    # The reject says "use --create-missing": running the same file so must not be "already imported".
+    path = write("gifts.csv", "date;email;montant\n01/02/2026;new@x.fr;10\n")
+    first = json.loads(invoke("import", "events", str(path), "--type", "donation", "--json").stdout)["imports"][0]
+    assert first["rejected"] == 1
+    assert "--create-missing" in query("SELECT reason FROM import_rejects")[0][0]
+    again = invoke("import", "events", str(path), "--type", "donation", "--create-missing", "--json")
+    s = json.loads(again.stdout)["imports"][0]
+    assert s["already_imported"] is None and (s["inserted"], s["created_contacts"]) == (1, 1)
+    assert query("SELECT c.email, e.amount FROM events e JOIN contacts c ON c.id = e.contact_id") == [("new@x.fr", 10)]
+    same = json.loads(invoke("import", "events", str(path), "--type", "donation", "--create-missing", "--json").stdout)
+    assert same["imports"][0]["already_imported"] == 2
+
+
 def test_events_file_without_type_needs_type_option(invoke, write):
     result = invoke("import", "events", str(write("x.csv", "date;email\n01/02/2026;a@x.fr\n")))
     assert result.exit_code == 2 and "--type" in result.stderr and "x.csv" in result.stderr
