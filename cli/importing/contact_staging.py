@@ -144,7 +144,11 @@ def _street_sql(col, default_region: str, region: str, box_word: str = "bte") ->
         "ELSE " + number + " || ' ' || " + suffix + " END"
     )
     if col("box_number"):
-        full = "(" + full + " || coalesce(' ' || " + sql_literal(box_word) + " || ' ' || r." + col("box_number") + ", ''))"
+        box = "r." + col("box_number")
+        # A cell that already says `bte 3` or `Bus 3` keeps its own word.
+        worded = "regexp_matches(lower(strip_accents(" + box + ")), '^(boite|bte|bt|bus|box)([^a-z]|$)')"
+        box = "CASE WHEN " + worded + " THEN " + box + " ELSE " + sql_literal(box_word) + " || ' ' || " + box + " END"
+        full = "(" + full + " || coalesce(' ' || " + box + ", ''))"
     first_list = "(" + ", ".join(sql_literal(c) for c in NUMBER_FIRST) + ")"
     if col("country"):
         fallback = "true" if number_field == "street_number" and default_region.upper() in NUMBER_FIRST else "false"

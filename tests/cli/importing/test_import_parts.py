@@ -291,3 +291,17 @@ def test_a_persons_second_email_by_place_fills_the_first(invoke, write, query):
     s = _import(invoke, write("pro_perso.csv", text))
     assert (s["inserted"], s["rejected"], s["unmapped_columns"]) == (1, 0, [])
     assert query("SELECT email FROM contacts") == [("marie@perso-mail.fr",)]
+
+
+def test_a_box_cell_that_already_names_the_box_keeps_its_word(invoke, write, query):
+    text = (
+        "Nom;Email;Rue;Numéro;Boîte;Code postal;Localité;Pays\n"
+        "Dubois;luc@be-box.be;Rue de la Loi;16;bte 3;1000;Bruxelles;Belgique\n"
+        "Dubois;max@be-box.be;Rue de la Loi;16;Boîte 4;1000;Bruxelles;Belgique\n"
+        "Dubois;eva@be-box.be;Rue de la Loi;16;5;1000;Bruxelles;Belgique\n"
+    )
+    _import(invoke, write("boites.csv", text))
+    assert query("SELECT email, street FROM contacts ORDER BY email") == [
+        ("eva@be-box.be", "Rue de la Loi 16 bte 5"), ("luc@be-box.be", "Rue de la Loi 16 bte 3"),
+        ("max@be-box.be", "Rue de la Loi 16 Boîte 4"),
+    ]
