@@ -38,22 +38,24 @@ def status_facts(ctx: PipelineContext, mapping: ColumnMapping) -> None:
     if not any(name in mapping.fields for name in STATUS_COLUMNS):
         return  # the file says nothing about unsubscribes or bounces
     con = ctx.con
+    # A file without a status column has st_status NULL: `coalesce` keeps each flag true or false,
+    # so that `NOT t.unsub` below holds for a Mailjet row that only complained.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE import_status AS
         SELECT inc.id AS contact_id,
                bool_or(coalesce(s.st_unsub, false) OR coalesce(s.st_unsub_given, false) OR coalesce(s.st_block, false)
-                       OR s.st_status IN ('unsubscribe', 'blocklist')) AS unsub,
+                       OR coalesce(s.st_status IN ('unsubscribe', 'blocklist'), false)) AS unsub,
                max(s.st_unsub_at) AS unsub_at,
                any_value(s.st_unsub_campaign) FILTER (WHERE s.st_unsub_campaign IS NOT NULL) AS unsub_campaign,
                any_value(s.st_unsub_reason) FILTER (WHERE s.st_unsub_reason IS NOT NULL) AS unsub_reason,
-               bool_or(coalesce(s.st_block, false) OR s.st_status = 'blocklist') AS blocked,
+               bool_or(coalesce(s.st_block, false) OR coalesce(s.st_status = 'blocklist', false)) AS blocked,
                bool_or(coalesce(s.st_bounce, false) OR coalesce(s.st_bounce_given, false)
-                       OR s.st_status = 'hard_bounce') AS bounce,
+                       OR coalesce(s.st_status = 'hard_bounce', false)) AS bounce,
                max(s.st_bounce_at) AS bounce_at,
                any_value(s.st_bounce_campaign) FILTER (WHERE s.st_bounce_campaign IS NOT NULL) AS bounce_campaign,
-               bool_or(coalesce(s.st_complaint, false) OR s.st_status = 'spam_complaint') AS complaint,
-               bool_or(s.st_status = 'non_marketing') AS non_marketing,
+               bool_or(coalesce(s.st_complaint, false) OR coalesce(s.st_status = 'spam_complaint', false)) AS complaint,
+               coalesce(bool_or(s.st_status = 'non_marketing'), false) AS non_marketing,
                -- A date of death that is not a date still counts, unless the deceased flag says no.
                bool_or(coalesce(s.st_deceased, false) OR s.st_deceased_at IS NOT NULL
                        OR (s.st_deceased IS NULL AND coalesce(s.st_deceased_given, false))) AS deceased

@@ -195,3 +195,14 @@ def test_crm_opt_out_flags_withdraw_consent(invoke, write, query):
     ]
     assert query("SELECT email FROM contacts WHERE status = 'active' ORDER BY 1") == [("joe@sf-test.com",), ("ok@civi-test.org",)]
     assert query("SELECT count(*) FROM events WHERE type = 'unsubscribe'") == [(4,)]
+
+
+def test_a_spam_flag_alone_withdraws_email_consent(invoke, write, query, segment_out):
+    # Mailjet's flags, no status column: the complaint withdraws consent as the README says.
+    text = "Email,unsub,Spam\nspam@mj-test.fr,false,true\nok@mj-test.fr,false,false\n"
+    _import(invoke, write("mailjet.csv", text))
+    assert query("SELECT email, status, status_reason, consent_email, consent_withdrawn_at IS NOT NULL FROM contacts "
+                 "ORDER BY email") == [
+        ("ok@mj-test.fr", "active", None, None, False), ("spam@mj-test.fr", "suppressed", "spam_complaint", False, True),
+    ]
+    assert query("SELECT type FROM events") == [("spam_complaint",)]
