@@ -137,7 +137,9 @@ def _record_issues(ctx: PipelineContext, mapping: ColumnMapping) -> None:
         "deceased": ("s.st_deceased IS NULL", "'not a yes/no value or a date of death: the person is not marked deceased'"),
         "deceased_at": (
             "s.st_deceased_at IS NULL AND s.st_deceased_given",
-            "'not a date: the person is marked deceased all the same'",
+            # A deceased flag saying no wins over the unreadable date.
+            "CASE WHEN s.st_deceased = false THEN 'not a date, and the deceased flag says no: the person is not "
+            "marked deceased' ELSE 'not a date: the person is marked deceased all the same' END",
         ),
         "email_status": (
             "s.st_status IS NULL",

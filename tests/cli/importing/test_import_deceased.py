@@ -89,3 +89,15 @@ def test_dutch_and_german_headers(invoke, write, query):
     assert query("SELECT email FROM contacts WHERE status_reason = 'deceased' ORDER BY 1") == [
         ("anna@example.nl",), ("petra@example.de",)
     ]
+
+
+def test_an_unreadable_date_of_death_beside_a_no_flag_says_the_person_is_not_marked(invoke, write, query):
+    text = "Email;Décédé(e);Date de décès\nvit@example.fr;non;pas sûr\nmort@example.fr;;bientôt\n"
+    _import(invoke, write("deces.csv", text))
+    assert query("SELECT email, status FROM contacts ORDER BY 1") == [
+        ("mort@example.fr", "suppressed"), ("vit@example.fr", "active")
+    ]
+    assert query("SELECT value, reason FROM import_issues ORDER BY row_number") == [
+        ("pas sûr", "not a date, and the deceased flag says no: the person is not marked deceased"),
+        ("bientôt", "not a date: the person is marked deceased all the same"),
+    ]
