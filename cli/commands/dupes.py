@@ -33,7 +33,7 @@ def list_(
     con = app_.connect()
     shown = screen_limit(app_, limit)
     # One row more than shown says whether there are more.
-    fetch = shown + 1 if shown is not None and limit is None else shown
+    fetch = shown + 1 if shown is not None else None
     if merges:
         rows = review.list_merges(con, fetch)
 
@@ -46,7 +46,7 @@ def list_(
             if shown is not None and len(rows) > shown:
                 console.print(f"The latest {shown} merges. " + MORE_ROWS)
 
-        app_.emit(rows, render_merges)
+        app_.emit(rows[:shown], render_merges)
         return
     pairs = review.list_pairs(con, min_score=min_score, limit=fetch)
 
@@ -63,7 +63,7 @@ def list_(
         if more:
             console.print(MORE_ROWS)
 
-    app_.emit(pairs, render)
+    app_.emit(pairs[:shown], render)
 
 
 @app.command("show")

@@ -122,3 +122,7 @@ def test_dupes_list_on_screen_shows_the_best_pairs_and_says_there_are_more(invok
     assert "the best 2 pending pairs" in shown.stdout and "0.970" in shown.stdout and "0.910" not in shown.stdout
     assert "--limit" in shown.stdout
     assert "3 pending pairs" in invoke("dupes", "list", "--limit", "5").stdout
+    # --limit below the count says there are more, as the default screen limit does.
+    limited = invoke("dupes", "list", "--limit", "1").stdout
+    assert "the best 1 pending pairs" in limited and "0.930" not in limited
+    assert [p["score"] for p in json.loads(invoke("--json", "dupes", "list", "--limit", "2").stdout)] == [0.97, 0.93]
