@@ -257,7 +257,7 @@ def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50)
 
     Matching ignores case and accents (``helene`` finds ``Hélène``); each word
     may match a different field (``marie lyon``). Text written like a phone
-    number (``06 12 34 56 78``, ``+33 6 12``, ``45 67 89``) finds the phones
+    number (``06 12 34 56 78``, ``+33 6 12 34``, ``45 67 89``) finds the phones
     holding its digits, whatever their spacing (a leading 0 stands for the
     country code).
     """
