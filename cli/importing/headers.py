@@ -292,6 +292,8 @@ EVENT_SYNONYMS: dict[str, list[str]] = {
         "donation amount", "total", "value", "bedrag", "giftbedrag", "betrag", "spendenbetrag", "beitrag",
         # PayPal's `Gross` (before its `Fee` and `Net`, which stay unmapped), Donorbox's, Zeffy's.
         "gross", "brut", "bruto", "brutto", "donated amount", "total amount", "amount paid",
+        # A membership fee, as `cotisation` and `beitrag` above.
+        "contributie", "lidgeld", "mitgliedsbeitrag", "jahresbeitrag", "membership fee",
     ],
     "currency": ["devise", "monnaie", "currency", "valuta", "munteenheid", "währung", "donation currency"],
     "campaign": [
@@ -328,7 +330,8 @@ IMPLIED_EVENT_TYPES: dict[str, str] = {
                      "spendenbetrag"],
         "membership": ["date d'adhésion", "montant cotisation", "cotisation", "date de la cotisation",
                        "date de début de cotisation", "date de début d'adhésion", "date de cotisation",
-                       "lidmaatschapsdatum", "beitrittsdatum", "beitrag"],
+                       "lidmaatschapsdatum", "beitrittsdatum", "beitrag", "contributie", "lidgeld", "mitgliedsbeitrag",
+                       "jahresbeitrag", "membership fee"],
         # Emailing tools' per-campaign reports (Mailchimp's unsubscribe and abuse reports).
         "unsubscribe": ["unsubscribe date", "unsub date", "date de désinscription", "date de désabonnement",
                         "datum uitschrijving", "abmeldedatum"],

@@ -124,3 +124,13 @@ def test_sportlink_relatiecode_is_the_member_number(invoke, write, query):
     assert query("SELECT c.email, e.amount::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id") == [
         ("anna@example.nl", "25.00")
     ]
+
+
+def test_a_dutch_or_german_membership_fee_column_is_the_amount_of_a_membership(invoke, write, query):
+    _import(invoke, write("leden.csv", "Voornaam;Achternaam;E-mailadres\nAnna;Dijk;anna@example.nl\n"))
+    s = _import(invoke, write("contributie.csv", "E-mailadres;Datum;Contributie\nanna@example.nl;01-01-2024;30,00\n"), kind="events")
+    assert s["mapped_columns"]["Contributie"] == "amount"
+    _import(invoke, write("m.csv", "Vorname;Nachname;E-Mail\nPetra;Schmidt;petra@example.de\n"))
+    _import(invoke, write("beitraege.csv", "E-Mail;Datum;Mitgliedsbeitrag\npetra@example.de;15.01.2024;60\n"), kind="events")
+    assert query("SELECT c.email, e.type, e.amount::VARCHAR FROM events e JOIN contacts c ON c.id = e.contact_id "
+                 "ORDER BY 1") == [("anna@example.nl", "membership", "30.00"), ("petra@example.de", "membership", "60.00")]
