@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from cli.commands.common import MORE_ROWS, SCREEN_ROWS, AppContext, app_context, screen_limit, shown_title, table
+from cli.errors import CrmsegError
 
 if TYPE_CHECKING:
     from cli.importing import ImportOptions
@@ -36,31 +37,50 @@ def _options(
 
 
 def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) -> None:
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from cli.importing import import_contacts, import_events
 
     con = app.connect()
     function = import_contacts if kind == "contacts" else import_events
     summaries = []
     show_bar = not app.quiet and not app.json_output
-    for path in files:
-        big = path.exists() and path.is_file() and path.stat().st_size > _PROGRESS_BYTES
-        if show_bar and big:
-            with Progress(
-                SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
-                console=app.err_console, transient=True,
-            ) as bar:
-                task = bar.add_task(f"{path.name}: reading", total=4)
-                steps = {"read": 0, "normalise": 1, "match": 2, "write": 3, "commit": 4}
+    for index, path in enumerate(files):
+        try:
+            summaries.append(_import_one(app, con, function, path, options, show_bar))
+        except CrmsegError as e:
+            if len(files) == 1:
+                raise
+            # Each file is its own transaction: say which landed and which were not tried.
+            if summaries:
+                _emit(app, kind, options, summaries)
+            done = ", ".join(Path(s.file).name for s in summaries) or "none"
+            rest = ", ".join(p.name for p in files[index + 1:]) or "none"
+            landed = "checked (dry run)" if options.dry_run else "imported"
+            raise type(e)(f"{e} Files {landed} before it: {done}; not tried: {rest}.") from e
+    _emit(app, kind, options, summaries)
 
-                def progress(phase: str, done: int, total: int) -> None:
-                    bar.update(task, completed=steps.get(phase, 0), description=f"{path.name}: {phase}")
 
-                summary = function(con, path, settings=app.settings, options=options, progress=progress)
-        else:
-            summary = function(con, path, settings=app.settings, options=options)
-        summaries.append(summary)
+def _import_one(app: AppContext, con, function, path: Path, options: ImportOptions, show_bar: bool):
+    """Import one file, with a progress bar when it is big."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    big = path.exists() and path.is_file() and path.stat().st_size > _PROGRESS_BYTES
+    if not (show_bar and big):
+        return function(con, path, settings=app.settings, options=options)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(),
+        console=app.err_console, transient=True,
+    ) as bar:
+        task = bar.add_task(f"{path.name}: reading", total=4)
+        steps = {"read": 0, "normalise": 1, "match": 2, "write": 3, "commit": 4}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            bar.update(task, completed=steps.get(phase, 0), description=f"{path.name}: {phase}")
+
+        return function(con, path, settings=app.settings, options=options, progress=progress)
+
+
+def _emit(app: AppContext, kind: str, options: ImportOptions, summaries: list) -> None:
+    """The summary table (or JSON document) of the files imported."""
     data = {"kind": kind, "dry_run": options.dry_run, "imports": [s.as_dict() for s in summaries]}
 
     def render(console) -> None:

@@ -386,6 +386,16 @@ def test_map_with_an_empty_field_drops_the_column(invoke, write, query):
     assert query("SELECT email, city FROM contacts") == [("a@x.fr", None)]
 
 
+def test_a_failing_file_among_several_says_which_were_imported_and_which_not_tried(invoke, write, query):
+    good, bad, later = write("good.csv", "email\ng1@x.fr\n"), write("bad.csv", "email;birth date\nb@x.fr;zz\n"), \
+        write("later.csv", "email\ng2@x.fr\n")
+    result = invoke("import", "contacts", str(good), str(bad), str(later), "--strict")
+    assert result.exit_code == 2
+    assert "good.csv" in result.stdout and "import #1" in result.stdout
+    assert "bad.csv" in result.stderr and "before it: good.csv; not tried: later.csv" in result.stderr
+    assert query("SELECT email FROM contacts") == [("g1@x.fr",)]
+
+
 def test_history(invoke, write):
     invoke("import", "contacts", str(write("a.csv", "email\na@x.fr\n")))
     result = invoke("import", "history", "--json")
