@@ -54,7 +54,8 @@ class CleaningResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "run_id": self.run_id,
+            # A dry run is rolled back: its id names no run that `clean --undo` could find.
+            "run_id": None if self.dry_run else self.run_id,
             "as_of": self.as_of.isoformat(),
             "dry_run": self.dry_run,
             "changed": self.changed,

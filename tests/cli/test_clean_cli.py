@@ -35,13 +35,14 @@ def test_clean_json_dry_run_then_real_run(invoke, db_path):
     dry = invoke("--as-of", "2026-11-20", "--json", "clean", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
     dry_data = json.loads(dry.stdout)
-    assert dry_data["dry_run"] is True
+    assert dry_data["dry_run"] is True and dry_data["run_id"] is None
     con = open_database(db_path, wait=0)
     assert con.execute("SELECT status FROM contacts WHERE id = ?", [bounced]).fetchone()[0] == "active"
     con.close()
     real = json.loads(invoke("--as-of", "2026-11-20", "--json", "clean").stdout)
     strip = lambda d: [(p["pass"], p["looked_at"], p["changed"], p["details"]) for p in d["passes"]]  # noqa: E731
     assert strip(dry_data) == strip(real)
+    assert invoke("clean", "--undo", str(real["run_id"]), "--dry-run").exit_code == 0
     con = open_database(db_path, wait=0)
     assert con.execute("SELECT status FROM contacts WHERE id = ?", [bounced]).fetchone()[0] == "suppressed"
     con.close()
