@@ -352,14 +352,24 @@ NAMED_MONTH_FORMATS = ["%d %B %Y", "%d %B %Y %H:%M", "%d %B %Y %H:%M:%S", "%d %B
 
 
 def _named_month_sql(column: str) -> str:
-    """SQL: a day-first date with a month name in one of the four languages, else NULL."""
+    """SQL: a day-first date with a month name in one of the four languages, else NULL.
+
+    Excel's `15-Mar-2024` and `15-mrt-24` read as `15 March 2024`; a two-digit year
+    pivots as elsewhere (`15-Mar-79` is 1979, `15-Mar-24` 2024).
+    """
     text = "lower(strip_accents(trim(" + column + ")))"
+    text = "regexp_replace(" + text + ", '^(\\d{1,2})-([a-z]+\\.?)-(\\d)', '\\1 \\2 \\3')"
     # `1er`, `1st`: the day alone.
     text = "regexp_replace(" + text + ", '^(\\d{1,2})(er|e|st|nd|rd|th)\\b', '\\1')"
     for english, words in MONTH_WORDS.items():
         text = "regexp_replace(" + text + ", '\\b(" + "|".join(words) + ")\\b\\.?', '" + english + "')"
+    # %Y would read `24` as the year 24: write the century as %y does (00-68: 20xx, 69-99: 19xx).
+    for pattern, century in (("[0-5]\\d|6[0-8]", "20"), ("69|[7-9]\\d", "19")):
+        text = (
+            "regexp_replace(" + text + ", '^(\\d{1,2}\\.? [a-z]+ )(" + pattern + ")(\\D|$)', '\\1" + century + "\\2\\3')"
+        )
     return (
-        "CASE WHEN regexp_matches(" + column + ", '^\\s*\\d{1,2}\\S*\\s+\\pL') THEN "
+        "CASE WHEN regexp_matches(" + column + ", '^\\s*\\d{1,2}(\\S*\\s+|-)\\pL') THEN "
         + _strptime_sql(text, NAMED_MONTH_FORMATS) + " END"
     )
 
