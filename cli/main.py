@@ -170,7 +170,8 @@ class CrmsegGroup(TyperGroup):
 app = typer.Typer(
     cls=CrmsegGroup,
     name="crmseg",
-    help="crmseg: import contact exports into one local DuckDB base, clean, score and segment it.",
+    help="crmseg: import contact exports into one local DuckDB base, clean, score and segment it.\n\n"
+    "Example: crmseg --db base/crmseg.duckdb import contacts export.csv",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 # The import library (Polars, fastexcel, phonenumbers, email-validator) is
 # imported inside each command, so that other commands start without it.
 
-app = typer.Typer(help="Import contacts and events from CSV/TSV/TXT or Excel exports.", no_args_is_help=True)
+app = typer.Typer(help="Import contacts and events from CSV/TSV/TXT or Excel exports.\n\nExample: crmseg import contacts export.csv", no_args_is_help=True)
 
 # Files above this size get a progress bar (a few thousand rows).
 _PROGRESS_BYTES = 512 * 1024

@@ -15,7 +15,7 @@ from cli.errors import InputError, SegmentError
 # The segment library (sqlglot, Polars) is imported inside each command so
 # that every other crmseg command starts without paying for it.
 
-app = typer.Typer(help="Segments: define, check, run and export dynamic lists.", no_args_is_help=True)
+app = typer.Typer(help="Segments: define, check, run and export dynamic lists.\n\nExample: crmseg segment run --all --out-dir lists/", no_args_is_help=True)
 
 
 def _locked_connection(app_ctx: AppContext):
