@@ -262,8 +262,8 @@ class Settings(StrictModel):
 
     @property
     def segments_path(self) -> Path:
-        """The segments folder, resolved against the settings file's folder."""
-        return (self.base_dir / self.segments_dir).resolve()
+        """The segments folder, resolved against the settings file's folder (``~`` is the home folder)."""
+        return (self.base_dir / Path(self.segments_dir).expanduser()).resolve()
 
     @property
     def all_event_types(self) -> tuple[str, ...]:

@@ -259,3 +259,11 @@ def test_an_unknown_weight_is_an_unknown_key_with_a_suggestion(tmp_path):
 def test_a_list_for_a_file_is_refused(tmp_path):
     message = _refused(tmp_path, "- default_region: FR\n")
     assert "mapping of keys to values" in message and "not a list" in message
+
+
+def test_segments_dir_is_relative_to_the_file_and_may_start_with_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path, settings = _load(tmp_path, "segments_dir: lists\n")
+    assert settings.segments_path == (tmp_path / "lists").resolve()
+    _, settings = _load(tmp_path, "segments_dir: ~/crm/segments\n")
+    assert settings.segments_path == (tmp_path / "home" / "crm" / "segments").resolve()
