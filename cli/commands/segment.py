@@ -153,6 +153,8 @@ def validate(ctx: typer.Context,
     bad = [r for r in results if not r["valid"]]
 
     def render(console) -> None:
+        if not results:
+            console.print(f"No segments in {library.folder}: nothing to check.")
         for r in results:
             console.print(f"{'ok     ' if r['valid'] else 'INVALID'} {r['name']} ({r['file']})", markup=False)
 

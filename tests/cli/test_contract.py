@@ -157,3 +157,9 @@ def test_a_reader_that_goes_away_is_not_an_error(db_path):
         _, err = child.communicate(timeout=60)
         assert child.returncode == 0, err
         assert err == b""
+
+
+def test_segment_validate_with_no_segments_says_so(invoke, tmp_path):
+    result = invoke("segment", "validate")
+    assert result.exit_code == 0
+    assert "No segments in" in result.stdout and str(tmp_path / "segments") in result.stdout
