@@ -43,7 +43,9 @@ def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) 
     con = app.connect()
     function = import_contacts if kind == "contacts" else import_events
     summaries = []
-    show_bar = not app.quiet and not app.json_output
+    # Only on a terminal: elsewhere (cron, a log file) rich still ends the bar with a blank line,
+    # and any output makes cron mail its owner.
+    show_bar = not app.quiet and not app.json_output and app.err_console.is_terminal
     for path in files:
         big = path.exists() and path.is_file() and path.stat().st_size > _PROGRESS_BYTES
         if show_bar and big:

@@ -163,3 +163,14 @@ def test_segment_validate_with_no_segments_says_so(invoke, tmp_path):
     result = invoke("segment", "validate")
     assert result.exit_code == 0
     assert "No segments in" in result.stdout and str(tmp_path / "segments") in result.stdout
+
+
+def test_a_long_import_off_a_terminal_writes_nothing_on_stderr(invoke, tmp_path):
+    # From cron any output is mailed: the progress bar is for terminals only (it left a blank line).
+    big = tmp_path / "big.csv"
+    rows = [f"person{i}@example.org,Prénom{i},Nom{i},{i:05d} rue de la République,Lyon" for i in range(9000)]
+    big.write_text("email,first_name,last_name,street,city\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert big.stat().st_size > 512 * 1024
+    result = invoke("import", "contacts", str(big))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
