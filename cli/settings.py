@@ -330,6 +330,7 @@ def settings_from_document(document: YamlDocument) -> Settings:
                 messages.append(f"{where}: `{key}`: {_explain(error, document.plain.get(loc))}.")
         raise ConfigError("\n".join(messages) + fix) from e
     _check_event_types(settings, document)
+    _check_multiselect_options(settings, document)
     settings.base_dir = document.path.parent.resolve()
     settings.source = document.path
     settings._document = document
@@ -390,6 +391,34 @@ def _field_problems(fields: Any, document: YamlDocument) -> list[str]:
                     f"({document.where(('fields', first_key, 'external_id'))}). Keep one; the other stays an ordinary field."
                 )
     return problems
+
+
+# What `list_separator: auto` splits a multiselect or tag cell on (cli/importing/values.py).
+AUTO_SEPARATORS = ("|", ";", ",", ":::")
+
+
+def _check_multiselect_options(settings: Settings, document: YamlDocument) -> None:
+    """Refuse a multiselect option that holds the list separator: no cell could ever match it.
+
+    ``Protection animale, faune`` is split into two values on import, neither
+    of them an option, and every contact loses the interest.
+    """
+    separators = AUTO_SEPARATORS if settings.list_separator == "auto" else (settings.list_separator,)
+    messages = []
+    for name, spec in settings.fields.items():
+        if spec.type != "multiselect":
+            continue
+        for index, option in enumerate(spec.options or []):
+            found = next((sep for sep in separators if sep in option), None)
+            if found:
+                shown = "tab" if found == "\t" else f"`{found}`"
+                messages.append(
+                    f"{document.where(('fields', name, 'options', index))}: `fields.{name}.options`: the option "
+                    f"`{option}` holds {shown}, which separates the items of a cell on import, so no cell could "
+                    "match it. Reword the option, or set `list_separator` to a character it does not hold."
+                )
+    if messages:
+        raise ConfigError("\n".join(messages) + f"\nFix {document.path.name} (see README, Settings) and run again.")
 
 
 def _check_event_types(settings: Settings, document: YamlDocument) -> None:

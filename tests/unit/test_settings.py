@@ -267,3 +267,12 @@ def test_segments_dir_is_relative_to_the_file_and_may_start_with_home(tmp_path, 
     assert settings.segments_path == (tmp_path / "lists").resolve()
     _, settings = _load(tmp_path, "segments_dir: ~/crm/segments\n")
     assert settings.segments_path == (tmp_path / "home" / "crm" / "segments").resolve()
+
+
+def test_a_multiselect_option_holding_the_separator_is_refused(tmp_path):
+    # Split on import into `Protection animale` and `faune`, it could never match a cell.
+    text = 'fields:\n  interests:\n    type: multiselect\n    options:\n      - environnement\n      - "Protection animale, faune"\n'
+    message = _refused(tmp_path, text)
+    assert "line 6" in message and "`Protection animale, faune`" in message and "list_separator" in message
+    _, settings = _load(tmp_path, "list_separator: '|'\n" + text)
+    assert settings.fields["interests"].options[1] == "Protection animale, faune"
