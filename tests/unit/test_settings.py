@@ -276,3 +276,11 @@ def test_a_multiselect_option_holding_the_separator_is_refused(tmp_path):
     assert "line 6" in message and "`Protection animale, faune`" in message and "list_separator" in message
     _, settings = _load(tmp_path, "list_separator: '|'\n" + text)
     assert settings.fields["interests"].options[1] == "Protection animale, faune"
+
+
+def test_a_settings_file_saved_as_windows_1252_names_the_line_and_the_fix(tmp_path):
+    path = tmp_path / "crmseg.yaml"
+    path.write_bytes("default_region: FR\n# Préférences\n".encode("cp1252"))
+    with pytest.raises(ConfigError.__mro__[1]) as error:
+        load_settings(path)
+    assert f"{path}, line 2" in str(error.value) and "Save it as UTF-8" in str(error.value)
