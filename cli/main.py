@@ -47,7 +47,7 @@ def _write_error_log(error: BaseException) -> Path | None:
     """
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    owner = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    owner = os.getuid() if hasattr(os, "getuid") else "user"
     try:
         folder = Path(tempfile.gettempdir()) / f"crmseg-{owner}"
         folder.mkdir(mode=0o700, exist_ok=True)

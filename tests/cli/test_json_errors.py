@@ -91,7 +91,7 @@ def test_internal_error_still_short_when_the_usual_log_folder_is_not_usable(invo
     def broken(con):
         raise RuntimeError("boom")
 
-    uid = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
     temp = tmp_path / "tmp"
     temp.mkdir()
     (temp / "crmseg").write_text("another user's folder")
