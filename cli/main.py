@@ -214,7 +214,7 @@ def main(
     os.umask(0o077)
     ctx.obj = AppContext(
         db_option=db,
-        config_option=config,
+        config_option=config.expanduser() if config else None,
         as_of=_parse_as_of(as_of),
         as_of_explicit=as_of is not None,
         json_output=json_output,

@@ -28,12 +28,16 @@ _RETRY_SECONDS = 0.2
 
 
 def resolve_db_path(explicit: Path | str | None) -> Path:
-    """``--db``, else ``$CRMSEG_DB``, else ``./crmseg.duckdb``."""
+    """``--db``, else ``$CRMSEG_DB``, else ``./crmseg.duckdb``.
+
+    A leading ``~`` is the home folder: cron does not expand it in a
+    crontab's ``CRMSEG_DB=~/asso/crmseg.duckdb``, nor the shell in ``--db=~/...``.
+    """
     if explicit:
-        return Path(explicit)
+        return Path(explicit).expanduser()
     from_env = os.environ.get(DB_ENV_VAR)
     if from_env:
-        return Path(from_env)
+        return Path(from_env).expanduser()
     return Path(DEFAULT_DB_NAME)
 
 

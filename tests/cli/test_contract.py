@@ -174,3 +174,21 @@ def test_a_long_import_off_a_terminal_writes_nothing_on_stderr(invoke, tmp_path)
     result = invoke("import", "contacts", str(big))
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
+
+
+def test_crmseg_db_and_config_may_start_with_home(tmp_path, monkeypatch):
+    # A crontab's `CRMSEG_DB=~/asso/crmseg.duckdb` reaches crmseg unexpanded.
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    home = tmp_path / "home"
+    (home / "asso").mkdir(parents=True)
+    (home / "asso" / "other.yaml").write_text("default_region: BE\n")
+    env = {"HOME": str(home), "CRMSEG_DB": "~/asso/crmseg.duckdb", "NO_COLOR": "1"}
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)  # unexpanded, `~` would be a folder here
+    result = CliRunner().invoke(app, ["--config", "~/asso/other.yaml", "--json", "init"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert (home / "asso" / "crmseg.duckdb").exists()
+    assert not (tmp_path / "~").exists()
