@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from cli.settings import CONFIG_FILE_NAME
+from cli.settings import CONFIG_FILE_NAME, load_settings
 from cli.store import LATEST_VERSION, current_version, open_database
 
 
@@ -31,11 +31,15 @@ def init_project(db_path: Path, config_path: Path | None = None, *, wait: float 
     """Create the database, settings file and example segments folder beside ``db_path``."""
     db_path = Path(db_path)
     config_path = Path(config_path) if config_path else db_path.parent / CONFIG_FILE_NAME
-    segments_dir = config_path.parent / "segments"
+    # A settings file already there is kept, and its segments folder is the one to fill;
+    # a broken one is reported (file, line) before anything is created.
+    segments_dir = load_settings(config_path).segments_path if config_path.exists() else config_path.parent / "segments"
     result = InitResult(database=db_path, config=config_path, segments_dir=segments_dir)
 
     existed = db_path.exists()
-    db_path.parent.mkdir(parents=True, exist_ok=True)  # `init` is where a project's folder begins
+    # `init` is where a project's folders begin: the database's, and the settings file's when --config names another.
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    config_path.parent.mkdir(parents=True, exist_ok=True)
     con = open_database(db_path, wait=wait)
     result.schema_version = current_version(con)
     con.close()

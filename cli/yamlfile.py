@@ -133,11 +133,22 @@ def parse_yaml(text: str, path: Path) -> YamlDocument:
 def load_yaml(path: Path) -> YamlDocument:
     """Read and parse the YAML file at ``path``."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        raw = Path(path).read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such file.") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: cannot be read as UTF-8 text ({e}).") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{path}: is a folder; give the YAML file.") from e
+    except OSError as e:
+        raise InputError(f"{path}: cannot be read ({e.strerror}).") from e
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        # Notepad's "ANSI" (Windows-1252) is the usual culprit: é is one byte there.
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}, line {line}: the file is not UTF-8 text (an accented letter saved as Windows-1252 or "
+            "Latin-1?). Save it as UTF-8 in your editor and run the command again."
+        ) from e
     return parse_yaml(text, Path(path))
 
 

@@ -35,3 +35,17 @@ def test_every_command_has_help_and_is_documented():
 
 def test_readme_gives_the_two_setup_commands():
     assert "make demo" in README and "make test" in README
+
+
+def _all_commands(command, path=()):
+    yield path, command
+    for name, sub in (getattr(command, "commands", None) or {}).items():
+        yield from _all_commands(sub, path + (name,))
+
+
+def test_every_command_and_group_help_shows_an_example():
+    # `crmseg import --help` is where a new user starts, as much as `crmseg import contacts --help`.
+    root = typer.main.get_command(app)
+    without = ["crmseg " + " ".join(path) for path, command in _all_commands(root)
+               if "Example: crmseg" not in (command.help or "")]
+    assert without == []

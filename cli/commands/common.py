@@ -75,6 +75,8 @@ class AppContext:
     quiet: bool = False
     wait: float = 30.0
     debug: bool = False
+    # Set once the command's JSON document is on stdout: an error after it adds no second one.
+    emitted: bool = False
     _settings: Settings | None = None
     _con: duckdb.DuckDBPyConnection | None = None
 
@@ -117,6 +119,7 @@ class AppContext:
         """Print ``data`` as JSON under ``--json``; otherwise call ``render`` unless ``--quiet``."""
         if self.json_output:
             write_stdout(json.dumps(data, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+            self.emitted = True
             return
         if self.quiet or render is None:
             return

@@ -6,7 +6,7 @@ import typer
 
 from cli.commands.common import app_context, table
 
-app = typer.Typer(help="Look contacts up.", no_args_is_help=True)
+app = typer.Typer(help="Look contacts up.\n\nExample: crmseg contacts show marie.dupont@example.org", no_args_is_help=True)
 
 
 def _yes_no(value) -> str:

@@ -11,7 +11,7 @@ from cli.commands.common import MORE_ROWS, SCREEN_ROWS, app_context, screen_limi
 # cli.cleaning (rapidfuzz, numpy) is imported inside each command so that the
 # other commands start without paying for it.
 
-app = typer.Typer(help="Review fuzzy duplicate candidates, merge them, undo a merge.", no_args_is_help=True)
+app = typer.Typer(help="Review fuzzy duplicate candidates, merge them, undo a merge.\n\nExample: crmseg dupes list", no_args_is_help=True)
 
 
 @app.command("list")

@@ -9,7 +9,7 @@ import typer
 
 from cli.commands.common import app_context, write_stdout
 
-app = typer.Typer(help="The person's rights: access to their data, and erasure.", no_args_is_help=True)
+app = typer.Typer(help="The person's rights: access to their data, and erasure.\n\nExample: crmseg gdpr export marie.dupont@example.org --out marie.json", no_args_is_help=True)
 
 
 @app.command("export")

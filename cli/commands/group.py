@@ -11,7 +11,7 @@ from cli.commands.common import app_context, emit_selection_change, table
 from cli.commands.tag import EMAIL_OPTION, FILE_OPTION, SEGMENT_OPTION, SKIP_OPTION
 from cli.store import transaction
 
-app = typer.Typer(help="Static groups: lists of contacts kept by hand, with their own fields.", no_args_is_help=True)
+app = typer.Typer(help="Static groups: lists of contacts kept by hand, with their own fields.\n\nExample: crmseg group add conseil --email marie.dupont@example.org", no_args_is_help=True)
 
 FIELD_OPTION = typer.Option(None, "--field", help="A group field as key=value (repeatable), e.g. address='12 rue X'.")
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # The import library (Polars, fastexcel, phonenumbers, email-validator) is
 # imported inside each command, so that other commands start without it.
 
-app = typer.Typer(help="Import contacts and events from CSV/TSV/TXT or Excel exports.", no_args_is_help=True)
+app = typer.Typer(help="Import contacts and events from CSV/TSV/TXT or Excel exports.\n\nExample: crmseg import contacts export.csv", no_args_is_help=True)
 
 # Files above this size get a progress bar (a few thousand rows).
 _PROGRESS_BYTES = 512 * 1024
@@ -42,7 +42,9 @@ def _run(app: AppContext, files: list[Path], kind: str, options: ImportOptions) 
     con = app.connect()
     function = import_contacts if kind == "contacts" else import_events
     summaries = []
-    show_bar = not app.quiet and not app.json_output
+    # Only on a terminal: elsewhere (cron, a log file) rich still ends the bar with a blank line,
+    # and any output makes cron mail its owner.
+    show_bar = not app.quiet and not app.json_output and app.err_console.is_terminal
     for index, path in enumerate(files):
         try:
             summaries.append(_import_one(app, con, function, path, options, show_bar))

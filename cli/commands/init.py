@@ -32,6 +32,7 @@ def init(ctx: typer.Context) -> None:
             console.print(f"created  {path}")
         for path in result.kept:
             console.print(f"kept     {path} (already there)")
-        console.print(f"Next: crmseg --db {result.database} import contacts FILE")
+        config = f" --config {result.config}" if app.config_option else ""
+        console.print(f"Next: crmseg --db {result.database}{config} import contacts FILE")
 
     app.emit(data, render)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from cli.scoring import ScoreRun
 
 app = typer.Typer(
-    help="Compute RFM, engagement, lead points and lifecycle stages, and show their distribution.",
+    help="Compute RFM, engagement, lead points and lifecycle stages, and show their distribution.\n\nExample: crmseg score rfm",
     no_args_is_help=True,
 )
 

@@ -15,7 +15,7 @@ from cli.errors import InputError, SegmentError
 # The segment library (sqlglot, Polars) is imported inside each command so
 # that every other crmseg command starts without paying for it.
 
-app = typer.Typer(help="Segments: define, check, run and export dynamic lists.", no_args_is_help=True)
+app = typer.Typer(help="Segments: define, check, run and export dynamic lists.\n\nExample: crmseg segment run --all --out-dir lists/", no_args_is_help=True)
 
 
 def _locked_connection(app_ctx: AppContext):
@@ -153,6 +153,8 @@ def validate(ctx: typer.Context,
     bad = [r for r in results if not r["valid"]]
 
     def render(console) -> None:
+        if not results:
+            console.print(f"No segments in {library.folder}: nothing to check.")
         for r in results:
             console.print(f"{'ok     ' if r['valid'] else 'INVALID'} {r['name']} ({r['file']})", markup=False)
 

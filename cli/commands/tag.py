@@ -10,7 +10,7 @@ import typer
 from cli.commands.common import app_context, emit_selection_change, table
 from cli.store import transaction
 
-app = typer.Typer(help="Add, remove and count tags.", no_args_is_help=True)
+app = typer.Typer(help="Add, remove and count tags.\n\nExample: crmseg tag add benevole --file benevoles.csv", no_args_is_help=True)
 
 EMAIL_OPTION = typer.Option(None, "--email", "-e", help="A contact's email (repeatable).")
 FILE_OPTION = typer.Option(None, "--file", "-f", help="A file of emails: one per line, or a CSV with an email column (repeatable).")

@@ -28,12 +28,16 @@ _RETRY_SECONDS = 0.2
 
 
 def resolve_db_path(explicit: Path | str | None) -> Path:
-    """``--db``, else ``$CRMSEG_DB``, else ``./crmseg.duckdb``."""
+    """``--db``, else ``$CRMSEG_DB``, else ``./crmseg.duckdb``.
+
+    A leading ``~`` is the home folder: cron does not expand it in a
+    crontab's ``CRMSEG_DB=~/asso/crmseg.duckdb``, nor the shell in ``--db=~/...``.
+    """
     if explicit:
-        return Path(explicit)
+        return Path(explicit).expanduser()
     from_env = os.environ.get(DB_ENV_VAR)
     if from_env:
-        return Path(from_env)
+        return Path(from_env).expanduser()
     return Path(DEFAULT_DB_NAME)
 
 
@@ -48,6 +52,8 @@ def _connect(path: Path, config: dict[str, Any], wait: float, read_only: bool) -
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as e:
+            if "not a valid duckdb database" in str(e).lower():
+                raise _not_a_database(path) from e
             if not _is_lock_conflict(e):
                 raise StoreError(f"{path}: cannot open the database ({e}).") from e
             if time.monotonic() >= deadline:
@@ -59,6 +65,66 @@ def _connect(path: Path, config: dict[str, Any], wait: float, read_only: bool) -
             time.sleep(_RETRY_SECONDS)
         except duckdb.Error as e:
             raise StoreError(f"{path}: cannot open the database ({e}). Is it a crmseg database?") from e
+
+
+def _not_a_database(path: Path) -> StoreError:
+    return StoreError(
+        f"{path} is not a crmseg database (not a DuckDB file: a CSV, a spreadsheet, another file?). "
+        "Check --db (or $CRMSEG_DB): it names the database, not a file to import (`crmseg import contacts FILE`)."
+    )
+
+
+def _check_database_path(path: Path, *, read_only: bool) -> None:
+    """Refuse, with what to do, a ``--db`` that cannot be a crmseg database.
+
+    A folder, an empty file, an unwritable file and an unwritable folder
+    (DuckDB keeps its journal, ``PATH.wal``, beside the file) get a message
+    of their own instead of DuckDB's, or instead of a failure at the first
+    commit. Only ``stat`` and ``access``: opening the file here and closing
+    it would drop the lock a DuckDB instance of this process holds on it.
+    """
+    folder = path.parent
+    if not folder.is_dir():
+        raise StoreError(
+            f"{path}: the folder {folder} does not exist. Check --db (or $CRMSEG_DB), or run "
+            f"`crmseg --db {path} init` to start a new project there."
+        )
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder, not a database file. Check --db (or $CRMSEG_DB): give the file, "
+            f"e.g. --db {path / DEFAULT_DB_NAME}."
+        )
+    if path.exists() and path.stat().st_size == 0:
+        raise StoreError(
+            f"{path} is an empty file, not a database. Delete it and run the command again to create a "
+            "new database there, or check --db (or $CRMSEG_DB)."
+        )
+    if read_only:
+        return
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(
+            f"{path}: crmseg cannot write to this database file, and it writes even to read it (scores, runs, "
+            f"the audit log). Give yourself write access (chmod u+w {path}) or work on a copy."
+        )
+    if not os.access(folder, os.W_OK):
+        raise StoreError(
+            f"{path}: crmseg cannot write in the folder {folder}, where the database keeps its journal "
+            f"({path.name}.wal). Give yourself write access to the folder, or move the database."
+        )
+
+
+def _check_is_database_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a data file DuckDB opened as a database.
+
+    DuckDB opens an existing CSV or Parquet file given as a database as a
+    view in memory: a command would then "succeed" and keep nothing.
+    """
+    stored = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if stored is None or stored[0] is None:
+        con.close()
+        raise _not_a_database(path)
 
 
 def key_sql(value: str, keyring: str = "") -> str:
@@ -96,8 +162,7 @@ def open_database(
     longer than ``wait`` seconds.
     """
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise StoreError(f"{path}: the folder {path.parent} does not exist.")
+    _check_database_path(path, read_only=read_only)
     is_new = not path.exists()
     config: dict[str, Any] = {
         "autoinstall_known_extensions": False,
@@ -112,14 +177,15 @@ def open_database(
     if memory_limit:
         config["memory_limit"] = memory_limit
     con = _connect(path, config, wait, read_only)
+    _check_is_database_file(con, path)
     if is_new:
         os.chmod(path, 0o600)
     if not read_only:
         try:
             apply_migrations(con, migrations)
-        except StoreError:
+        except StoreError as e:
             con.close()
-            raise
+            raise StoreError(f"{path}: {e}") from e
         except duckdb.Error as e:
             con.close()
             raise StoreError(f"{path}: upgrading the database schema failed ({e}); nothing was changed.") from e

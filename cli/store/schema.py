@@ -281,6 +281,13 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
 
 
+def _holds_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the open file holds any table or view (temporary ones aside)."""
+    return con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database()"
+    ).fetchone()[0] > 0
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[int]:
     """Apply every missing migration in one transaction; return the versions applied."""
     migrations = MIGRATIONS if migrations is None else migrations
@@ -290,6 +297,12 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, migrations: list[Migration]
         raise StoreError(
             f"this database has schema version {version}, newer than this crmseg knows "
             f"({newest}). Upgrade crmseg to open it."
+        )
+    if version == 0 and _holds_tables(con):
+        # Someone else's DuckDB file: crmseg would add its thirty tables among theirs.
+        raise StoreError(
+            "this DuckDB file holds tables but is not a crmseg database; crmseg leaves it alone. "
+            "Check --db (or $CRMSEG_DB), or give a new path to create a crmseg database."
         )
     pending = [m for m in sorted(migrations, key=lambda m: m.version) if m.version > version]
     if not pending:

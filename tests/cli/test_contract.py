@@ -157,3 +157,38 @@ def test_a_reader_that_goes_away_is_not_an_error(db_path):
         _, err = child.communicate(timeout=60)
         assert child.returncode == 0, err
         assert err == b""
+
+
+def test_segment_validate_with_no_segments_says_so(invoke, tmp_path):
+    result = invoke("segment", "validate")
+    assert result.exit_code == 0
+    assert "No segments in" in result.stdout and str(tmp_path / "segments") in result.stdout
+
+
+def test_a_long_import_off_a_terminal_writes_nothing_on_stderr(invoke, tmp_path):
+    # From cron any output is mailed: the progress bar is for terminals only (it left a blank line).
+    big = tmp_path / "big.csv"
+    rows = [f"person{i}@example.org,Prénom{i},Nom{i},{i:05d} rue de la République,Lyon" for i in range(9000)]
+    big.write_text("email,first_name,last_name,street,city\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert big.stat().st_size > 512 * 1024
+    result = invoke("import", "contacts", str(big))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+
+
+def test_crmseg_db_and_config_may_start_with_home(tmp_path, monkeypatch):
+    # A crontab's `CRMSEG_DB=~/asso/crmseg.duckdb` reaches crmseg unexpanded.
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    home = tmp_path / "home"
+    (home / "asso").mkdir(parents=True)
+    (home / "asso" / "other.yaml").write_text("default_region: BE\n")
+    env = {"HOME": str(home), "CRMSEG_DB": "~/asso/crmseg.duckdb", "NO_COLOR": "1"}
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)  # unexpanded, `~` would be a folder here
+    result = CliRunner().invoke(app, ["--config", "~/asso/other.yaml", "--json", "init"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert (home / "asso" / "crmseg.duckdb").exists()
+    assert not (tmp_path / "~").exists()
