@@ -10,6 +10,8 @@ is in the ledger.
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from cli.store import rows_changed
@@ -89,20 +91,27 @@ def suppress_contacts(
     )
 
 
-def apply_suppressions(con: duckdb.DuckDBPyConnection) -> int:
-    """Mark suppressed every active contact whose email or phone key is in the ledger."""
+def apply_suppressions(
+    con: duckdb.DuckDBPyConnection, contact_ids: list[int] | None = None, *, since: Any = None
+) -> int:
+    """Mark suppressed every active contact whose email or phone key is in the ledger.
+
+    ``contact_ids`` limits it to those contacts, ``since`` to ledger entries
+    made at or after that time (an undone merge: what arrived after it).
+    """
     return rows_changed(
         con,
         """
         UPDATE contacts c SET status = 'suppressed', status_reason = s.reason, updated_at = current_timestamp
         FROM (
             SELECT key, arg_max(reason, list_position($reasons, reason)) AS reason
-            FROM suppressions GROUP BY key
+            FROM suppressions WHERE $since IS NULL OR suppressed_at >= $since GROUP BY key
         ) s
         -- The email's key, else the phone's: one equality, so a hash join (an OR compared every pair).
         WHERE c.status = 'active' AND coalesce(c.email_key, c.phone_key) = s.key
+          AND ($ids IS NULL OR list_contains($ids, c.id))
         """,
-        {"reasons": list(SUPPRESSION_REASONS)},
+        {"reasons": list(SUPPRESSION_REASONS), "ids": contact_ids, "since": since},
     )
 
 

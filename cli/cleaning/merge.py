@@ -43,7 +43,7 @@ from cli.errors import InputError, NotFoundError
 from cli.event_summary import refresh_event_summary
 from cli.store import log_action
 from cli.store.connection import key_sql
-from cli.suppression import SUPPRESSION_REASONS, suppress_contacts
+from cli.suppression import SUPPRESSION_REASONS, apply_suppressions, suppress_contacts
 
 # Tables restored from the snapshots: (table, column holding the contact id). Constants.
 SNAPSHOT_TABLES = (
@@ -504,17 +504,8 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
     refresh_event_summary(con, [kept, absorbed])
     con.execute("DELETE FROM suppressions WHERE source = ?", [f"merge:{merge_id}"])
     # A suppression that arrived after the merge (a later unsubscribe, a death) stays on the restored records.
-    con.execute(
-        """
-        UPDATE contacts c SET status = 'suppressed', status_reason = s.reason, updated_at = current_timestamp
-        FROM (
-            SELECT key, arg_max(reason, list_position($reasons, reason)) AS reason FROM suppressions
-            WHERE suppressed_at >= (SELECT merged_at FROM merges WHERE id = $merge) GROUP BY key
-        ) s
-        WHERE c.id IN ($k, $a) AND c.status = 'active' AND coalesce(c.email_key, c.phone_key) = s.key
-        """,
-        {"reasons": list(SUPPRESSION_REASONS), "merge": merge_id, "k": kept, "a": absorbed},
-    )
+    merged_at = con.execute("SELECT merged_at FROM merges WHERE id = ?", [merge_id]).fetchone()[0]
+    apply_suppressions(con, [kept, absorbed], since=merged_at)
     if deceased:
         suppress_contacts(con, [kept, absorbed], "deceased", f"undo:{merge_id}")
     con.execute("UPDATE merges SET undone_at = current_timestamp WHERE id = ?", [merge_id])
