@@ -227,6 +227,10 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
         if fmt and implied and fmt != implied:
             raise InputError(f"{out}: --format {fmt} does not fit a file named .{out.suffix.lstrip('.').lower()}; "
                              f"name it .{fmt}, or drop --format.")
+        if not (fmt or implied or spec.export.format) and out.suffix:
+            # `list.tsv`, `list.xls` or `list.docx` would get comma-separated text under a name that promises more.
+            raise InputError(f"{out}: crmseg writes .csv (comma-separated), .xlsx, .json or .parquet files; "
+                             "name the file so, or say which with --format.")
         fmt = fmt or implied or spec.export.format or "csv"
     with transaction(con):
         before = previous_run(con, spec.name)

@@ -96,8 +96,8 @@ def test_an_output_path_the_system_refuses_is_exit_2_with_the_path_named(invoke,
 
 
 @pytest.mark.parametrize("command", [
-    ["segment", "run", "everyone", "--out", "{db}"],
-    ["segment", "run", "everyone", "--out", "{db}.wal"],
+    ["segment", "run", "everyone", "--format", "csv", "--out", "{db}"],
+    ["segment", "run", "everyone", "--format", "csv", "--out", "{db}.wal"],
     ["report", "--html", "{db}"],
     ["gdpr", "export", "anne@example.org", "--out", "{db}"],
 ])
@@ -115,6 +115,11 @@ def test_a_format_that_contradicts_the_file_name_is_refused(invoke, base):
     assert result.exit_code == 2 and "--format csv" in result.stderr and "list.xlsx" in result.stderr
     assert not (base / "list.xlsx").exists()
     assert invoke(*AS_OF, "segment", "run", "everyone", "--format", "csv", "--out", str(base / "list.txt")).exit_code == 0
+    # A name that promises another format (a tab-separated .tsv, an old .xls) is not filled with comma-separated text.
+    for name in ("list.tsv", "list.xls"):
+        result = invoke(*AS_OF, "segment", "run", "everyone", "--out", str(base / name))
+        assert result.exit_code == 2 and name in result.stderr and "--format" in result.stderr
+        assert not (base / name).exists()
 
 
 @pytest.mark.parametrize("preset,headers", [
