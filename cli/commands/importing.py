@@ -205,11 +205,15 @@ def rejects(
 
     def render(console) -> None:
         console.print(f"Import #{data['import_id']}: {data['file']} ({data['kind']})")
-        console.print(table(shown_title("Rejected rows", len(data["rejects"]), data["rejected"]), ["line", "reason", "row"],
-                            [[r["line"], r["reason"], _short(r["raw"])] for r in data["rejects"]]))
-        console.print(table(shown_title("Issues (value left out, row imported)", len(data["issues"]), data["issue_count"]),
-                            ["line", "column", "value", "reason"],
-                            [[i["line"], i["column"], i["value"], i["reason"]] for i in data["issues"]]))
+        if not data["rejected"] and not data["issue_count"]:
+            console.print("No rejected row and no issue.")
+        if data["rejected"]:
+            console.print(table(shown_title("Rejected rows", len(data["rejects"]), data["rejected"]), ["line", "reason", "row"],
+                                [[r["line"], r["reason"], _short(r["raw"])] for r in data["rejects"]]))
+        if data["issue_count"]:
+            console.print(table(shown_title("Issues (value left out, row imported)", len(data["issues"]), data["issue_count"]),
+                                ["line", "column", "value", "reason"],
+                                [[i["line"], i["column"], i["value"], i["reason"]] for i in data["issues"]]))
         if len(data["rejects"]) < data["rejected"] or len(data["issues"]) < data["issue_count"]:
             console.print(MORE_ROWS)
 

@@ -97,6 +97,16 @@ def test_rejects_command_shows_the_first_lines_and_counts_them_all(invoke, write
     assert len(everything["rejects"]) == 150 and everything["issue_count"] == 0
 
 
+def test_rejects_command_shows_only_the_tables_that_hold_rows(invoke, write):
+    invoke("import", "contacts", str(write("clean.csv", "email;nom\na@x.fr;Ann\n")))
+    clean = invoke("import", "rejects")
+    assert clean.exit_code == 0 and "No rejected row and no issue." in clean.stdout
+    assert "Rejected rows" not in clean.stdout and "Issues" not in clean.stdout
+    invoke("import", "contacts", str(write("bad.csv", "email;nom\nsans-arobase;Bob\n")))
+    only_rejects = invoke("import", "rejects")
+    assert "Rejected rows" in only_rejects.stdout and "Issues" not in only_rejects.stdout
+
+
 def test_reimport_changes_nothing(invoke, write, db_path):
     path = write("export.csv", FRENCH, "cp1252")
     invoke("import", "contacts", str(path))
