@@ -34,7 +34,7 @@ LIVE_STATUSES = ("active", "suppressed")
 _EMAIL_HEADERS = frozenset(
     {
         "email", "mail", "emailaddress", "courriel", "adresseemail", "adressemail", "adressecourriel",
-        "emailadres", "emailadresse", "emailadress",
+        "emailadres", "emailadresse", "emailadress", "adresseelectronique", "mel", "adressemel",
     }
 )
 _DELIMITERS = ",;\t|"
@@ -83,11 +83,50 @@ def _read_text(path: Path) -> str:
     return raw.decode("latin-1")
 
 
+def _looks_like_email(text: str) -> bool:
+    return "@" in text and " " not in text.strip()
+
+
+def _unquote(text: str) -> str:
+    """A cell as a spreadsheet quotes it (``"marie@example.org"``), without the quotes."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"').strip()
+    return text
+
+
+def _table_layout(first: str) -> tuple[str, int, bool] | None:
+    """How a delimited first line reads: (delimiter, email column, has a header), or None.
+
+    Spreadsheets save with `;` in France and Belgium, and a header cell may
+    itself hold a comma (``Nom, prénom``), so every delimiter present is
+    tried: the one whose cells hold an email header wins; else one whose
+    cells hold an address (a file without a header line, or one email per
+    line with the empty columns Excel adds: ``marie@example.org;``).
+    """
+    headerless = None
+    for delimiter in _DELIMITERS:
+        if delimiter not in first:
+            continue
+        cells = next(csv.reader([first], delimiter=delimiter))
+        for i, cell in enumerate(cells):
+            if _header_key(cell) in _EMAIL_HEADERS:
+                return delimiter, i, True
+        if headerless is None:
+            position = next((i for i, cell in enumerate(cells) if _looks_like_email(cell)), None)
+            if position is not None:
+                headerless = (delimiter, position, False)
+    return headerless
+
+
 def read_email_file(path: Path) -> list[EmailRef]:
     """The emails in ``path``: one per line, or a CSV/TSV whose header has an email column.
 
     Blank lines and lines starting with ``#`` are skipped; a lone ``email``
-    header line is allowed.
+    header line is allowed. A delimited file without a header line is read
+    from the column holding an address. A row with cells but an empty email
+    cell comes back as an empty email, so that the caller reports it rather
+    than dropping it.
     """
     path = Path(path)
     text = _read_text(path)
@@ -96,29 +135,33 @@ def read_email_file(path: Path) -> list[EmailRef]:
     if first_index is None:
         raise InputError(f"{path}: the file holds no email. Give one email per line, or a CSV with an email column.")
     first = lines[first_index]
-    delimiter = next((d for d in _DELIMITERS if d in first), None)
+    has_delimiter = any(d in first for d in _DELIMITERS)
+    layout = _table_layout(first) if has_delimiter else None
     refs: list[EmailRef] = []
-    if delimiter is None:
-        start = first_index + 1 if _header_key(first) in _EMAIL_HEADERS else first_index
+    if not has_delimiter:
+        start = first_index + 1 if _header_key(_unquote(first)) in _EMAIL_HEADERS else first_index
         for number, line in enumerate(lines[start:], start=start + 1):
-            value = line.strip()
+            value = _unquote(line)
             if value and not value.startswith("#"):
                 refs.append(EmailRef(value, f"{path.name}, line {number}"))
+    elif layout is None:
+        header = next(csv.reader([first], delimiter=next(d for d in _DELIMITERS if d in first)))
+        raise InputError(
+            f"{path}, line {first_index + 1}: no email column in the header "
+            f"({', '.join(h.strip() for h in header)}). Name the column `email`, or give one email per line."
+        )
     else:
+        delimiter, column, has_header = layout
         reader = csv.reader(io.StringIO("\n".join(lines[first_index:])), delimiter=delimiter)
-        header = next(reader)
-        positions = [i for i, name in enumerate(header) if _header_key(name) in _EMAIL_HEADERS]
-        if not positions:
-            raise InputError(
-                f"{path}, line {first_index + 1}: no email column in the header "
-                f"({', '.join(h.strip() for h in header)}). Name the column `email`, or give one email per line."
-            )
-        column = positions[0]
-        for offset, row in enumerate(reader, start=first_index + 2):
+        if has_header:
+            next(reader)
+        for row in reader:
+            number = first_index + reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
             value = row[column].strip() if column < len(row) else ""
-            if value:
-                refs.append(EmailRef(value, f"{path.name}, line {offset}"))
-    if not refs:
+            refs.append(EmailRef(value, f"{path.name}, line {number}"))
+    if not any(r.email for r in refs):
         raise InputError(f"{path}: the file holds no email. Give one email per line, or a CSV with an email column.")
     return refs
 
@@ -176,6 +219,22 @@ def segment_member_ids(
     return [r[0] for r in rows]
 
 
+def describe_unknown(unknown: list[EmailRef], shown: int = _SHOWN_UNKNOWN) -> str:
+    """The first unknown emails with where they came from, for a message.
+
+    >>> describe_unknown([EmailRef("x@y.fr", "--email"), EmailRef("", "a.csv, line 3")])
+    'no contact has the email x@y.fr (--email); a.csv, line 3 has no email'
+    """
+    first = unknown[:shown]
+    parts = []
+    named = [r for r in first if r.email.strip()]
+    if named:
+        parts.append("no contact has the email " + "; ".join(f"{r.email.strip()} ({r.where})" for r in named))
+    parts += [f"{r.where} has no email" for r in first if not r.email.strip()]
+    more = f" and {len(unknown) - shown} more" if len(unknown) > shown else ""
+    return "; ".join(parts) + more
+
+
 def select_contacts(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -200,10 +259,8 @@ def select_contacts(
         refs.extend(read_email_file(path))
     ids, unknown = resolve_emails(con, refs)
     if unknown and not skip_unknown:
-        shown = "; ".join(f"{r.email.strip() or '(empty)'} ({r.where})" for r in unknown[:_SHOWN_UNKNOWN])
-        more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
         raise NotFoundError(
-            f"no contact has the email {shown}{more}. Nothing was changed. Check the addresses "
+            f"{describe_unknown(unknown)}. Nothing was changed. Check the addresses "
             "(`crmseg contacts find TEXT`), or pass --skip-unknown to act on the others."
         )
     requested = len(refs)

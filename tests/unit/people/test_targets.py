@@ -25,7 +25,9 @@ def test_one_email_per_line_with_header_blank_lines_and_comments(tmp_path):
 def test_csv_with_an_email_column_in_any_language(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("Nom;Adresse e-mail;Ville\nMartin;helene@x.fr;Lyon\nDurand;;Paris\n", encoding="cp1252")
-    assert [r.email for r in read_email_file(path)] == ["helene@x.fr"]
+    # Durand's row has no email: it comes back empty, for the caller to report.
+    assert [(r.email, r.where) for r in read_email_file(path)] == [("helene@x.fr", "export.csv, line 2"),
+                                                                    ("", "export.csv, line 3")]
 
 
 def test_mailchimp_header_is_recognised(tmp_path):
@@ -106,3 +108,36 @@ def test_segment_file_without_where_is_an_input_error(con, tmp_path):
     settings = _segments(tmp_path, "name: lyon\n")
     with pytest.raises(InputError, match=r"lyon.yaml.*where"):
         segment_member_ids(con, settings, "lyon", AS_OF)
+
+
+def test_excel_files_with_semicolons_are_read_with_or_without_header(tmp_path):
+    # No header line: the column holding addresses is used.
+    headerless = tmp_path / "benevoles.csv"
+    headerless.write_bytes("Dubois;Zoé;zoe@x.fr\r\nRoux;Stéphane;stephane@x.fr\r\n".encode("cp1252"))
+    assert [(r.email, r.where) for r in read_email_file(headerless)] == [
+        ("zoe@x.fr", "benevoles.csv, line 1"), ("stephane@x.fr", "benevoles.csv, line 2")]
+    # One address per line, with the empty column Excel leaves behind.
+    trailing = tmp_path / "liste.csv"
+    trailing.write_bytes(b"zoe@x.fr;\r\nstephane@x.fr;\r\n")
+    assert [r.email for r in read_email_file(trailing)] == ["zoe@x.fr", "stephane@x.fr"]
+    # A header cell holding a comma does not make `,` the delimiter.
+    comma = tmp_path / "bureau.csv"
+    comma.write_bytes("Nom, prénom;Courriel\r\nDubois, Zoé;zoe@x.fr\r\n".encode("cp1252"))
+    assert [(r.email, r.where) for r in read_email_file(comma)] == [("zoe@x.fr", "bureau.csv, line 2")]
+
+
+def test_a_row_without_email_is_reported_not_dropped(con, tmp_path):
+    ids = small_base(con)
+    path = tmp_path / "bureau.csv"
+    path.write_text("Prénom;Nom;Courriel\nJean;Sans-Mail;\n;;\nPaul;Durand;paul.durand@example.org\n", encoding="cp1252")
+    with pytest.raises(NotFoundError, match=r"bureau.csv, line 2 has no email.*Nothing was changed"):
+        select_contacts(con, Settings(), AS_OF, files=[path])
+    targets = select_contacts(con, Settings(), AS_OF, files=[path], skip_unknown=True)
+    assert targets.contact_ids == [ids["paul"]]
+    assert [r.where for r in targets.unknown] == ["bureau.csv, line 2"]
+
+
+def test_quoted_addresses_one_per_line_are_read(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text('"Email"\n"helene@x.fr"\n')
+    assert [r.email for r in read_email_file(path)] == ["helene@x.fr"]
