@@ -167,31 +167,20 @@ def read_email_file(path: Path) -> list[EmailRef]:
 
 
 def resolve_emails(con: duckdb.DuckDBPyConnection, refs: list[EmailRef]) -> tuple[list[int], list[EmailRef]]:
-    """Map emails to live contact ids, set-wise; return (ids, unknown refs)."""
+    """Map emails to live contact ids, set-wise; return (ids, unknown refs).
+
+    An address reaches its contact as ``contacts show`` finds it: a record
+    merged away leads to the contact that absorbed it, even through later
+    merges, and so does the address a merge replaced on the kept contact.
+    """
+    from cli.contacts import live_contacts_for_emails
+
     if not refs:
         return [], []
     normalised = [normalise_email(r.email) or "" for r in refs]
-    rows = con.execute(
-        """
-        WITH given AS (SELECT DISTINCT unnest($emails::VARCHAR[]) AS email),
-        live AS (
-            SELECT email, min(id) AS id FROM contacts
-            WHERE email IS NOT NULL AND list_contains($live, status) GROUP BY email
-        ),
-        absorbed AS (
-            SELECT m.email, min(k.id) AS id
-            FROM contacts m JOIN contacts k ON k.id = m.merged_into
-            WHERE m.status = 'merged' AND m.email IS NOT NULL AND list_contains($live, k.status)
-            GROUP BY m.email
-        )
-        SELECT g.email, coalesce(l.id, a.id)
-        FROM given g LEFT JOIN live l ON l.email = g.email LEFT JOIN absorbed a ON a.email = g.email
-        """,
-        {"emails": normalised, "live": list(LIVE_STATUSES)},
-    ).fetchall()
-    found = {email: cid for email, cid in rows}
-    ids = sorted({cid for cid in found.values() if cid is not None})
-    unknown = [ref for ref, email in zip(refs, normalised) if found.get(email) is None]
+    found = live_contacts_for_emails(con, sorted(set(normalised) - {""}))
+    ids = sorted({found[email][0] for email in normalised if email in found})
+    unknown = [ref for ref, email in zip(refs, normalised) if email not in found]
     return ids, unknown
 
 

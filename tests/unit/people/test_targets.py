@@ -141,3 +141,36 @@ def test_quoted_addresses_one_per_line_are_read(tmp_path):
     path = tmp_path / "list.txt"
     path.write_text('"Email"\n"helene@x.fr"\n')
     assert [r.email for r in read_email_file(path)] == ["helene@x.fr"]
+
+
+def test_addresses_reach_the_contact_through_successive_merges(con):
+    # Anne had three records: a@ merged into b@, then b@ merged into c@. Her old
+    # addresses still name her, as `contacts show` finds her.
+    from cli.cleaning.merge import PlannedMerge, merge_contacts
+    from cli.contacts import resolve_contact
+    from cli.store import transaction
+
+    a = add_contact(con, email="a@example.org", first_name="Anne", last_name="Vieux")
+    b = add_contact(con, email="b@example.org", first_name="Anne", last_name="Vieux")
+    c = add_contact(con, email="c@example.org", first_name="Anne", last_name="Vieux", consent_email=True)
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=b, absorbed=a, score=0.97, rule="test")])
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=c, absorbed=b, score=0.97, rule="test")])
+    for email in ("a@example.org", "b@example.org", "c@example.org"):
+        assert select_contacts(con, Settings(), AS_OF, emails=[email]).contact_ids == [c]
+        assert resolve_contact(con, email)[0] == c
+
+
+def test_the_address_a_merge_replaced_still_names_the_kept_contact(con):
+    # The kept record takes the other record's opted-in address; the volunteers'
+    # sheet still has the old one.
+    from cli.cleaning.merge import PlannedMerge, merge_contacts
+    from cli.store import transaction
+
+    kept = add_contact(con, email="marie@old.fr", first_name="Marie", last_name="Dupont")
+    other = add_contact(con, email="marie@new.fr", first_name="Marie", last_name="Dupont", consent_email=True)
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=kept, absorbed=other, score=0.97, rule="test")])
+    assert con.execute("SELECT email FROM contacts WHERE id = ?", [kept]).fetchone() == ("marie@new.fr",)
+    assert select_contacts(con, Settings(), AS_OF, emails=["Marie@Old.fr", "marie@new.fr"]).contact_ids == [kept]
