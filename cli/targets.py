@@ -208,7 +208,7 @@ def segment_member_ids(
     return [r[0] for r in rows]
 
 
-def describe_unknown(unknown: list[EmailRef], shown: int = _SHOWN_UNKNOWN) -> str:
+def describe_unknown(unknown: list[EmailRef], shown: int = _SHOWN_UNKNOWN, lead: str = "no contact has the email ") -> str:
     """The first unknown emails with where they came from, for a message.
 
     >>> describe_unknown([EmailRef("x@y.fr", "--email"), EmailRef("", "a.csv, line 3")])
@@ -218,7 +218,7 @@ def describe_unknown(unknown: list[EmailRef], shown: int = _SHOWN_UNKNOWN) -> st
     parts = []
     named = [r for r in first if r.email.strip()]
     if named:
-        parts.append("no contact has the email " + "; ".join(f"{r.email.strip()} ({r.where})" for r in named))
+        parts.append(lead + "; ".join(f"{r.email.strip()} ({r.where})" for r in named))
     parts += [f"{r.where} has no email" for r in first if not r.email.strip()]
     more = f" and {len(unknown) - shown} more" if len(unknown) > shown else ""
     return "; ".join(parts) + more

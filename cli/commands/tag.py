@@ -31,7 +31,7 @@ def _change(ctx: typer.Context, tag: str, emails, files, segment, skip_unknown: 
         )
         change = add_tag(con, tag, targets.contact_ids) if adding else remove_tag(con, tag, targets.contact_ids)
     verb = "added to" if adding else "removed from"
-    emit_selection_change(app, "tag", change.tag, change, targets.unknown_count, adding,
+    emit_selection_change(app, "tag", change.tag, change, targets.unknown, adding,
                           f"Tag `{change.tag}` {verb} {change.changed} contacts ({change.unchanged} unchanged).")
 
 
