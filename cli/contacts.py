@@ -285,10 +285,23 @@ def contact_profile(con: duckdb.DuckDBPyConnection, contact_id: int, *, as_of: d
     }
 
 
+# Letters that strip_accents keeps but a person types otherwise: Lætitia as laetitia, Œuvre as oeuvre.
+_LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("ø", "o"), ("ł", "l"), ("đ", "d"))
+
+
+def _fold(sql: str) -> str:
+    """SQL lower-casing ``sql`` (a constant expression of this module) without accents or ligatures."""
+    folded = "strip_accents(lower(" + sql + "))"
+    for letter, plain in _LIGATURES:
+        folded = "replace(" + folded + ", '" + letter + "', '" + plain + "')"
+    return folded
+
+
 def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """Live contacts whose names, email, organisation or city hold every word of ``text``.
 
-    Matching ignores case and accents (``helene`` finds ``Hélène``); each word
+    Matching ignores case, accents and ligatures (``helene`` finds ``Hélène``,
+    ``laetitia`` finds ``Lætitia``); each word
     may match a different field (``marie lyon``). Text written like a phone
     number (``06 12 34 56 78``, ``+33 6 12 34``, ``45 67 89``) finds the phones
     holding its digits, whatever their spacing (a leading 0 stands for the
@@ -303,10 +316,10 @@ def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50)
         """
         WITH hay AS (
             SELECT id, email, first_name, last_name, organisation, city, phone, status,
-                   strip_accents(lower(concat_ws(' ', first_name, last_name, email, organisation, city))) AS text
+                   """ + _fold("concat_ws(' ', first_name, last_name, email, organisation, city)") + """ AS text
             FROM contacts WHERE status IN ('active', 'suppressed')
         ),
-        needles AS (SELECT list_transform($words::VARCHAR[], lambda w: strip_accents(lower(w))) AS words)
+        needles AS (SELECT list_transform($words::VARCHAR[], lambda w: """ + _fold("w") + """) AS words)
         SELECT hay.* EXCLUDE (text) FROM hay, needles
         WHERE list_bool_and(list_transform(needles.words, lambda w: contains(hay.text, w)))
            OR ($digits IS NOT NULL AND contains(regexp_replace(hay.phone, '\\D', '', 'g'), ltrim($digits, '0')))

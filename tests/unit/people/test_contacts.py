@@ -118,3 +118,10 @@ def test_show_follows_successive_merges_by_address_and_by_id(con):
     assert resolve_contact(con, "a@example.org") == (c, "a@example.org was merged into this contact")
     assert resolve_identifier(con, f"#{a}", region="FR") == (c, f"contact {a} was merged into this contact")
     assert contact_profile(con, c, as_of=AS_OF)["merged_from"] == ["a@example.org", "b@example.org"]
+
+
+@pytest.mark.parametrize("text", ["laetitia coeur", "LÆTITIA", "oeuvre lyonnaise", "Œuvre", "strasse"])
+def test_find_reads_ligatures_as_people_type_them(con, text):
+    add_contact(con, email="l.dubois@example.org", first_name="Lætitia", last_name="Sacré-Cœur",
+                organisation="Œuvre lyonnaise pour les bêtes", city="Großstraße")
+    assert [c["first_name"] for c in find_contacts(con, text)] == ["Lætitia"]
