@@ -47,6 +47,7 @@ class EmailRef:
 
     email: str
     where: str
+    erased: bool = False  # the address of a person erased by `gdpr forget`
 
 
 @dataclass
@@ -180,7 +181,19 @@ def resolve_emails(con: duckdb.DuckDBPyConnection, refs: list[EmailRef]) -> tupl
     normalised = [normalise_email(r.email) or "" for r in refs]
     found = live_contacts_for_emails(con, sorted(set(normalised) - {""}))
     ids = sorted({found[email][0] for email in normalised if email in found})
-    unknown = [ref for ref, email in zip(refs, normalised) if email not in found]
+    missing = sorted({email for email in normalised if email and email not in found})
+    # Their keyed hash in the ledger is all that is left of people erased by `gdpr forget`.
+    erased = {
+        r[0] for r in con.execute(
+            "SELECT e FROM unnest($emails::VARCHAR[]) AS t(e) WHERE EXISTS "
+            "(SELECT 1 FROM suppressions s WHERE s.reason = 'erased' AND s.key = crmseg_key(t.e))",
+            {"emails": missing},
+        ).fetchall()
+    } if missing else set()
+    unknown = [
+        EmailRef(ref.email, ref.where, erased=email in erased)
+        for ref, email in zip(refs, normalised) if email not in found
+    ]
     return ids, unknown
 
 
@@ -218,7 +231,8 @@ def describe_unknown(unknown: list[EmailRef], shown: int = _SHOWN_UNKNOWN, lead:
     parts = []
     named = [r for r in first if r.email.strip()]
     if named:
-        parts.append(lead + "; ".join(f"{r.email.strip()} ({r.where})" for r in named))
+        parts.append(lead + "; ".join(
+            f"{r.email.strip()} ({r.where}{': erased by gdpr forget' if r.erased else ''})" for r in named))
     parts += [f"{r.where} has no email" for r in first if not r.email.strip()]
     more = f" and {len(unknown) - shown} more" if len(unknown) > shown else ""
     return "; ".join(parts) + more

@@ -164,7 +164,7 @@ def emit_selection_change(app: AppContext, label: str, name: str, change: Any, u
         "added" if adding else "removed": change.changed,
         "unchanged": change.unchanged,
         "unknown_emails": len(unknown),
-        "skipped": [{"email": r.email.strip() or None, "where": r.where} for r in unknown],
+        "skipped": [{"email": r.email.strip() or None, "where": r.where, "erased": r.erased} for r in unknown],
     }
 
     def render(console: Console) -> None:

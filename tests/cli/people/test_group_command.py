@@ -75,8 +75,26 @@ def test_skip_unknown_names_what_it_skipped(invoke, people, query, tmp_path):
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["added"], report["unknown_emails"]) == (1, 2)
-    assert report["skipped"] == [{"email": None, "where": "conseil.csv, line 3"},
-                                 {"email": "paul.durand@exemple.org", "where": "conseil.csv, line 4"}]
+    assert report["skipped"] == [{"email": None, "where": "conseil.csv, line 3", "erased": False},
+                                 {"email": "paul.durand@exemple.org", "where": "conseil.csv, line 4", "erased": False}]
     text = invoke("group", "add", "Conseil d'administration", "--file", str(sheet), "--skip-unknown")
     assert "paul.durand@exemple.org (conseil.csv, line 4)" in text.stdout
+    assert query("SELECT contact_id FROM group_members") == [(people["helene"],)]
+
+
+def test_an_erased_person_does_not_come_back_into_a_group(invoke, people, query, tmp_path):
+    invoke("group", "create", "bureau")
+    assert invoke("group", "add", "bureau", "--email", "paul.durand@example.org").exit_code == 0
+    assert invoke("gdpr", "forget", "paul.durand@example.org", "--no-compact").exit_code == 0
+    assert query("SELECT count(*) FROM group_members") == [(0,)]
+    # An old list still holds his address.
+    sheet = tmp_path / "bureau.txt"
+    sheet.write_text("email\nPaul.Durand@example.org\nhelene.martin@example.org\n")
+    refused = invoke("group", "add", "bureau", "--file", str(sheet))
+    assert refused.exit_code == 2
+    assert "Paul.Durand@example.org (bureau.txt, line 2: erased by gdpr forget)" in refused.stderr
+    result = invoke("--json", "group", "add", "bureau", "--file", str(sheet), "--skip-unknown")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["skipped"] == [
+        {"email": "Paul.Durand@example.org", "where": "bureau.txt, line 2", "erased": True}]
     assert query("SELECT contact_id FROM group_members") == [(people["helene"],)]
