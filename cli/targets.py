@@ -69,19 +69,71 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-.]", "", plain.strip().lower())
 
 
-def _read_text(path: Path) -> str:
+# What a workbook's first bytes are: a zip (.xlsx, .ods) or an OLE2 file (.xls).
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+# Rows of a sheet searched for the header (title rows above it are common).
+_HEADER_SEARCH_ROWS = 10
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such file. Check the path given to --file.") from e
     except OSError as e:
         raise InputError(f"{path}: cannot read the file ({e.strerror}).") from e
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a file in the encodings import reads (UTF-8 with or without BOM, UTF-16, Windows-1252, Latin-1)."""
+    from cli.importing.sources import detect_encoding
+
+    try:
+        return raw.decode(detect_encoding(path, raw[:65536]))
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _sheet_refs(path: Path) -> list[EmailRef]:
+    """The emails of a workbook's first sheet holding data, from its email column (or the one holding addresses)."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheets = [
+            (name, reader.load_sheet_by_name(name, header_row=None, skip_rows=0, dtypes="string"))
+            for name in reader.sheet_names
+        ]
+    except Exception as e:  # fastexcel raises its own exception types
+        first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(f"{path}: cannot be opened as a workbook ({first_line}). Export it again, or as CSV.") from e
+    for name, sheet in sheets:
+        if sheet.visible != "visible":
             continue
-    return raw.decode("latin-1")
+        rows = [[(cell or "").strip() for cell in row] for row in sheet.to_polars().iter_rows()]
+        if not any(any(row) for row in rows):
+            continue
+        column = header = None
+        for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+            found = next((i for i, cell in enumerate(row) if _header_key(cell) in _EMAIL_HEADERS), None)
+            if found is not None:
+                column, header = found, index
+                break
+            found = next((i for i, cell in enumerate(row) if _looks_like_email(cell)), None)
+            if found is not None:  # no header row: the first row already holds an address
+                column, header = found, index - 1
+                break
+        if column is None:
+            raise InputError(
+                f"{path}, sheet `{name}`: no email column in its first rows. Name the column `email`, "
+                "or give one email per line."
+            )
+        return [
+            EmailRef(row[column] if column < len(row) else "", f"{path.name}, row {number}")
+            for number, row in enumerate(rows[header + 1:], start=header + 2)
+            if any(row)
+        ]
+    raise InputError(f"{path}: the workbook holds no email. Give one email per line, or a CSV with an email column.")
 
 
 def _looks_like_email(text: str) -> bool:
@@ -121,7 +173,7 @@ def _table_layout(first: str) -> tuple[str, int, bool] | None:
 
 
 def read_email_file(path: Path) -> list[EmailRef]:
-    """The emails in ``path``: one per line, or a CSV/TSV whose header has an email column.
+    """The emails in ``path``: one per line, a CSV/TSV whose header has an email column, or a workbook.
 
     Blank lines and lines starting with ``#`` are skipped; a lone ``email``
     header line is allowed. A delimited file without a header line is read
@@ -130,7 +182,13 @@ def read_email_file(path: Path) -> list[EmailRef]:
     than dropping it.
     """
     path = Path(path)
-    text = _read_text(path)
+    raw = _read_bytes(path)
+    if raw.startswith(_WORKBOOK_MAGIC):
+        refs = _sheet_refs(path)
+        if not any(r.email for r in refs):
+            raise InputError(f"{path}: the workbook holds no email under its email column.")
+        return refs
+    text = _decode(path, raw)
     lines = text.splitlines()
     first_index = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
     if first_index is None:

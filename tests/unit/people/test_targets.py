@@ -174,3 +174,29 @@ def test_the_address_a_merge_replaced_still_names_the_kept_contact(con):
         merge_contacts(con, [PlannedMerge(kept=kept, absorbed=other, score=0.97, rule="test")])
     assert con.execute("SELECT email FROM contacts WHERE id = ?", [kept]).fetchone() == ("marie@new.fr",)
     assert select_contacts(con, Settings(), AS_OF, emails=["Marie@Old.fr", "marie@new.fr"]).contact_ids == [kept]
+
+
+def test_excel_unicode_text_is_read(tmp_path):
+    # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
+    path = tmp_path / "benevoles.txt"
+    path.write_bytes("Nom\tPrénom\tE-mail\r\nRoux\tStéphane\tstephane@x.fr\r\n".encode("utf-16"))
+    assert [(r.email, r.where) for r in read_email_file(path)] == [("stephane@x.fr", "benevoles.txt, line 2")]
+
+
+def test_a_workbook_is_read_from_its_email_column(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "benevoles.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Bénévoles")
+    sheet.write_row(0, 0, ["Liste des bénévoles 2026"])
+    sheet.write_row(2, 0, ["Prénom", "Nom", "Adresse e-mail", "Tél"])
+    sheet.write_row(3, 0, ["Zoé", "Dubois", "Zoe.Dubois@Gmail.com", 612345678])
+    sheet.write_row(4, 0, ["Jean", "Sans"])
+    book.close()
+    assert [(r.email, r.where) for r in read_email_file(path)] == [
+        ("Zoe.Dubois@Gmail.com", "benevoles.xlsx, row 4"), ("", "benevoles.xlsx, row 5")]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(InputError, match="broken.xlsx: cannot be opened as a workbook"):
+        read_email_file(broken)
