@@ -17,25 +17,6 @@ from cli.errors import InputError, NotFoundError
 from cli.normalise import normalise_email, normalise_phone
 
 
-def contact_id_by_email(con: duckdb.DuckDBPyConnection, email: str, *, include_merged: bool = False) -> int:
-    """The id of the contact with ``email`` (normalised); ``NotFoundError`` when none.
-
-    Merged-away and erased contacts are skipped unless ``include_merged``.
-    """
-    normalised = normalise_email(email)
-    if not normalised:
-        raise NotFoundError("an empty email was given; give the contact's email address.")
-    statuses = ["active", "suppressed"] + (["merged"] if include_merged else [])
-    row = con.execute(
-        "SELECT id FROM contacts WHERE email = ? AND list_contains(?, status) "
-        "ORDER BY (status = 'merged'), id LIMIT 1",
-        [normalised, statuses],
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no contact with the email {normalised}. Check the address, or `crmseg contacts find`.")
-    return row[0]
-
-
 def contact_record(con: duckdb.DuckDBPyConnection, contact_id: int) -> dict[str, Any]:
     """The contact row as a dict (column -> value)."""
     cursor = con.execute("SELECT * FROM contacts WHERE id = ?", [contact_id])
@@ -51,41 +32,88 @@ _CONSENT_COLUMNS = ("consent_email", "consent_basis", "consent_at", "consent_met
 LIVE_STATUSES = ("active", "suppressed")
 
 
-def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, str | None]:
-    """The live contact for ``email``, and a note when it was found through a merged-away record.
+# How an email reached its live contact (``live_contacts_for_emails``), best first.
+OWN, MERGED_AWAY, BEFORE_MERGE = "own", "merged", "before_merge"
 
-    ``NotFoundError`` when no live contact has (or absorbed) that email;
-    the message says so when the person was erased by ``gdpr forget``.
+_LIVE_FOR_EMAILS = """
+WITH RECURSIVE given AS (SELECT DISTINCT unnest($emails::VARCHAR[]) AS email),
+start AS (
+    SELECT g.email, c.id, 0 AS rank FROM given g JOIN contacts c ON c.email = g.email
+    WHERE c.status IN ('active', 'suppressed')
+    UNION ALL
+    SELECT g.email, c.merged_into, 1 FROM given g JOIN contacts c ON c.email = g.email
+    WHERE c.status = 'merged' AND c.merged_into IS NOT NULL
+    UNION ALL
+    -- The kept contact's own address, which a merge replaced by the other record's.
+    SELECT g.email, m.kept_id, 2 FROM given g
+    JOIN merges m ON json_extract_string(m.kept_before, '$.contacts[0].email') = g.email
+    WHERE m.undone_at IS NULL
+),
+chain(email, id, rank, depth) AS (
+    SELECT email, id, rank, 0 FROM start
+    UNION ALL
+    -- A contact that absorbed this one may itself have been merged away since.
+    SELECT chain.email, c.merged_into, chain.rank, chain.depth + 1
+    FROM chain JOIN contacts c ON c.id = chain.id
+    WHERE c.status = 'merged' AND c.merged_into IS NOT NULL AND chain.depth < 50
+)
+SELECT chain.email, arg_min(c.id, chain.rank * 1e12 + c.id), min(chain.rank)
+FROM chain JOIN contacts c ON c.id = chain.id
+WHERE c.status IN ('active', 'suppressed')
+GROUP BY chain.email
+"""
+_HOW = {0: OWN, 1: MERGED_AWAY, 2: BEFORE_MERGE}
+
+
+def live_contacts_for_emails(con: duckdb.DuckDBPyConnection, emails: list[str]) -> dict[str, tuple[int, str]]:
+    """Normalised emails -> (live contact id, how it was reached), set-wise.
+
+    A live contact's own address comes first; else a record merged away
+    with that address leads to the contact that absorbed it (following
+    later merges of that one too); else a kept contact whose address a merge
+    replaced. Emails that reach no live contact are left out.
     """
-    try:
-        return contact_id_by_email(con, email), None
-    except NotFoundError:
-        pass
-    normalised = normalise_email(email)
-    row = con.execute(
-        "SELECT k.id FROM contacts m JOIN contacts k ON k.id = m.merged_into "
-        "WHERE m.email = ? AND m.status = 'merged' AND k.status IN ('active', 'suppressed') ORDER BY k.id LIMIT 1",
-        [normalised],
-    ).fetchone()
-    if row is not None:
-        return row[0], f"{normalised} was merged into this contact"
-    # An address the kept contact had before a merge gave it the other record's email.
+    if not emails:
+        return {}
+    rows = con.execute(_LIVE_FOR_EMAILS, {"emails": list(emails)}).fetchall()
+    return {email: (contact_id, _HOW[rank]) for email, contact_id, rank in rows}
+
+
+def live_contact_for_id(con: duckdb.DuckDBPyConnection, contact_id: int) -> tuple[int, str] | None:
+    """The live contact a contact id stands for (itself, or where it was merged), with its status."""
     row = con.execute(
         """
         WITH RECURSIVE chain(id, depth) AS (
-            SELECT kept_id, 0 FROM merges
-            WHERE undone_at IS NULL AND json_extract_string(kept_before, '$.contacts[0].email') = $email
+            SELECT ?::BIGINT, 0
             UNION ALL
             SELECT c.merged_into, chain.depth + 1 FROM chain JOIN contacts c ON c.id = chain.id
             WHERE c.status = 'merged' AND c.merged_into IS NOT NULL AND chain.depth < 50
         )
-        SELECT c.id FROM chain JOIN contacts c ON c.id = chain.id
-        WHERE c.status IN ('active', 'suppressed') ORDER BY c.id LIMIT 1
+        SELECT c.id, (SELECT status FROM contacts WHERE id = ?) FROM chain JOIN contacts c ON c.id = chain.id
+        WHERE c.status IN ('active', 'suppressed') ORDER BY chain.depth LIMIT 1
         """,
-        {"email": normalised},
+        [contact_id, contact_id],
     ).fetchone()
-    if row is not None:
-        return row[0], f"{normalised} was this contact's email before a merge"
+    return (row[0], row[1]) if row else None
+
+
+def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, str | None]:
+    """The live contact for ``email``, and a note when it was found through a merge.
+
+    ``NotFoundError`` when no live contact has (or absorbed) that email;
+    the message says so when the person was erased by ``gdpr forget``.
+    """
+    normalised = normalise_email(email)
+    if not normalised:
+        raise NotFoundError("an empty email was given; give the contact's email address.")
+    found = live_contacts_for_emails(con, [normalised]).get(normalised)
+    if found is not None:
+        contact_id, how = found
+        if how == MERGED_AWAY:
+            return contact_id, f"{normalised} was merged into this contact"
+        if how == BEFORE_MERGE:
+            return contact_id, f"{normalised} was this contact's email before a merge"
+        return contact_id, None
     forgotten = con.execute(
         "SELECT count(*) FROM suppressions WHERE reason = 'erased' AND key = crmseg_key(?)", [normalised]
     ).fetchone()[0]
@@ -120,12 +148,7 @@ def resolve_identifier(
         return resolve_contact(con, text)
     by_id = _CONTACT_ID.fullmatch(text)
     if by_id:
-        row = con.execute(
-            "SELECT coalesce(k.id, c.id), c.status FROM contacts c LEFT JOIN contacts k "
-            "ON c.status = 'merged' AND k.id = c.merged_into AND k.status IN ('active', 'suppressed') "
-            "WHERE c.id = ? AND (c.status IN ('active', 'suppressed') OR k.id IS NOT NULL)",
-            [int(by_id.group(1))],
-        ).fetchone()
+        row = live_contact_for_id(con, int(by_id.group(1)))
         if row is None:
             raise NotFoundError(f"no live contact with the id {by_id.group(1)} (`crmseg contacts find` lists ids).")
         return row[0], (f"contact {by_id.group(1)} was merged into this contact" if row[1] == "merged" else None)
@@ -231,11 +254,21 @@ def contact_profile(con: duckdb.DuckDBPyConnection, contact_id: int, *, as_of: d
         """,
         [contact_id],
     )
+    # Records merged into it, directly or into a record that it absorbed later.
     merged_from = [
         r[0]
         for r in con.execute(
-            "SELECT coalesce(email, '(no email, id ' || id || ')') FROM contacts WHERE merged_into = ? ORDER BY id",
-            [contact_id],
+            """
+            WITH RECURSIVE absorbed(id, depth) AS (
+                SELECT id, 0 FROM contacts WHERE merged_into = $id AND status = 'merged'
+                UNION ALL
+                SELECT c.id, absorbed.depth + 1 FROM contacts c JOIN absorbed ON c.merged_into = absorbed.id
+                WHERE c.status = 'merged' AND absorbed.depth < 50
+            )
+            SELECT coalesce(c.email, '(no email, id ' || c.id || ')') FROM contacts c
+            WHERE c.id IN (SELECT id FROM absorbed) ORDER BY c.id
+            """,
+            {"id": contact_id},
         ).fetchall()
     ]
     return {
@@ -252,10 +285,23 @@ def contact_profile(con: duckdb.DuckDBPyConnection, contact_id: int, *, as_of: d
     }
 
 
+# Letters that strip_accents keeps but a person types otherwise: Lætitia as laetitia, Œuvre as oeuvre.
+_LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ß", "ss"), ("ø", "o"), ("ł", "l"), ("đ", "d"))
+
+
+def _fold(sql: str) -> str:
+    """SQL lower-casing ``sql`` (a constant expression of this module) without accents or ligatures."""
+    folded = "strip_accents(lower(" + sql + "))"
+    for letter, plain in _LIGATURES:
+        folded = "replace(" + folded + ", '" + letter + "', '" + plain + "')"
+    return folded
+
+
 def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """Live contacts whose names, email, organisation or city hold every word of ``text``.
 
-    Matching ignores case and accents (``helene`` finds ``Hélène``); each word
+    Matching ignores case, accents and ligatures (``helene`` finds ``Hélène``,
+    ``laetitia`` finds ``Lætitia``); each word
     may match a different field (``marie lyon``). Text written like a phone
     number (``06 12 34 56 78``, ``+33 6 12 34``, ``45 67 89``) finds the phones
     holding its digits, whatever their spacing (a leading 0 stands for the
@@ -270,10 +316,10 @@ def find_contacts(con: duckdb.DuckDBPyConnection, text: str, *, limit: int = 50)
         """
         WITH hay AS (
             SELECT id, email, first_name, last_name, organisation, city, phone, status,
-                   strip_accents(lower(concat_ws(' ', first_name, last_name, email, organisation, city))) AS text
+                   """ + _fold("concat_ws(' ', first_name, last_name, email, organisation, city)") + """ AS text
             FROM contacts WHERE status IN ('active', 'suppressed')
         ),
-        needles AS (SELECT list_transform($words::VARCHAR[], lambda w: strip_accents(lower(w))) AS words)
+        needles AS (SELECT list_transform($words::VARCHAR[], lambda w: """ + _fold("w") + """) AS words)
         SELECT hay.* EXCLUDE (text) FROM hay, needles
         WHERE list_bool_and(list_transform(needles.words, lambda w: contains(hay.text, w)))
            OR ($digits IS NOT NULL AND contains(regexp_replace(hay.phone, '\\D', '', 'g'), ltrim($digits, '0')))

@@ -34,7 +34,7 @@ LIVE_STATUSES = ("active", "suppressed")
 _EMAIL_HEADERS = frozenset(
     {
         "email", "mail", "emailaddress", "courriel", "adresseemail", "adressemail", "adressecourriel",
-        "emailadres", "emailadresse", "emailadress",
+        "emailadres", "emailadresse", "emailadress", "adresseelectronique", "mel", "adressemel",
     }
 )
 _DELIMITERS = ",;\t|"
@@ -47,6 +47,7 @@ class EmailRef:
 
     email: str
     where: str
+    erased: bool = False  # the address of a person erased by `gdpr forget`
 
 
 @dataclass
@@ -68,87 +69,189 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\s_\-.]", "", plain.strip().lower())
 
 
-def _read_text(path: Path) -> str:
+# What a workbook's first bytes are: a zip (.xlsx, .ods) or an OLE2 file (.xls).
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+# Rows of a sheet searched for the header (title rows above it are common).
+_HEADER_SEARCH_ROWS = 10
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such file. Check the path given to --file.") from e
     except OSError as e:
         raise InputError(f"{path}: cannot read the file ({e.strerror}).") from e
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a file in the encodings import reads (UTF-8 with or without BOM, UTF-16, Windows-1252, Latin-1)."""
+    from cli.importing.sources import detect_encoding
+
+    try:
+        return raw.decode(detect_encoding(path, raw[:65536]))
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _sheet_refs(path: Path) -> list[EmailRef]:
+    """The emails of a workbook's first sheet holding data, from its email column (or the one holding addresses)."""
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+        sheets = [
+            (name, reader.load_sheet_by_name(name, header_row=None, skip_rows=0, dtypes="string"))
+            for name in reader.sheet_names
+        ]
+    except Exception as e:  # fastexcel raises its own exception types
+        first_line = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(f"{path}: cannot be opened as a workbook ({first_line}). Export it again, or as CSV.") from e
+    for name, sheet in sheets:
+        if sheet.visible != "visible":
             continue
-    return raw.decode("latin-1")
+        rows = [[(cell or "").strip() for cell in row] for row in sheet.to_polars().iter_rows()]
+        if not any(any(row) for row in rows):
+            continue
+        column = header = None
+        for index, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+            found = next((i for i, cell in enumerate(row) if _header_key(cell) in _EMAIL_HEADERS), None)
+            if found is not None:
+                column, header = found, index
+                break
+            found = next((i for i, cell in enumerate(row) if _looks_like_email(cell)), None)
+            if found is not None:  # no header row: the first row already holds an address
+                column, header = found, index - 1
+                break
+        if column is None:
+            raise InputError(
+                f"{path}, sheet `{name}`: no email column in its first rows. Name the column `email`, "
+                "or give one email per line."
+            )
+        return [
+            EmailRef(row[column] if column < len(row) else "", f"{path.name}, row {number}")
+            for number, row in enumerate(rows[header + 1:], start=header + 2)
+            if any(row)
+        ]
+    raise InputError(f"{path}: the workbook holds no email. Give one email per line, or a CSV with an email column.")
+
+
+def _looks_like_email(text: str) -> bool:
+    return "@" in text and " " not in text.strip()
+
+
+def _unquote(text: str) -> str:
+    """A cell as a spreadsheet quotes it (``"marie@example.org"``), without the quotes."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].replace('""', '"').strip()
+    return text
+
+
+def _table_layout(first: str) -> tuple[str, int, bool] | None:
+    """How a delimited first line reads: (delimiter, email column, has a header), or None.
+
+    Spreadsheets save with `;` in France and Belgium, and a header cell may
+    itself hold a comma (``Nom, prénom``), so every delimiter present is
+    tried: the one whose cells hold an email header wins; else one whose
+    cells hold an address (a file without a header line, or one email per
+    line with the empty columns Excel adds: ``marie@example.org;``).
+    """
+    headerless = None
+    for delimiter in _DELIMITERS:
+        if delimiter not in first:
+            continue
+        cells = next(csv.reader([first], delimiter=delimiter))
+        for i, cell in enumerate(cells):
+            if _header_key(cell) in _EMAIL_HEADERS:
+                return delimiter, i, True
+        if headerless is None:
+            position = next((i for i, cell in enumerate(cells) if _looks_like_email(cell)), None)
+            if position is not None:
+                headerless = (delimiter, position, False)
+    return headerless
 
 
 def read_email_file(path: Path) -> list[EmailRef]:
-    """The emails in ``path``: one per line, or a CSV/TSV whose header has an email column.
+    """The emails in ``path``: one per line, a CSV/TSV whose header has an email column, or a workbook.
 
     Blank lines and lines starting with ``#`` are skipped; a lone ``email``
-    header line is allowed.
+    header line is allowed. A delimited file without a header line is read
+    from the column holding an address. A row with cells but an empty email
+    cell comes back as an empty email, so that the caller reports it rather
+    than dropping it.
     """
     path = Path(path)
-    text = _read_text(path)
+    raw = _read_bytes(path)
+    if raw.startswith(_WORKBOOK_MAGIC):
+        refs = _sheet_refs(path)
+        if not any(r.email for r in refs):
+            raise InputError(f"{path}: the workbook holds no email under its email column.")
+        return refs
+    text = _decode(path, raw)
     lines = text.splitlines()
     first_index = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
     if first_index is None:
         raise InputError(f"{path}: the file holds no email. Give one email per line, or a CSV with an email column.")
     first = lines[first_index]
-    delimiter = next((d for d in _DELIMITERS if d in first), None)
+    has_delimiter = any(d in first for d in _DELIMITERS)
+    layout = _table_layout(first) if has_delimiter else None
     refs: list[EmailRef] = []
-    if delimiter is None:
-        start = first_index + 1 if _header_key(first) in _EMAIL_HEADERS else first_index
+    if not has_delimiter:
+        start = first_index + 1 if _header_key(_unquote(first)) in _EMAIL_HEADERS else first_index
         for number, line in enumerate(lines[start:], start=start + 1):
-            value = line.strip()
+            value = _unquote(line)
             if value and not value.startswith("#"):
                 refs.append(EmailRef(value, f"{path.name}, line {number}"))
+    elif layout is None:
+        header = next(csv.reader([first], delimiter=next(d for d in _DELIMITERS if d in first)))
+        raise InputError(
+            f"{path}, line {first_index + 1}: no email column in the header "
+            f"({', '.join(h.strip() for h in header)}). Name the column `email`, or give one email per line."
+        )
     else:
+        delimiter, column, has_header = layout
         reader = csv.reader(io.StringIO("\n".join(lines[first_index:])), delimiter=delimiter)
-        header = next(reader)
-        positions = [i for i, name in enumerate(header) if _header_key(name) in _EMAIL_HEADERS]
-        if not positions:
-            raise InputError(
-                f"{path}, line {first_index + 1}: no email column in the header "
-                f"({', '.join(h.strip() for h in header)}). Name the column `email`, or give one email per line."
-            )
-        column = positions[0]
-        for offset, row in enumerate(reader, start=first_index + 2):
+        if has_header:
+            next(reader)
+        for row in reader:
+            number = first_index + reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
             value = row[column].strip() if column < len(row) else ""
-            if value:
-                refs.append(EmailRef(value, f"{path.name}, line {offset}"))
-    if not refs:
+            refs.append(EmailRef(value, f"{path.name}, line {number}"))
+    if not any(r.email for r in refs):
         raise InputError(f"{path}: the file holds no email. Give one email per line, or a CSV with an email column.")
     return refs
 
 
 def resolve_emails(con: duckdb.DuckDBPyConnection, refs: list[EmailRef]) -> tuple[list[int], list[EmailRef]]:
-    """Map emails to live contact ids, set-wise; return (ids, unknown refs)."""
+    """Map emails to live contact ids, set-wise; return (ids, unknown refs).
+
+    An address reaches its contact as ``contacts show`` finds it: a record
+    merged away leads to the contact that absorbed it, even through later
+    merges, and so does the address a merge replaced on the kept contact.
+    """
+    from cli.contacts import live_contacts_for_emails
+
     if not refs:
         return [], []
     normalised = [normalise_email(r.email) or "" for r in refs]
-    rows = con.execute(
-        """
-        WITH given AS (SELECT DISTINCT unnest($emails::VARCHAR[]) AS email),
-        live AS (
-            SELECT email, min(id) AS id FROM contacts
-            WHERE email IS NOT NULL AND list_contains($live, status) GROUP BY email
-        ),
-        absorbed AS (
-            SELECT m.email, min(k.id) AS id
-            FROM contacts m JOIN contacts k ON k.id = m.merged_into
-            WHERE m.status = 'merged' AND m.email IS NOT NULL AND list_contains($live, k.status)
-            GROUP BY m.email
-        )
-        SELECT g.email, coalesce(l.id, a.id)
-        FROM given g LEFT JOIN live l ON l.email = g.email LEFT JOIN absorbed a ON a.email = g.email
-        """,
-        {"emails": normalised, "live": list(LIVE_STATUSES)},
-    ).fetchall()
-    found = {email: cid for email, cid in rows}
-    ids = sorted({cid for cid in found.values() if cid is not None})
-    unknown = [ref for ref, email in zip(refs, normalised) if found.get(email) is None]
+    found = live_contacts_for_emails(con, sorted(set(normalised) - {""}))
+    ids = sorted({found[email][0] for email in normalised if email in found})
+    missing = sorted({email for email in normalised if email and email not in found})
+    # Their keyed hash in the ledger is all that is left of people erased by `gdpr forget`.
+    erased = {
+        r[0] for r in con.execute(
+            "SELECT e FROM unnest($emails::VARCHAR[]) AS t(e) WHERE EXISTS "
+            "(SELECT 1 FROM suppressions s WHERE s.reason = 'erased' AND s.key = crmseg_key(t.e))",
+            {"emails": missing},
+        ).fetchall()
+    } if missing else set()
+    unknown = [
+        EmailRef(ref.email, ref.where, erased=email in erased)
+        for ref, email in zip(refs, normalised) if email not in found
+    ]
     return ids, unknown
 
 
@@ -176,6 +279,23 @@ def segment_member_ids(
     return [r[0] for r in rows]
 
 
+def describe_unknown(unknown: list[EmailRef], shown: int = _SHOWN_UNKNOWN, lead: str = "no contact has the email ") -> str:
+    """The first unknown emails with where they came from, for a message.
+
+    >>> describe_unknown([EmailRef("x@y.fr", "--email"), EmailRef("", "a.csv, line 3")])
+    'no contact has the email x@y.fr (--email); a.csv, line 3 has no email'
+    """
+    first = unknown[:shown]
+    parts = []
+    named = [r for r in first if r.email.strip()]
+    if named:
+        parts.append(lead + "; ".join(
+            f"{r.email.strip()} ({r.where}{': erased by gdpr forget' if r.erased else ''})" for r in named))
+    parts += [f"{r.where} has no email" for r in first if not r.email.strip()]
+    more = f" and {len(unknown) - shown} more" if len(unknown) > shown else ""
+    return "; ".join(parts) + more
+
+
 def select_contacts(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -200,10 +320,8 @@ def select_contacts(
         refs.extend(read_email_file(path))
     ids, unknown = resolve_emails(con, refs)
     if unknown and not skip_unknown:
-        shown = "; ".join(f"{r.email.strip() or '(empty)'} ({r.where})" for r in unknown[:_SHOWN_UNKNOWN])
-        more = f" and {len(unknown) - _SHOWN_UNKNOWN} more" if len(unknown) > _SHOWN_UNKNOWN else ""
         raise NotFoundError(
-            f"no contact has the email {shown}{more}. Nothing was changed. Check the addresses "
+            f"{describe_unknown(unknown)}. Nothing was changed. Check the addresses "
             "(`crmseg contacts find TEXT`), or pass --skip-unknown to act on the others."
         )
     requested = len(refs)

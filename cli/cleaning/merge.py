@@ -461,10 +461,59 @@ def _restore(con: duckdb.DuckDBPyConnection, contact_id: int, snapshot: str) -> 
         )
 
 
-def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
-    """Restore both contacts of merge ``merge_id`` exactly as they were; the caller owns the transaction.
+# Tags and group memberships change only by command (`tag`, `group`): these are the
+# (table, key column, extra columns) that an undo keeps as the commands since the merge left them.
+_LABEL_TABLES = (("contact_tags", "tag", "added_at, source"), ("group_members", "group_id", "added_at"))
 
-    The pair is then marked ``rejected`` so that ``clean`` does not merge it again.
+
+def _labels_now(con: duckdb.DuckDBPyConnection, kept: int) -> dict[str, list[tuple]]:
+    """The kept contact's tags and group memberships before an undo, as rows."""
+    # Table and column names come from the constant _LABEL_TABLES.
+    return {
+        table: con.execute(
+            "SELECT " + key + ", " + extra + " FROM " + table + " WHERE contact_id = ?", [kept]
+        ).fetchall()
+        for table, key, extra in _LABEL_TABLES
+    }
+
+
+def _keep_label_changes(
+    con: duckdb.DuckDBPyConnection, kept: int, absorbed: int, labels: dict[str, list[tuple]],
+    kept_before: str, absorbed_record: str,
+) -> None:
+    """After the snapshots are restored, keep what ``tag`` and ``group`` commands did since the merge.
+
+    The kept contact keeps its tags and memberships of now, less those that
+    came only from the absorbed record; the absorbed record gets back those of
+    its own that the person still has (a tag taken off, or a group left or
+    deleted since the merge, does not come back).
+    """
+    snapshots = {"kept": json.loads(kept_before), "absorbed": json.loads(absorbed_record)}
+    for table, key, extra in _LABEL_TABLES:
+        before = {row.get(key) for row in snapshots["kept"].get(table) or []}
+        brought = {row.get(key) for row in snapshots["absorbed"].get(table) or []} - before
+        now = [row for row in labels[table] if row[0] not in brought]
+        still = {row[0] for row in labels[table]}
+        # Table and column names come from the constant _LABEL_TABLES.
+        con.execute("DELETE FROM " + table + " WHERE contact_id = ?", [kept])
+        if now:
+            placeholders = ", ".join("?" for _ in range(len(now[0]) + 1))
+            con.executemany(
+                "INSERT INTO " + table + " (contact_id, " + key + ", " + extra + ") VALUES (" + placeholders + ")",
+                [[kept, *row] for row in now],
+            )
+        con.execute(
+            "DELETE FROM " + table + " WHERE contact_id = ? AND NOT list_contains(?, " + key + ")",
+            [absorbed, sorted(still)],
+        )
+
+
+def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
+    """Restore both contacts of merge ``merge_id`` as they were; the caller owns the transaction.
+
+    Tags and group memberships are the exception: what ``tag`` and ``group``
+    commands did since the merge stays (``_keep_label_changes``). The pair is
+    then marked ``rejected`` so that ``clean`` does not merge it again.
     """
     row = con.execute(
         "SELECT kept_id, absorbed_id, absorbed_record, kept_before, undone_at FROM merges WHERE id = ?", [merge_id]
@@ -488,8 +537,10 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
         )
     # A death is the person's, whichever record's address the ledger entry names: both records keep it.
     deceased = con.execute("SELECT status_reason = 'deceased' FROM contacts WHERE id = ?", [kept]).fetchone()[0]
+    labels = _labels_now(con, kept)
     _restore(con, kept, kept_before)
     _restore(con, absorbed, absorbed_record)
+    _keep_label_changes(con, kept, absorbed, labels, kept_before, absorbed_record)
     # Snapshots leave the keys out (older ones hold them: the same values).
     con.execute(
         "UPDATE contacts SET email_key = " + key_sql("email", "k") + ", phone_key = " + key_sql("phone", "k")

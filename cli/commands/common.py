@@ -149,21 +149,28 @@ def app_context(ctx: typer.Context) -> AppContext:
     return root.obj
 
 
-def emit_selection_change(app: AppContext, label: str, name: str, change: Any, unknown_emails: int,
+def emit_selection_change(app: AppContext, label: str, name: str, change: Any, unknown: list,
                           adding: bool, sentence: str) -> None:
-    """Report what adding or removing a tag or a group membership did (``sentence`` says it in full)."""
+    """Report what adding or removing a tag or a group membership did (``sentence`` says it in full).
+
+    ``unknown`` holds the emails ``--skip-unknown`` left out: each is named with where it
+    came from, so that the user can correct them.
+    """
+    from cli.targets import describe_unknown
+
     data = {
         label: name,
         "contacts": change.targeted,
         "added" if adding else "removed": change.changed,
         "unchanged": change.unchanged,
-        "unknown_emails": unknown_emails,
+        "unknown_emails": len(unknown),
+        "skipped": [{"email": r.email.strip() or None, "where": r.where, "erased": r.erased} for r in unknown],
     }
 
     def render(console: Console) -> None:
         console.print(sentence)
-        if unknown_emails:
-            console.print(f"{unknown_emails} emails matched no contact and were skipped.")
+        if unknown:
+            console.print(f"{len(unknown)} emails matched no contact and were skipped: {describe_unknown(unknown, lead='')}.")
 
     app.emit(data, render)
 

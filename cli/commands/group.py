@@ -160,7 +160,7 @@ def _members(ctx: typer.Context, name, emails, files, segment, skip_unknown: boo
         )
         change = add_members(con, name, targets.contact_ids) if adding else remove_members(con, name, targets.contact_ids)
     verb = "added to" if adding else "removed from"
-    emit_selection_change(app, "group", change.group, change, targets.unknown_count, adding,
+    emit_selection_change(app, "group", change.group, change, targets.unknown, adding,
                           f"{change.changed} contacts {verb} `{change.group}` ({change.unchanged} unchanged).")
 
 

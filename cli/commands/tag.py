@@ -13,7 +13,7 @@ from cli.store import transaction
 app = typer.Typer(help="Add, remove and count tags.\n\nExample: crmseg tag add benevole --file benevoles.csv", no_args_is_help=True)
 
 EMAIL_OPTION = typer.Option(None, "--email", "-e", help="A contact's email (repeatable).")
-FILE_OPTION = typer.Option(None, "--file", "-f", help="A file of emails: one per line, or a CSV with an email column (repeatable).")
+FILE_OPTION = typer.Option(None, "--file", "-f", help="A file of emails: one per line, a CSV with an email column, or a workbook (repeatable).")
 SEGMENT_OPTION = typer.Option(None, "--segment", "-s", help="Every contact the segment's `where` matches at --as-of.")
 SKIP_OPTION = typer.Option(False, "--skip-unknown", help="Act on the known emails and count the unknown ones instead of refusing.")
 
@@ -31,7 +31,7 @@ def _change(ctx: typer.Context, tag: str, emails, files, segment, skip_unknown: 
         )
         change = add_tag(con, tag, targets.contact_ids) if adding else remove_tag(con, tag, targets.contact_ids)
     verb = "added to" if adding else "removed from"
-    emit_selection_change(app, "tag", change.tag, change, targets.unknown_count, adding,
+    emit_selection_change(app, "tag", change.tag, change, targets.unknown, adding,
                           f"Tag `{change.tag}` {verb} {change.changed} contacts ({change.unchanged} unchanged).")
 
 

@@ -57,3 +57,44 @@ def test_bad_input_exits_2(invoke, people):
     assert result.exit_code == 2 and "group name is empty" in result.stderr
     result = invoke("group", "add", "x", "-e", "nobody@example.org")
     assert result.exit_code == 2 and "no contact has the email nobody@example.org" in result.stderr
+
+
+def test_skip_unknown_names_what_it_skipped(invoke, people, query, tmp_path):
+    # A sheet saved by Excel (Windows-1252, `;`), with a member who has no email and a typo.
+    sheet = tmp_path / "conseil.csv"
+    sheet.write_bytes("Prénom;Nom;Courriel\r\nHélène;Martin;Helene.Martin@example.org\r\nJean;Sans-Mail;\r\n"
+                      "Paul;Durand;paul.durand@exemple.org\r\n".encode("cp1252"))
+    invoke("group", "create", "Conseil d'administration")
+    refused = invoke("group", "add", "Conseil d'administration", "--file", str(sheet))
+    assert refused.exit_code == 2 and "Traceback" not in refused.stderr
+    assert "paul.durand@exemple.org (conseil.csv, line 4)" in refused.stderr
+    assert "conseil.csv, line 3 has no email" in refused.stderr
+    assert query("SELECT count(*) FROM group_members") == [(0,)]
+
+    result = invoke("--json", "group", "add", "Conseil d'administration", "--file", str(sheet), "--skip-unknown")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["added"], report["unknown_emails"]) == (1, 2)
+    assert report["skipped"] == [{"email": None, "where": "conseil.csv, line 3", "erased": False},
+                                 {"email": "paul.durand@exemple.org", "where": "conseil.csv, line 4", "erased": False}]
+    text = invoke("group", "add", "Conseil d'administration", "--file", str(sheet), "--skip-unknown")
+    assert "paul.durand@exemple.org (conseil.csv, line 4)" in text.stdout
+    assert query("SELECT contact_id FROM group_members") == [(people["helene"],)]
+
+
+def test_an_erased_person_does_not_come_back_into_a_group(invoke, people, query, tmp_path):
+    invoke("group", "create", "bureau")
+    assert invoke("group", "add", "bureau", "--email", "paul.durand@example.org").exit_code == 0
+    assert invoke("gdpr", "forget", "paul.durand@example.org", "--no-compact").exit_code == 0
+    assert query("SELECT count(*) FROM group_members") == [(0,)]
+    # An old list still holds his address.
+    sheet = tmp_path / "bureau.txt"
+    sheet.write_text("email\nPaul.Durand@example.org\nhelene.martin@example.org\n")
+    refused = invoke("group", "add", "bureau", "--file", str(sheet))
+    assert refused.exit_code == 2
+    assert "Paul.Durand@example.org (bureau.txt, line 2: erased by gdpr forget)" in refused.stderr
+    result = invoke("--json", "group", "add", "bureau", "--file", str(sheet), "--skip-unknown")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["skipped"] == [
+        {"email": "Paul.Durand@example.org", "where": "bureau.txt, line 2", "erased": True}]
+    assert query("SELECT contact_id FROM group_members") == [(people["helene"],)]

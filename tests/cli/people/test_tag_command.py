@@ -22,7 +22,8 @@ def test_remove_reports_counts_as_json(invoke, people):
     invoke("tag", "add", "vip", "--email", "paul.durand@example.org")
     result = invoke("tag", "remove", "vip", "--email", "paul.durand@example.org", "--email", "anne@example.org", "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"tag": "vip", "contacts": 2, "removed": 1, "unchanged": 1, "unknown_emails": 0}
+    assert json.loads(result.stdout) == {"tag": "vip", "contacts": 2, "removed": 1, "unchanged": 1, "unknown_emails": 0,
+                                         "skipped": []}
 
 
 def test_empty_tag_name_exits_2(invoke, people, query):

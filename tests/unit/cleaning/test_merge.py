@@ -270,3 +270,39 @@ def test_a_suppression_recorded_after_a_merge_survives_its_undo(con):
     suppress_contacts(con, [other], "unsubscribe", "import:10")
     undo_merge(con, merge_id)
     assert con.execute("SELECT status_reason FROM contacts WHERE id = ?", [other]).fetchone() == ("unsubscribe",)
+
+
+def test_undo_keeps_the_tags_and_groups_given_or_taken_since_the_merge(con):
+    from cli.groups import add_members, create_group, delete_group, remove_members
+    from cli.tagging import add_tag, remove_tag
+    from tests.unit.cleaning.conftest import add_contact
+
+    kept = add_contact(con, email="paul.roux@free.fr", first_name="Paul", last_name="Roux")
+    absorbed = add_contact(con, email="p.roux@laposte.net", first_name="Paul", last_name="Roux")
+    refresh_contact_keys(con)
+    for name in ("bureau", "benevoles", "ag-2025"):
+        create_group(con, name)
+    add_members(con, "benevoles", [absorbed])
+    add_members(con, "ag-2025", [absorbed])
+    add_tag(con, "donateur", [absorbed])
+    add_tag(con, "newsletter", [absorbed])
+    [merge_id] = merge_contacts(con, [PlannedMerge(kept, absorbed, 0.97, "test")])
+    # Since the merge, by command: Paul joined the board and was tagged vip; he left the
+    # volunteers, lost the newsletter tag, and the 2025 assembly group was deleted.
+    add_members(con, "bureau", [kept])
+    add_tag(con, "vip", [kept])
+    remove_members(con, "benevoles", [kept])
+    remove_tag(con, "newsletter", [kept])
+    delete_group(con, "ag-2025", force=True)
+    undo_merge(con, merge_id)
+
+    def groups(cid):
+        return sorted(r[0] for r in con.execute(
+            "SELECT g.name FROM group_members m LEFT JOIN groups g ON g.id = m.group_id WHERE m.contact_id = ?",
+            [cid]).fetchall())
+
+    def tags(cid):
+        return sorted(r[0] for r in con.execute("SELECT tag FROM contact_tags WHERE contact_id = ?", [cid]).fetchall())
+
+    assert (groups(kept), tags(kept)) == (["bureau"], ["vip"])
+    assert (groups(absorbed), tags(absorbed)) == ([], ["donateur"])

@@ -101,3 +101,27 @@ def test_find_skips_merged_contacts_and_treats_text_as_data(con):
     assert find_contacts(con, "' OR 1=1 --") == []
     with pytest.raises(InputError, match="give some text"):
         find_contacts(con, "   ")
+
+
+def test_show_follows_successive_merges_by_address_and_by_id(con):
+    from cli.cleaning.merge import PlannedMerge, merge_contacts
+    from cli.contacts import resolve_identifier
+    from cli.store import transaction
+
+    a = add_contact(con, email="a@example.org", first_name="Anne", last_name="Vieux")
+    b = add_contact(con, email="b@example.org", first_name="Anne", last_name="Vieux")
+    c = add_contact(con, email="c@example.org", first_name="Anne", last_name="Vieux", consent_email=True)
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=b, absorbed=a, score=0.97, rule="test")])
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=c, absorbed=b, score=0.97, rule="test")])
+    assert resolve_contact(con, "a@example.org") == (c, "a@example.org was merged into this contact")
+    assert resolve_identifier(con, f"#{a}", region="FR") == (c, f"contact {a} was merged into this contact")
+    assert contact_profile(con, c, as_of=AS_OF)["merged_from"] == ["a@example.org", "b@example.org"]
+
+
+@pytest.mark.parametrize("text", ["laetitia coeur", "LÆTITIA", "oeuvre lyonnaise", "Œuvre", "strasse"])
+def test_find_reads_ligatures_as_people_type_them(con, text):
+    add_contact(con, email="l.dubois@example.org", first_name="Lætitia", last_name="Sacré-Cœur",
+                organisation="Œuvre lyonnaise pour les bêtes", city="Großstraße")
+    assert [c["first_name"] for c in find_contacts(con, text)] == ["Lætitia"]

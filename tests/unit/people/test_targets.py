@@ -25,7 +25,9 @@ def test_one_email_per_line_with_header_blank_lines_and_comments(tmp_path):
 def test_csv_with_an_email_column_in_any_language(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("Nom;Adresse e-mail;Ville\nMartin;helene@x.fr;Lyon\nDurand;;Paris\n", encoding="cp1252")
-    assert [r.email for r in read_email_file(path)] == ["helene@x.fr"]
+    # Durand's row has no email: it comes back empty, for the caller to report.
+    assert [(r.email, r.where) for r in read_email_file(path)] == [("helene@x.fr", "export.csv, line 2"),
+                                                                    ("", "export.csv, line 3")]
 
 
 def test_mailchimp_header_is_recognised(tmp_path):
@@ -106,3 +108,95 @@ def test_segment_file_without_where_is_an_input_error(con, tmp_path):
     settings = _segments(tmp_path, "name: lyon\n")
     with pytest.raises(InputError, match=r"lyon.yaml.*where"):
         segment_member_ids(con, settings, "lyon", AS_OF)
+
+
+def test_excel_files_with_semicolons_are_read_with_or_without_header(tmp_path):
+    # No header line: the column holding addresses is used.
+    headerless = tmp_path / "benevoles.csv"
+    headerless.write_bytes("Dubois;Zoé;zoe@x.fr\r\nRoux;Stéphane;stephane@x.fr\r\n".encode("cp1252"))
+    assert [(r.email, r.where) for r in read_email_file(headerless)] == [
+        ("zoe@x.fr", "benevoles.csv, line 1"), ("stephane@x.fr", "benevoles.csv, line 2")]
+    # One address per line, with the empty column Excel leaves behind.
+    trailing = tmp_path / "liste.csv"
+    trailing.write_bytes(b"zoe@x.fr;\r\nstephane@x.fr;\r\n")
+    assert [r.email for r in read_email_file(trailing)] == ["zoe@x.fr", "stephane@x.fr"]
+    # A header cell holding a comma does not make `,` the delimiter.
+    comma = tmp_path / "bureau.csv"
+    comma.write_bytes("Nom, prénom;Courriel\r\nDubois, Zoé;zoe@x.fr\r\n".encode("cp1252"))
+    assert [(r.email, r.where) for r in read_email_file(comma)] == [("zoe@x.fr", "bureau.csv, line 2")]
+
+
+def test_a_row_without_email_is_reported_not_dropped(con, tmp_path):
+    ids = small_base(con)
+    path = tmp_path / "bureau.csv"
+    path.write_text("Prénom;Nom;Courriel\nJean;Sans-Mail;\n;;\nPaul;Durand;paul.durand@example.org\n", encoding="cp1252")
+    with pytest.raises(NotFoundError, match=r"bureau.csv, line 2 has no email.*Nothing was changed"):
+        select_contacts(con, Settings(), AS_OF, files=[path])
+    targets = select_contacts(con, Settings(), AS_OF, files=[path], skip_unknown=True)
+    assert targets.contact_ids == [ids["paul"]]
+    assert [r.where for r in targets.unknown] == ["bureau.csv, line 2"]
+
+
+def test_quoted_addresses_one_per_line_are_read(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text('"Email"\n"helene@x.fr"\n')
+    assert [r.email for r in read_email_file(path)] == ["helene@x.fr"]
+
+
+def test_addresses_reach_the_contact_through_successive_merges(con):
+    # Anne had three records: a@ merged into b@, then b@ merged into c@. Her old
+    # addresses still name her, as `contacts show` finds her.
+    from cli.cleaning.merge import PlannedMerge, merge_contacts
+    from cli.contacts import resolve_contact
+    from cli.store import transaction
+
+    a = add_contact(con, email="a@example.org", first_name="Anne", last_name="Vieux")
+    b = add_contact(con, email="b@example.org", first_name="Anne", last_name="Vieux")
+    c = add_contact(con, email="c@example.org", first_name="Anne", last_name="Vieux", consent_email=True)
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=b, absorbed=a, score=0.97, rule="test")])
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=c, absorbed=b, score=0.97, rule="test")])
+    for email in ("a@example.org", "b@example.org", "c@example.org"):
+        assert select_contacts(con, Settings(), AS_OF, emails=[email]).contact_ids == [c]
+        assert resolve_contact(con, email)[0] == c
+
+
+def test_the_address_a_merge_replaced_still_names_the_kept_contact(con):
+    # The kept record takes the other record's opted-in address; the volunteers'
+    # sheet still has the old one.
+    from cli.cleaning.merge import PlannedMerge, merge_contacts
+    from cli.store import transaction
+
+    kept = add_contact(con, email="marie@old.fr", first_name="Marie", last_name="Dupont")
+    other = add_contact(con, email="marie@new.fr", first_name="Marie", last_name="Dupont", consent_email=True)
+    with transaction(con):
+        merge_contacts(con, [PlannedMerge(kept=kept, absorbed=other, score=0.97, rule="test")])
+    assert con.execute("SELECT email FROM contacts WHERE id = ?", [kept]).fetchone() == ("marie@new.fr",)
+    assert select_contacts(con, Settings(), AS_OF, emails=["Marie@Old.fr", "marie@new.fr"]).contact_ids == [kept]
+
+
+def test_excel_unicode_text_is_read(tmp_path):
+    # Excel's "Unicode text" export: UTF-16 with a BOM, tab-separated.
+    path = tmp_path / "benevoles.txt"
+    path.write_bytes("Nom\tPrénom\tE-mail\r\nRoux\tStéphane\tstephane@x.fr\r\n".encode("utf-16"))
+    assert [(r.email, r.where) for r in read_email_file(path)] == [("stephane@x.fr", "benevoles.txt, line 2")]
+
+
+def test_a_workbook_is_read_from_its_email_column(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "benevoles.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Bénévoles")
+    sheet.write_row(0, 0, ["Liste des bénévoles 2026"])
+    sheet.write_row(2, 0, ["Prénom", "Nom", "Adresse e-mail", "Tél"])
+    sheet.write_row(3, 0, ["Zoé", "Dubois", "Zoe.Dubois@Gmail.com", 612345678])
+    sheet.write_row(4, 0, ["Jean", "Sans"])
+    book.close()
+    assert [(r.email, r.where) for r in read_email_file(path)] == [
+        ("Zoe.Dubois@Gmail.com", "benevoles.xlsx, row 4"), ("", "benevoles.xlsx, row 5")]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(InputError, match="broken.xlsx: cannot be opened as a workbook"):
+        read_email_file(broken)
