@@ -65,6 +65,20 @@ GROUP BY chain.email
 _HOW = {0: OWN, 1: MERGED_AWAY, 2: BEFORE_MERGE}
 
 
+# Each merged-away contact and the live contact it ended in (following later merges of
+# the one that absorbed it): where an import's row for its address or external id goes.
+MERGED_KEEPERS_SQL = """
+WITH RECURSIVE chain(id, keeper, depth) AS (
+    SELECT id, merged_into, 1 FROM contacts WHERE status = 'merged' AND merged_into IS NOT NULL
+    UNION ALL
+    SELECT chain.id, c.merged_into, chain.depth + 1 FROM chain JOIN contacts c ON c.id = chain.keeper
+    WHERE c.status = 'merged' AND c.merged_into IS NOT NULL AND chain.depth < 50
+)
+SELECT chain.id, chain.keeper FROM chain JOIN contacts c ON c.id = chain.keeper
+WHERE c.status IN ('active', 'suppressed')
+"""
+
+
 def live_contacts_for_emails(con: duckdb.DuckDBPyConnection, emails: list[str]) -> dict[str, tuple[int, str]]:
     """Normalised emails -> (live contact id, how it was reached), set-wise.
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from cli.contacts import MERGED_KEEPERS_SQL
 from cli.errors import ImportFileError, InputError
 from cli.importing.contact_staging import build_staging, title_as_job
 from cli.importing.contact_status import status_facts
@@ -308,6 +309,7 @@ def _group_and_match(ctx: PipelineContext) -> None:
         """
     )
     con.execute("CREATE OR REPLACE TEMP VIEW import_rows AS SELECT *, coalesce(email, gk_alt) AS gk FROM import_stg")
+    con.execute("CREATE OR REPLACE TEMP TABLE import_merged_keepers AS " + MERGED_KEEPERS_SQL)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE import_matches AS
@@ -321,6 +323,16 @@ def _group_and_match(ctx: PipelineContext) -> None:
             SELECT id, email, external_id, phone, first_name FROM contacts WHERE status IN ('active', 'suppressed')
         ), by_email AS (
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.email = g.email GROUP BY g.gk
+        ), by_merged AS (
+            -- The address of a record merged away leads to the contact that absorbed it:
+            -- the next export of the CRM that still holds the duplicate does not bring it back.
+            SELECT g.gk, min(k.keeper) AS id
+            FROM g JOIN contacts c ON c.email = g.email JOIN import_merged_keepers k ON k.id = c.id
+            WHERE c.status = 'merged' GROUP BY g.gk
+        ), by_merged_ext AS (
+            SELECT g.gk, min(k.keeper) AS id
+            FROM g JOIN contacts c ON c.external_id = g.ext JOIN import_merged_keepers k ON k.id = c.id
+            WHERE c.status = 'merged' GROUP BY g.gk
         ), by_ext AS (
             SELECT g.gk, min(c.id) AS id FROM g JOIN live c ON c.external_id = g.ext GROUP BY g.gk
         ), by_phone AS (
@@ -330,8 +342,9 @@ def _group_and_match(ctx: PipelineContext) -> None:
               AND """ + _same_first_name("g.fn", _first_name_key("c.first_name")) + """
             GROUP BY g.gk
         )
-        SELECT g.gk, g.n, coalesce(e.id, x.id, p.id) AS contact_id
-        FROM g LEFT JOIN by_email e USING (gk) LEFT JOIN by_ext x USING (gk) LEFT JOIN by_phone p USING (gk)
+        SELECT g.gk, g.n, coalesce(e.id, m.id, x.id, mx.id, p.id) AS contact_id
+        FROM g LEFT JOIN by_email e USING (gk) LEFT JOIN by_merged m USING (gk) LEFT JOIN by_ext x USING (gk)
+        LEFT JOIN by_merged_ext mx USING (gk) LEFT JOIN by_phone p USING (gk)
         """
     )
     con.execute(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from cli.contacts import MERGED_KEEPERS_SQL
 from cli.errors import ImportFileError, InputError
 from cli.event_summary import refresh_event_summary_for_import
 from cli.importing.headers import ColumnMapping, check_map_targets, fold, map_headers
@@ -283,12 +284,13 @@ def events_pipeline(mapping: ColumnMapping):
             joins.append("LEFT JOIN import_type_cells tw ON tw.raw = r." + col("type"))
         # Link to contacts: by email, else by external id; a merged contact leads to its keeper.
         # Each distinct email and external id is looked up once.
+        con.execute("CREATE OR REPLACE TEMP TABLE import_merged_keepers AS " + MERGED_KEEPERS_SQL)
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE import_live AS
-            SELECT id, email, external_id, CASE WHEN status = 'merged' THEN merged_into ELSE id END AS target,
-                   status = 'merged' AS merged
-            FROM contacts WHERE status IN ('active', 'suppressed', 'merged')
+            SELECT c.id, c.email, c.external_id, coalesce(k.keeper, c.id) AS target, c.status = 'merged' AS merged
+            FROM contacts c LEFT JOIN import_merged_keepers k ON k.id = c.id
+            WHERE c.status IN ('active', 'suppressed') OR k.keeper IS NOT NULL
             """
         )
         if col("email"):
@@ -325,6 +327,7 @@ def events_pipeline(mapping: ColumnMapping):
             params,
         )
         con.execute("DROP TABLE IF EXISTS import_live")
+        con.execute("DROP TABLE IF EXISTS import_merged_keepers")
         ctx.progress("normalise", 1, 3)
 
         erased = con.execute("SELECT count(*) FROM suppressions WHERE reason = 'erased'").fetchall()[0][0]
