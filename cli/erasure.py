@@ -68,8 +68,11 @@ _TEXT_TYPES = ("VARCHAR", "JSON", "VARCHAR[]", "JSON[]")
 
 _EMAIL_PATTERN = r"[^\s<>\"',;:()\[\]{}]+@[^\s<>\"',;:()\[\]{}]+"
 
-# The erased people's tokens: email, phone tail, first, last and full names,
-# compared after lower() and strip_accents().
+# The erased people's tokens: email, phone tail, first, last and full names.
+# Names are compared after lower() and strip_accents(); emails after lower()
+# only (zoe@exémple.fr and zoe@exemple.fr are two addresses), and an email
+# with an IDNA domain also in its Unicode spelling (``email_form``, see
+# ``_add_unicode_forms``), as a raw row may hold either.
 _PEOPLE_TOKENS = """
 CREATE OR REPLACE TEMP TABLE _erase_tokens AS
 WITH people AS (
@@ -84,7 +87,7 @@ WITH people AS (
     SELECT unnest($emails::VARCHAR[]), NULL, NULL, NULL
 ),
 clean AS (
-    SELECT nullif(strip_accents(lower(trim(email))), '') AS email,
+    SELECT nullif(lower(trim(email)), '') AS email,
            nullif(trim(phone), '') AS phone,
            nullif(strip_accents(lower(trim(first_name))), '') AS first_name,
            nullif(strip_accents(lower(trim(last_name))), '') AS last_name
@@ -107,17 +110,17 @@ SELECT DISTINCT kind, token FROM (
 _MATCHING_ROWS = """
 WITH tokens AS (
     SELECT rid, strip_accents(lower(trim(v))) AS norm,
-           strip_accents(lower(regexp_extract(v, $pattern))) AS email,
+           lower(regexp_extract(v, $pattern)) AS email,
            CASE WHEN length(regexp_replace(v, '[^0-9]', '', 'g')) >= 9
                 THEN right(regexp_replace(v, '[^0-9]', '', 'g'), 9) END AS phone
     FROM _erase_values WHERE v IS NOT NULL
 ),
 hits AS (
-    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind = 'email' AND t.email = p.token
+    SELECT t.rid, 'email' AS kind FROM tokens t JOIN _erase_tokens p ON p.kind IN ('email', 'email_form') AND t.email = p.token
     UNION ALL
     SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind = 'phone' AND t.phone = p.token
     UNION ALL
-    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON t.norm = p.token
+    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind IN ('full', 'first', 'last') AND t.norm = p.token
 )
 SELECT rid FROM hits GROUP BY rid
 HAVING bool_or(kind IN ('email', 'phone', 'full')) OR (bool_or(kind = 'first') AND bool_or(kind = 'last'))
@@ -158,7 +161,31 @@ def prepare_people(con: duckdb.DuckDBPyConnection, contact_ids: list[int], email
     """
     con.execute("CREATE OR REPLACE TEMP TABLE _erase_ids AS " + _FAMILY, {"ids": list(contact_ids)})
     con.execute(_PEOPLE_TOKENS, {"emails": list(emails or [])})
+    _add_unicode_forms(con)
     return [r[0] for r in con.execute("SELECT id FROM _erase_ids ORDER BY id").fetchall()]
+
+
+def _add_unicode_forms(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the Unicode spelling of each email token whose domain is stored in IDNA form.
+
+    A contact's address is kept as ``zoe@xn--exmple-cva.fr``; a rejected row
+    or an issue quotes the file's own text, ``Zoe@Exémple.fr``. SQL has no
+    IDNA codec, so the few such tokens are decoded here. They get their own
+    kind, ``email_form``, which matches rows but makes no suppression key.
+    """
+    rows = con.execute("SELECT token FROM _erase_tokens WHERE kind = 'email' AND token LIKE '%xn--%'").fetchall()
+    forms = []
+    for (token,) in rows:
+        local, _, domain = token.rpartition("@")
+        try:
+            unicode_domain = domain.encode("ascii").decode("idna")
+        except UnicodeError:
+            continue
+        form = (local + "@" + unicode_domain).lower()
+        if form != token:
+            forms.append(form)
+    if forms:
+        con.execute("INSERT INTO _erase_tokens SELECT DISTINCT 'email_form', unnest($forms::VARCHAR[])", {"forms": forms})
 
 
 def release_people(con: duckdb.DuckDBPyConnection) -> None:

@@ -65,6 +65,8 @@ EXPORT_SECTIONS: dict[str, str] = {
 # Tables that never hold a person's data. ``contact_event_summary`` holds only
 # sums and dates derived from the person's events, which the export shows in full.
 TABLES_WITHOUT_PEOPLE = frozenset({"schema_version", "meta", "keyring", "custom_fields", "contact_event_summary"})
+# Sections that may name a person who has no contact record (rows quoting their address).
+_QUOTING_SECTIONS = ("import_rejects", "import_issues", "cleaning_changes", "audit_log", "other")
 _JSON_COLUMNS = {"fields", "raw", "absorbed_record", "kept_before", "before_value", "after_value", "details", "options"}
 
 
@@ -155,19 +157,21 @@ def export_person(
     else:
         email = _normalised(email)
         roots = person_ids(con, email)
-    if not roots:
+    # An address no contact holds may still be quoted by rejected rows or issues (a gift from an
+    # unknown address): forget erases them, so the export shows them.
+    ids = prepare_people(con, roots, [email] if email and not roots else None)
+    try:
+        document = _collect(con, email, ids)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _erase_keys")
+        release_people(con)
+    if not roots and not any(document[key] for key in _QUOTING_SECTIONS):
         if _is_forgotten(con, email):
             raise NotFoundError(
                 f"the person with the email {email} was erased (gdpr forget); nothing is held on them but "
                 "a keyed hash of the address, which stops a re-import."
             )
         raise NotFoundError(f"no contact with the email {email}. Check the address, or `crmseg contacts find`.")
-    ids = prepare_people(con, roots)
-    try:
-        document = _collect(con, email, ids)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _erase_keys")
-        release_people(con)
     document["exported_at"] = datetime.now().replace(microsecond=0)
     document["as_of"] = as_of
     return document
