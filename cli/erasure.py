@@ -433,21 +433,31 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CHECKPOINT")
 
 
-def rewrite_database_file(path: Path | str, *, wait: float = 30.0) -> None:
+def rewrite_database_file(
+    path: Path | str, *, wait: float = 30.0, con: duckdb.DuckDBPyConnection | None = None
+) -> None:
     """Copy the database into a fresh file and put it in place of the old one.
 
     DuckDB marks deleted rows and frees their blocks but does not wipe them,
     so erased values can remain readable in the file's bytes after a
-    checkpoint. A copy holds only live data. No connection may be open on
-    ``path`` (another process gets ``wait`` seconds to release it); the
-    copy is made under the database's own lock and renamed into
-    place (same folder, owner-only mode) before that lock is released.
+    checkpoint. A copy holds only live data. Give ``con``, the connection
+    that erased, so the database is never released between the erasure and
+    the rewrite: another crmseg waiting for it would take it in that gap and
+    the rewrite would end busy (exit 3) with the erasure done but the values
+    still in the file. The caller closes ``con`` afterwards and uses it no
+    more (it reads the replaced file). Without ``con`` the file is opened
+    here (another process gets ``wait`` seconds to release it). The copy is
+    renamed into place (same folder, owner-only mode) under the database's
+    own lock.
     """
     path = Path(path)
     fresh = path.with_name(path.name + ".rewrite")
+    wal = path.with_name(path.name + ".wal")
     for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
         stale.unlink(missing_ok=True)
-    con = open_database(path, wait=wait, memory_limit=None)
+    own = con is None
+    if con is None:
+        con = open_database(path, wait=wait, memory_limit=None)
     try:
         con.execute("CHECKPOINT")
         name = con.execute("SELECT current_database()").fetchone()[0]
@@ -461,10 +471,14 @@ def rewrite_database_file(path: Path | str, *, wait: float = 30.0) -> None:
         os.chmod(fresh, 0o600)
         with open(fresh, "rb") as handle:
             os.fsync(handle.fileno())
+        # The checkpoint left no log of the old file; one left now would be replayed into the new
+        # file. Removed while the lock is still ours: once the new file is in place, a `.wal`
+        # beside it may be another process's.
+        wal.unlink(missing_ok=True)
         os.replace(fresh, path)
     except BaseException:
         fresh.unlink(missing_ok=True)
         raise
     finally:
-        con.close()
-    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        if own:
+            con.close()
