@@ -25,6 +25,7 @@ the write-ahead log or in freed blocks of the file.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,6 +66,9 @@ _KNOWN_TABLES = frozenset(
 # Tables the sweep never touches: the ledger is how erasure is remembered.
 _NEVER_SWEPT = frozenset({"schema_version", "meta", "keyring", "suppressions"})
 _TEXT_TYPES = ("VARCHAR", "JSON", "VARCHAR[]", "JSON[]")
+
+# What a group field or description that named an erased person says afterwards.
+ERASED_VALUE = "(erased)"
 
 _EMAIL_PATTERN = r"[^\s<>\"',;:()\[\]{}]+@[^\s<>\"',;:()\[\]{}]+"
 
@@ -262,6 +266,7 @@ class ErasureCounts:
     import_issues: int = 0
     cleaning_changes: int = 0
     audit_redacted: int = 0
+    group_fields_redacted: int = 0
     linked_rows: int = 0
     other_rows: int = 0
 
@@ -341,6 +346,18 @@ def erase_people(
         )
     counts.audit_redacted = len(redacted)
 
+    # A group's own fields (its contact person, a phone) keep their key and lose the value.
+    named = group_fields_naming(con)
+    for group_id, keys in named.items():
+        fields = json.loads(con.execute("SELECT fields FROM groups WHERE id = ?", [group_id]).fetchone()[0] or "{}")
+        fields.update({key: ERASED_VALUE for key in keys if key is not None})
+        description = ERASED_VALUE if None in keys else None
+        con.execute(
+            "UPDATE groups SET fields = ?, description = coalesce(?, description) WHERE id = ?",
+            [json.dumps(fields, ensure_ascii=False), description, group_id],
+        )
+        counts.group_fields_redacted += len(keys)
+
     # Table and column names come from the constant list above.
     for table, column in _CONTACT_ROWS:
         statement = "DELETE FROM " + table + " WHERE " + column + " IN (SELECT id FROM _erase_ids)"
@@ -367,6 +384,37 @@ def erase_people(
     con.execute("DROP TABLE IF EXISTS _erase_keys")
     release_people(con)
     return counts
+
+
+def group_fields_naming(con: duckdb.DuckDBPyConnection) -> dict[int, list[str | None]]:
+    """Groups whose own fields (or description, as key None) name a prepared person: id -> keys.
+
+    Each value is matched on its own, so a field naming them is redacted and
+    the group's other fields stay.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _erase_group_values AS
+        SELECT id AS group_id, k AS key, fields ->> k AS value
+        FROM groups, unnest(json_keys(fields)) AS t(k)
+        WHERE fields IS NOT NULL AND json_type(fields) = 'OBJECT'
+        UNION ALL
+        SELECT id, NULL, description FROM groups WHERE description IS NOT NULL
+        """
+    )
+    try:
+        rowids = matching_rowids(con, "_erase_group_values", [("value", "VARCHAR")])
+        rows = con.execute(
+            "SELECT group_id, key FROM _erase_group_values WHERE rowid IN (SELECT unnest($rowids::BIGINT[])) "
+            "ORDER BY group_id, key NULLS FIRST",
+            {"rowids": rowids},
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _erase_group_values")
+    named: dict[int, list[str | None]] = {}
+    for group_id, key in rows:
+        named.setdefault(group_id, []).append(key)
+    return named
 
 
 def import_rows_of(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[int]]:

@@ -30,6 +30,7 @@ from cli.erasure import (
     ErasureCounts,
     contact_id_columns,
     erase_people,
+    group_fields_naming,
     import_rows_of,
     matching_rowids,
     prepare_people,
@@ -66,7 +67,7 @@ EXPORT_SECTIONS: dict[str, str] = {
 # sums and dates derived from the person's events, which the export shows in full.
 TABLES_WITHOUT_PEOPLE = frozenset({"schema_version", "meta", "keyring", "custom_fields", "contact_event_summary"})
 # Sections that may name a person who has no contact record (rows quoting their address).
-_QUOTING_SECTIONS = ("import_rejects", "import_issues", "cleaning_changes", "audit_log", "other")
+_QUOTING_SECTIONS = ("groups", "import_rejects", "import_issues", "cleaning_changes", "audit_log", "other")
 _JSON_COLUMNS = {"fields", "raw", "absorbed_record", "kept_before", "before_value", "after_value", "details", "options"}
 
 
@@ -194,10 +195,14 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
         "custom_values": {k: v for k, v in custom.items() if v},
         "tags": _rows(con, "SELECT contact_id, tag, added_at, source FROM contact_tags WHERE contact_id " + in_ids + " ORDER BY tag"),
         "events": _rows(con, "SELECT * FROM events WHERE contact_id " + in_ids + " ORDER BY occurred_at, id"),
+        # Their memberships, and groups whose own fields name them (contact_id null).
         "groups": _rows(
             con,
             "SELECT m.contact_id, g.name, g.description, g.fields, m.added_at FROM group_members m "
-            "JOIN groups g ON g.id = m.group_id WHERE m.contact_id " + in_ids + " ORDER BY g.name",
+            "JOIN groups g ON g.id = m.group_id WHERE m.contact_id " + in_ids + " "
+            "UNION ALL SELECT NULL, name, description, fields, NULL FROM groups "
+            "WHERE id IN (SELECT unnest($named::BIGINT[])) ORDER BY name",
+            {"named": list(group_fields_naming(con))},
         ),
         "segment_memberships": _rows(
             con,
