@@ -25,6 +25,7 @@ the write-ahead log or in freed blocks of the file.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -66,10 +67,16 @@ _KNOWN_TABLES = frozenset(
 _NEVER_SWEPT = frozenset({"schema_version", "meta", "keyring", "suppressions"})
 _TEXT_TYPES = ("VARCHAR", "JSON", "VARCHAR[]", "JSON[]")
 
+# What a group field or description that named an erased person says afterwards.
+ERASED_VALUE = "(erased)"
+
 _EMAIL_PATTERN = r"[^\s<>\"',;:()\[\]{}]+@[^\s<>\"',;:()\[\]{}]+"
 
-# The erased people's tokens: email, phone tail, first, last and full names,
-# compared after lower() and strip_accents().
+# The erased people's tokens: email, phone tail, first, last and full names.
+# Names are compared after lower() and strip_accents(); emails after lower()
+# only (zoe@exémple.fr and zoe@exemple.fr are two addresses), and an email
+# with an IDNA domain also in its Unicode spelling (``email_form``, see
+# ``_add_unicode_forms``), as a raw row may hold either.
 _PEOPLE_TOKENS = """
 CREATE OR REPLACE TEMP TABLE _erase_tokens AS
 WITH people AS (
@@ -84,7 +91,7 @@ WITH people AS (
     SELECT unnest($emails::VARCHAR[]), NULL, NULL, NULL
 ),
 clean AS (
-    SELECT nullif(strip_accents(lower(trim(email))), '') AS email,
+    SELECT nullif(lower(trim(email)), '') AS email,
            nullif(trim(phone), '') AS phone,
            nullif(strip_accents(lower(trim(first_name))), '') AS first_name,
            nullif(strip_accents(lower(trim(last_name))), '') AS last_name
@@ -107,17 +114,17 @@ SELECT DISTINCT kind, token FROM (
 _MATCHING_ROWS = """
 WITH tokens AS (
     SELECT rid, strip_accents(lower(trim(v))) AS norm,
-           strip_accents(lower(regexp_extract(v, $pattern))) AS email,
+           lower(regexp_extract(v, $pattern)) AS email,
            CASE WHEN length(regexp_replace(v, '[^0-9]', '', 'g')) >= 9
                 THEN right(regexp_replace(v, '[^0-9]', '', 'g'), 9) END AS phone
     FROM _erase_values WHERE v IS NOT NULL
 ),
 hits AS (
-    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind = 'email' AND t.email = p.token
+    SELECT t.rid, 'email' AS kind FROM tokens t JOIN _erase_tokens p ON p.kind IN ('email', 'email_form') AND t.email = p.token
     UNION ALL
     SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind = 'phone' AND t.phone = p.token
     UNION ALL
-    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON t.norm = p.token
+    SELECT t.rid, p.kind FROM tokens t JOIN _erase_tokens p ON p.kind IN ('full', 'first', 'last') AND t.norm = p.token
 )
 SELECT rid FROM hits GROUP BY rid
 HAVING bool_or(kind IN ('email', 'phone', 'full')) OR (bool_or(kind = 'first') AND bool_or(kind = 'last'))
@@ -158,7 +165,31 @@ def prepare_people(con: duckdb.DuckDBPyConnection, contact_ids: list[int], email
     """
     con.execute("CREATE OR REPLACE TEMP TABLE _erase_ids AS " + _FAMILY, {"ids": list(contact_ids)})
     con.execute(_PEOPLE_TOKENS, {"emails": list(emails or [])})
+    _add_unicode_forms(con)
     return [r[0] for r in con.execute("SELECT id FROM _erase_ids ORDER BY id").fetchall()]
+
+
+def _add_unicode_forms(con: duckdb.DuckDBPyConnection) -> None:
+    """Add the Unicode spelling of each email token whose domain is stored in IDNA form.
+
+    A contact's address is kept as ``zoe@xn--exmple-cva.fr``; a rejected row
+    or an issue quotes the file's own text, ``Zoe@Exémple.fr``. SQL has no
+    IDNA codec, so the few such tokens are decoded here. They get their own
+    kind, ``email_form``, which matches rows but makes no suppression key.
+    """
+    rows = con.execute("SELECT token FROM _erase_tokens WHERE kind = 'email' AND token LIKE '%xn--%'").fetchall()
+    forms = []
+    for (token,) in rows:
+        local, _, domain = token.rpartition("@")
+        try:
+            unicode_domain = domain.encode("ascii").decode("idna")
+        except UnicodeError:
+            continue
+        form = (local + "@" + unicode_domain).lower()
+        if form != token:
+            forms.append(form)
+    if forms:
+        con.execute("INSERT INTO _erase_tokens SELECT DISTINCT 'email_form', unnest($forms::VARCHAR[])", {"forms": forms})
 
 
 def release_people(con: duckdb.DuckDBPyConnection) -> None:
@@ -235,6 +266,7 @@ class ErasureCounts:
     import_issues: int = 0
     cleaning_changes: int = 0
     audit_redacted: int = 0
+    group_fields_redacted: int = 0
     linked_rows: int = 0
     other_rows: int = 0
 
@@ -314,6 +346,18 @@ def erase_people(
         )
     counts.audit_redacted = len(redacted)
 
+    # A group's own fields (its contact person, a phone) keep their key and lose the value.
+    named = group_fields_naming(con)
+    for group_id, keys in named.items():
+        fields = json.loads(con.execute("SELECT fields FROM groups WHERE id = ?", [group_id]).fetchone()[0] or "{}")
+        fields.update({key: ERASED_VALUE for key in keys if key is not None})
+        description = ERASED_VALUE if None in keys else None
+        con.execute(
+            "UPDATE groups SET fields = ?, description = coalesce(?, description) WHERE id = ?",
+            [json.dumps(fields, ensure_ascii=False), description, group_id],
+        )
+        counts.group_fields_redacted += len(keys)
+
     # Table and column names come from the constant list above.
     for table, column in _CONTACT_ROWS:
         statement = "DELETE FROM " + table + " WHERE " + column + " IN (SELECT id FROM _erase_ids)"
@@ -340,6 +384,37 @@ def erase_people(
     con.execute("DROP TABLE IF EXISTS _erase_keys")
     release_people(con)
     return counts
+
+
+def group_fields_naming(con: duckdb.DuckDBPyConnection) -> dict[int, list[str | None]]:
+    """Groups whose own fields (or description, as key None) name a prepared person: id -> keys.
+
+    Each value is matched on its own, so a field naming them is redacted and
+    the group's other fields stay.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _erase_group_values AS
+        SELECT id AS group_id, k AS key, fields ->> k AS value
+        FROM groups, unnest(json_keys(fields)) AS t(k)
+        WHERE fields IS NOT NULL AND json_type(fields) = 'OBJECT'
+        UNION ALL
+        SELECT id, NULL, description FROM groups WHERE description IS NOT NULL
+        """
+    )
+    try:
+        rowids = matching_rowids(con, "_erase_group_values", [("value", "VARCHAR")])
+        rows = con.execute(
+            "SELECT group_id, key FROM _erase_group_values WHERE rowid IN (SELECT unnest($rowids::BIGINT[])) "
+            "ORDER BY group_id, key NULLS FIRST",
+            {"rowids": rowids},
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _erase_group_values")
+    named: dict[int, list[str | None]] = {}
+    for group_id, key in rows:
+        named.setdefault(group_id, []).append(key)
+    return named
 
 
 def import_rows_of(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[int]]:
@@ -406,21 +481,31 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CHECKPOINT")
 
 
-def rewrite_database_file(path: Path | str, *, wait: float = 30.0) -> None:
+def rewrite_database_file(
+    path: Path | str, *, wait: float = 30.0, con: duckdb.DuckDBPyConnection | None = None
+) -> None:
     """Copy the database into a fresh file and put it in place of the old one.
 
     DuckDB marks deleted rows and frees their blocks but does not wipe them,
     so erased values can remain readable in the file's bytes after a
-    checkpoint. A copy holds only live data. No connection may be open on
-    ``path`` (another process gets ``wait`` seconds to release it); the
-    copy is made under the database's own lock and renamed into
-    place (same folder, owner-only mode) before that lock is released.
+    checkpoint. A copy holds only live data. Give ``con``, the connection
+    that erased, so the database is never released between the erasure and
+    the rewrite: another crmseg waiting for it would take it in that gap and
+    the rewrite would end busy (exit 3) with the erasure done but the values
+    still in the file. The caller closes ``con`` afterwards and uses it no
+    more (it reads the replaced file). Without ``con`` the file is opened
+    here (another process gets ``wait`` seconds to release it). The copy is
+    renamed into place (same folder, owner-only mode) under the database's
+    own lock.
     """
     path = Path(path)
     fresh = path.with_name(path.name + ".rewrite")
+    wal = path.with_name(path.name + ".wal")
     for stale in (fresh, fresh.with_name(fresh.name + ".wal")):
         stale.unlink(missing_ok=True)
-    con = open_database(path, wait=wait, memory_limit=None)
+    own = con is None
+    if con is None:
+        con = open_database(path, wait=wait, memory_limit=None)
     try:
         con.execute("CHECKPOINT")
         name = con.execute("SELECT current_database()").fetchone()[0]
@@ -434,10 +519,14 @@ def rewrite_database_file(path: Path | str, *, wait: float = 30.0) -> None:
         os.chmod(fresh, 0o600)
         with open(fresh, "rb") as handle:
             os.fsync(handle.fileno())
+        # The checkpoint left no log of the old file; one left now would be replayed into the new
+        # file. Removed while the lock is still ours: once the new file is in place, a `.wal`
+        # beside it may be another process's.
+        wal.unlink(missing_ok=True)
         os.replace(fresh, path)
     except BaseException:
         fresh.unlink(missing_ok=True)
         raise
     finally:
-        con.close()
-    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        if own:
+            con.close()

@@ -30,6 +30,7 @@ from cli.erasure import (
     ErasureCounts,
     contact_id_columns,
     erase_people,
+    group_fields_naming,
     import_rows_of,
     matching_rowids,
     prepare_people,
@@ -65,6 +66,8 @@ EXPORT_SECTIONS: dict[str, str] = {
 # Tables that never hold a person's data. ``contact_event_summary`` holds only
 # sums and dates derived from the person's events, which the export shows in full.
 TABLES_WITHOUT_PEOPLE = frozenset({"schema_version", "meta", "keyring", "custom_fields", "contact_event_summary"})
+# Sections that may name a person who has no contact record (rows quoting their address).
+_QUOTING_SECTIONS = ("groups", "import_rejects", "import_issues", "cleaning_changes", "audit_log", "other")
 _JSON_COLUMNS = {"fields", "raw", "absorbed_record", "kept_before", "before_value", "after_value", "details", "options"}
 
 
@@ -155,19 +158,21 @@ def export_person(
     else:
         email = _normalised(email)
         roots = person_ids(con, email)
-    if not roots:
+    # An address no contact holds may still be quoted by rejected rows or issues (a gift from an
+    # unknown address): forget erases them, so the export shows them.
+    ids = prepare_people(con, roots, [email] if email and not roots else None)
+    try:
+        document = _collect(con, email, ids)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _erase_keys")
+        release_people(con)
+    if not roots and not any(document[key] for key in _QUOTING_SECTIONS):
         if _is_forgotten(con, email):
             raise NotFoundError(
                 f"the person with the email {email} was erased (gdpr forget); nothing is held on them but "
                 "a keyed hash of the address, which stops a re-import."
             )
         raise NotFoundError(f"no contact with the email {email}. Check the address, or `crmseg contacts find`.")
-    ids = prepare_people(con, roots)
-    try:
-        document = _collect(con, email, ids)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _erase_keys")
-        release_people(con)
     document["exported_at"] = datetime.now().replace(microsecond=0)
     document["as_of"] = as_of
     return document
@@ -190,10 +195,14 @@ def _collect(con: duckdb.DuckDBPyConnection, email: str, ids: list[int]) -> dict
         "custom_values": {k: v for k, v in custom.items() if v},
         "tags": _rows(con, "SELECT contact_id, tag, added_at, source FROM contact_tags WHERE contact_id " + in_ids + " ORDER BY tag"),
         "events": _rows(con, "SELECT * FROM events WHERE contact_id " + in_ids + " ORDER BY occurred_at, id"),
+        # Their memberships, and groups whose own fields name them (contact_id null).
         "groups": _rows(
             con,
             "SELECT m.contact_id, g.name, g.description, g.fields, m.added_at FROM group_members m "
-            "JOIN groups g ON g.id = m.group_id WHERE m.contact_id " + in_ids + " ORDER BY g.name",
+            "JOIN groups g ON g.id = m.group_id WHERE m.contact_id " + in_ids + " "
+            "UNION ALL SELECT NULL, name, description, fields, NULL FROM groups "
+            "WHERE id IN (SELECT unnest($named::BIGINT[])) ORDER BY name",
+            {"named": list(group_fields_naming(con))},
         ),
         "segment_memberships": _rows(
             con,

@@ -64,9 +64,10 @@ def forget(
     con = app.connect()
     result = forget_person(con, email, region=app.settings.default_region)
     checkpoint(con)
-    if compact and result.contacts_erased + result.rows_removed:
+    # Again for a person already forgotten: it completes a rewrite that was interrupted or skipped.
+    if compact and (result.contacts_erased + result.rows_removed or result.already_forgotten):
+        rewrite_database_file(app.db_path, con=con)
         app.close()
-        rewrite_database_file(app.db_path, wait=app.wait)
     data = {
         "erased": result.contacts_erased,
         "rows_removed": result.rows_removed,

@@ -172,7 +172,7 @@ def run(
     out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Write one list per segment into this folder."),
     fmt: Optional[str] = typer.Option(None, "--format", help="csv | xlsx | json | parquet (default: from --out, the segment, else csv)."),
     preset: Optional[str] = typer.Option(None, "--preset", help="mailchimp | brevo | mailjet: the headers that tool's importer expects."),
-    changes_only: bool = typer.Option(False, "--changes-only", help="Export only who joined since the previous run."),
+    changes_only: bool = typer.Option(False, "--changes-only", help="Export only who joined since the last run of an earlier day (re-running a day writes the same list)."),
 ) -> None:
     """Run segments: record who is in each and, with --out/--out-dir, write the lists.
 

@@ -4,7 +4,8 @@ A run evaluates a segment's compiled query (its ``where`` and its purpose
 rules) and records the members (``segment_runs`` + ``segment_members``)
 set-wise, inside one transaction that also covers the export: the file is
 written (atomically) before the run commits, so a failed export leaves no
-run behind and ``--changes-only`` never skips anyone. Runs of several
+run behind and ``--changes-only`` never skips anyone; it compares with the
+last run of an earlier as-of date, so re-running a day writes the same list. Runs of several
 segments are independent: one failing does not stop the others.
 
 Scores are refreshed first when they are stale and a segment reads one
@@ -150,6 +151,20 @@ def previous_run(con: duckdb.DuckDBPyConnection, segment: str, before: int | Non
     return row[0] if row else None
 
 
+def baseline_run(con: duckdb.DuckDBPyConnection, segment: str, as_of: date) -> int | None:
+    """The run ``--changes-only`` compares with: the latest run of ``segment`` at an earlier as-of date.
+
+    Not simply the latest run: a cron job retried the same day (or a run by
+    hand after it) would then find that nobody joined since and overwrite
+    the day's list with an empty one, and those people would never be
+    exported. Runs of the same day all start from the last earlier day.
+    """
+    row = con.execute(
+        "SELECT max(id) FROM segment_runs WHERE segment = ? AND as_of < ?", [segment, as_of]
+    ).fetchall()[0]
+    return row[0] if row else None
+
+
 def member_frame(con: duckdb.DuckDBPyConnection, settings: Settings, as_of: date, run_id: int,
                  columns: list[str], *, only_new_since: int | None = None,
                  summary: bool | None = None, emailable_only: bool = False,
@@ -243,7 +258,8 @@ def run_segment(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, *, settings: 
             # A preset makes a file for an emailing tool: whatever the segment's purpose (a postal or
             # phone list, an analysis), no address the email rules leave out may reach it.
             frame = member_frame(con, settings, as_of, run_id, columns,
-                                 only_new_since=before if changes_only else None, summary=summary,
+                                 only_new_since=baseline_run(con, spec.name, as_of) if changes_only else None,
+                                 summary=summary,
                                  emailable_only=bool(preset) and spec.purpose != "email",
                                  include_inactive=spec.include_inactive)
             phones = phone_columns(columns, settings)

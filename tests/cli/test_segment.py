@@ -146,7 +146,7 @@ def test_run_all_writes_the_good_lists_and_fails_for_the_bad(invoke, project):
 
 def test_changes_only_and_diff(invoke, project, db_path):
     first = project / "first.csv"
-    assert invoke(*AS_OF, "segment", "run", "relance-animaux", "--out", str(first)).exit_code == 0
+    assert invoke("--as-of", "2026-11-19", "segment", "run", "relance-animaux", "--out", str(first)).exit_code == 0
     con = open_database(db_path, wait=0)
     con.execute("UPDATE contacts SET consent_email = true WHERE id = 5")
     con.close()
@@ -158,6 +158,22 @@ def test_changes_only_and_diff(invoke, project, db_path):
     assert [r["email"] for r in read_csv(second)] == ["eve@example.org"]
     diff = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
     assert [p["email"] for p in diff["joined"]] == ["eve@example.org"] and diff["left"] == []
+
+
+def test_changes_only_rerun_the_same_day_writes_the_same_list(invoke, project, db_path):
+    """A cron job retried (or run by hand) the same day must not empty the list of who joined."""
+    lists = project / "lists"
+    assert invoke("--as-of", "2026-11-19", "segment", "run", "--all", "--out-dir", str(lists)).exit_code == 0
+    con = open_database(db_path, wait=0)
+    con.execute("UPDATE contacts SET consent_email = true WHERE id = 5")
+    con.close()
+    for _ in range(2):
+        result = invoke(*AS_OF, "-q", "segment", "run", "--all", "--out-dir", str(lists), "--changes-only")
+        assert result.exit_code == 0 and result.stdout == "" and result.stderr == ""
+        assert [r["email"] for r in read_csv(lists / "relance-animaux.csv")] == ["eve@example.org"]
+    # The next day's run starts from the day before: nobody new.
+    result = invoke("--as-of", "2026-11-21", "segment", "run", "--all", "--out-dir", str(lists), "--changes-only")
+    assert result.exit_code == 0 and read_csv(lists / "relance-animaux.csv") == []
 
 
 def test_diff_on_screen_shows_the_first_people_and_counts_them_all(invoke, project, db_path, monkeypatch):

@@ -107,3 +107,63 @@ def _postal_file(db_path):
         encoding="utf-8",
     )
     return path
+
+
+def _hold_when_released(monkeypatch, db_path, holders):
+    """Make another process take the database (and keep it a while) as soon as this one closes it.
+
+    What a queued cron job does: it polls the lock and gets the base the moment it is free.
+    """
+    import subprocess
+    import sys
+
+    from cli.commands.common import AppContext
+
+    close = AppContext.close
+    script = (
+        "import sys, time, duckdb\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "print('held', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+        "con.close()\n"
+    )
+
+    def close_then_hold(self):
+        was_open = self._con is not None
+        close(self)
+        if was_open and not holders:
+            holder = subprocess.Popen([sys.executable, "-c", script, str(db_path), "4"],
+                                      stdout=subprocess.PIPE, text=True)
+            assert holder.stdout.readline().strip() == "held"
+            holders.append(holder)
+
+    monkeypatch.setattr(AppContext, "close", close_then_hold)
+
+
+def test_forget_keeps_the_database_until_the_file_is_rewritten(invoke, db_path, monkeypatch):
+    """Another crmseg taking the base between the erasure and the rewrite made forget exit 3 (busy)
+    after erasing, with the erased values still in the file's freed blocks."""
+    _seed(db_path)
+    holders = []
+    _hold_when_released(monkeypatch, db_path, holders)
+    try:
+        result = invoke("--wait", "0.5", "gdpr", "forget", PERSON["email"])
+        assert result.exit_code == 0, result.stderr
+    finally:
+        for holder in holders:
+            holder.wait(timeout=60)
+    data = db_path.read_bytes().lower()
+    for needle in (PERSON["email"], PERSON["old_email"], "quasimodo"):
+        assert needle.encode() not in data, needle
+
+
+def test_forgetting_again_finishes_an_interrupted_rewrite(invoke, db_path):
+    """A forget whose rewrite did not happen (killed, disk full, --no-compact) is completed by running it again."""
+    _seed(db_path)
+    assert invoke("gdpr", "forget", PERSON["email"], "--no-compact").exit_code == 0
+    again = invoke("gdpr", "forget", PERSON["email"])
+    assert again.exit_code == 0 and "already forgotten" in again.stdout
+    data = db_path.read_bytes().lower()
+    for needle in (PERSON["email"], PERSON["old_email"], "quasimodo"):
+        assert needle.encode() not in data, needle
+    assert not db_path.with_name(db_path.name + ".wal").exists()

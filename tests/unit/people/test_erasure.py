@@ -156,3 +156,35 @@ def test_the_file_holds_no_byte_of_the_email_after_rewrite(db_path):
     new_id = add_contact(con, email="new@example.org")
     assert new_id > 3
     con.close()
+
+
+def test_a_group_field_naming_the_person_is_exported_and_redacted(con):
+    """A group's own fields (its contact person, a phone) may name someone who is not a member."""
+    import json
+
+    from cli.gdpr import export_person
+
+    rich_person(con)
+    con.execute("INSERT INTO groups (id, name, description, fields) VALUES (2, 'conseil', 'Board', ?), "
+                "(3, 'jardin', 'Garden', ?)",
+                [json.dumps({"contact": "Zéphyrine <" + PERSON["email"].upper() + ">", "tel": "06 98 76 54 32",
+                             "address": "3 place X, Lyon"}),
+                 json.dumps({"contact": "paul.durand@example.org"})])
+    document = export_person(con, PERSON["email"])
+    assert sorted(g["name"] for g in document["groups"]) == ["bureau", "conseil"]
+    result = forget_person(con, PERSON["email"])
+    fields = {name: json.loads(f) for name, f in con.execute("SELECT name, fields FROM groups").fetchall()}
+    assert fields["conseil"] == {"contact": "(erased)", "tel": "(erased)", "address": "3 place X, Lyon"}
+    assert fields["jardin"] == {"contact": "paul.durand@example.org"}
+    assert fields["bureau"] == {"address": "3 place X"}
+    assert result.rows_removed > 0
+    assert traces(con, PERSON_NEEDLES + ["98 76 54 32"]) == []
+
+
+def test_an_address_only_in_a_group_field_can_be_forgotten(con):
+    import json
+
+    con.execute("INSERT INTO groups (name, fields) VALUES ('conseil', '{\"contact\": \"lost@example.org\"}')")
+    result = forget_person(con, "lost@example.org")
+    assert result.rows_removed == 1
+    assert json.loads(con.execute("SELECT fields FROM groups").fetchone()[0]) == {"contact": "(erased)"}

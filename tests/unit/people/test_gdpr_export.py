@@ -98,3 +98,32 @@ def test_write_document_is_private_and_refuses_a_missing_folder(con, tmp_path):
     assert path.stat().st_mode & 0o077 == 0
     with pytest.raises(InputError, match="does not exist"):
         write_document({}, tmp_path / "nope" / "x.json")
+
+
+def test_an_address_only_seen_in_rejected_rows_is_exported(con):
+    """What forget would erase (a donation row whose address matched no contact) is shown, not "nothing held"."""
+    con.execute("INSERT INTO import_rejects VALUES (2, 7, 'unknown person', ?), (2, 8, 'unknown person', ?)",
+                [json.dumps({"Adresse e-mail": "Lost@Example.org", "Montant": "40"}),
+                 json.dumps({"Adresse e-mail": "someone.else@example.org", "Montant": "10"})])
+    document = json.loads(document_text(export_person(con, "lost@example.org")))
+    assert document["contacts"] == [] and document["email"] == "lost@example.org"
+    assert [r["raw"]["Montant"] for r in document["import_rejects"]] == ["40"]
+    with pytest.raises(NotFoundError, match="no contact with the email nobody@example.org"):
+        export_person(con, "nobody@example.org")
+
+
+def test_a_unicode_domain_finds_rows_that_spell_it_either_way(con):
+    from tests.unit.people.helpers import add_contact
+
+    add_contact(con, email="zoe@xn--exmple-cva.fr", first_name="Zoé", last_name="Lenoir")
+    con.execute("INSERT INTO import_rejects VALUES (2, 7, 'unknown person', ?), (2, 8, 'unknown person', ?), "
+                "(2, 9, 'unknown person', ?)",
+                [json.dumps({"email": "ZOE@Exémple.FR", "Montant": "40"}),
+                 json.dumps({"email": "zoe@XN--EXMPLE-CVA.fr", "Montant": "30"}),
+                 # Another address: exemple.fr is not exémple.fr.
+                 json.dumps({"email": "zoe@exemple.fr", "Montant": "10"})])
+    for spelling in ("Zoe@Exémple.fr", "zoe@xn--exmple-cva.fr"):
+        document = json.loads(document_text(export_person(con, spelling)))
+        assert sorted(r["raw"]["Montant"] for r in document["import_rejects"]) == ["30", "40"], spelling
+    forget_person(con, "ZOE@EXÉMPLE.FR")
+    assert con.execute("SELECT raw ->> 'Montant' FROM import_rejects").fetchall() == [("10",)]
