@@ -32,8 +32,9 @@ def stats(ctx: typer.Context) -> None:
             if figures[key]:
                 console.print(table(title, [label, "count"], [list(r) for r in figures[key].items()]))
         quality = figures["data_quality"]
-        rows = [[name.replace("_", " "), f"{value:.0%}" if isinstance(value, float) else value]
-                for name, value in quality.items()]
+        rows = [[name.replace("_", " "),
+                 f"{value:.0%} ({quality['counts'][name]})" if isinstance(value, float) else value]
+                for name, value in quality.items() if name != "counts"]
         console.print(table("Data quality (live contacts)", ["measure", "value"], rows))
         segments = figures["segments"]
         if segments:

@@ -181,3 +181,10 @@ def test_segment_sizes_in_stats_are_the_members_exported_and_leave_out_suppresse
     data = json.loads(invoke("--json", "--as-of", "2026-02-01", "stats").stdout)
     assert data["contacts_by_status"]["suppressed"] == 1
     assert [(s["segment"], s["members"]) for s in data["segments"]] == [("tous", len(exported))]
+
+
+def test_stats_shows_the_count_behind_each_share(invoke, tmp_path):
+    _import(invoke, tmp_path)
+    result = invoke("stats")
+    assert result.exit_code == 0
+    assert "100% (2)" in result.stdout

@@ -122,3 +122,10 @@ def test_report_writes_numbers_and_shares_one_way(con):
     assert "<b>67%</b>with a valid email" in kpis
     quality = html[html.index('id="quality"'):]
     assert ">67%</text>" in quality and "66.7" not in quality
+
+
+def test_each_data_quality_share_comes_with_its_count(small_base):
+    quality = collect_stats(small_base)["data_quality"]
+    assert quality["counts"] == {"valid_email": 3, "phone": 1, "postal_address": 3, "birth_date": 4}
+    for name, count in quality["counts"].items():
+        assert quality[name] == round(count / quality["live_contacts"], 4)
