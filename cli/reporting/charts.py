@@ -24,6 +24,19 @@ def format_number(value: float) -> str:
     return f"{int(value):,}".replace(",", THOUSANDS)
 
 
+def _label(text: object, room: int) -> str:
+    """A label's escaped text, cut with an ellipsis to about ``room`` pixels, and the whole of it as a tooltip.
+
+    The labels are right-aligned against the bars: a long one (a source such as
+    "Salon Animal Expo 2026 — Lyon Eurexpo, stand B12") would run off the
+    chart's left edge and show only its end.
+    """
+    full = str(text)
+    limit = max(room // 7, 4)  # about 7 px a character at the chart's 12 px
+    shown = full if len(full) <= limit else full[: limit - 1].rstrip() + "\u2026"
+    return escape(shown) + (f"<title>{escape(full)}</title>" if shown != full else "")
+
+
 def bar_chart(items: list[tuple[str, float]], *, title: str, unit: str = "", width: int = 640) -> str:
     """Horizontal bars, one per (label, value), largest scale at the longest bar."""
     if not items:
@@ -36,7 +49,7 @@ def bar_chart(items: list[tuple[str, float]], *, title: str, unit: str = "", wid
         y = 5 + i * row
         w = max((width - label_w - pad) * value / top, 1 if value else 0)
         bars.append(
-            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(str(label))}</text>'
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{_label(label, label_w - 8)}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row - 8}" fill="{PALETTE[0]}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 17}">{format_number(value)}{escape(unit)}</text>'
         )
@@ -62,7 +75,7 @@ def funnel(items: list[tuple[str, float]], *, title: str, width: int = 640) -> s
         x = label_w + (span - w) / 2
         colour = PALETTE[i % len(PALETTE)]
         shapes.append(
-            f'<text x="{label_w - 10}" y="{y + 19}" text-anchor="end">{escape(str(label))}</text>'
+            f'<text x="{label_w - 10}" y="{y + 19}" text-anchor="end">{_label(label, label_w - 10)}</text>'
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row - 6}" rx="3" fill="{colour}"/>'
             f'<text x="{x + w + 6:.1f}" y="{y + 19}">{format_number(value)}</text>'
         )
