@@ -192,10 +192,10 @@ def check_report_path(path: Path) -> Path:
     A folder, a missing folder, a read-only file or a database file: ``InputError`` (exit 2).
     """
     path = Path(path)
+    check_target(path)  # first: "a folder", "a database file" say more than "not .html"
     if path.suffix.lower() not in HTML_SUFFIXES:
         raise InputError(f"{path}: the report is an HTML page; give a file name ending in .html "
                          "(for example report.html). Nothing was written.")
-    check_target(path)
     return path
 
 
