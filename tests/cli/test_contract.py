@@ -84,7 +84,7 @@ def test_missing_database_folder_is_exit_2(invoke, tmp_path):
 def test_internal_error_prints_log_path_not_traceback(invoke, monkeypatch):
     import cli.reporting.stats as stats_module
 
-    def broken(con):
+    def broken(con, *args, **kwargs):
         secret = "marie.dupont@example.org"  # a local that must not leak
         raise RuntimeError("boom")
 

@@ -57,7 +57,7 @@ def test_a_command_that_printed_its_document_adds_no_second_one(invoke, tmp_path
 def test_an_internal_error_under_json_gives_the_log(invoke, monkeypatch):
     import cli.reporting.stats as stats_module
 
-    def broken(con):
+    def broken(con, *args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(stats_module, "collect_stats", broken)
@@ -88,7 +88,7 @@ def test_internal_error_still_short_when_the_usual_log_folder_is_not_usable(invo
 
     import cli.reporting.stats as stats_module
 
-    def broken(con):
+    def broken(con, *args, **kwargs):
         raise RuntimeError("boom")
 
     uid = os.getuid() if hasattr(os, "getuid") else "user"

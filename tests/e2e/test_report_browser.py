@@ -56,3 +56,21 @@ def test_report_renders_offline_with_every_chart(small_base, tmp_path):
     assert "60%" in " ".join(kpis)  # share with a valid email
     assert "duplicate pairs awaiting review" in body
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_long_labels_stay_inside_their_chart(small_base, tmp_path):
+    long_source = "Salon Animal Expo 2026 — Lyon Eurexpo, stand B12 (bénévoles du week-end)"
+    small_base.execute("UPDATE contacts SET source = ? WHERE id IN (1, 2)", [long_source])
+    path = write_report(tmp_path / "report.html", render_html(report_data(small_base, AS_OF)))
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(path.as_uri(), wait_until="load")
+        lefts = page.eval_on_selector_all(
+            "svg.chart text",
+            "els => els.map(e => e.getBoundingClientRect().left - e.ownerSVGElement.getBoundingClientRect().left)",
+        )
+        tooltip = page.eval_on_selector_all("svg.chart text title", "els => els.map(e => e.textContent)")
+        browser.close()
+    assert lefts and min(lefts) >= -0.5, "a label runs off the chart's left edge"
+    assert long_source in tooltip  # the whole label on hover

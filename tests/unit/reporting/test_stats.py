@@ -69,3 +69,63 @@ def test_overlap_matrix_equals_set_intersections(small_base):
     names = overlap["segments"]
     expected = {"a": {2}, "b": {1, 2, 3}, **members}
     assert overlap["matrix"] == [[len(expected[x] & expected[y]) for y in names] for x in names]
+
+
+def test_events_after_as_of_are_counted_apart(small_base):
+    from .conftest import AS_OF
+
+    stats = collect_stats(small_base, AS_OF)
+    assert stats["counts"]["events"] == 5  # the gift of 25 December is after the as-of date
+    assert stats["counts"]["events_after_as_of"] == 1
+    assert stats["events_by_type"] == {"donation": 3, "email_open": 2}
+
+
+def test_segment_sizes_join_the_folder_and_the_runs(small_base):
+    folder = {"a": None, "c": None, "d": "d.yaml, line 2: unknown field `x`"}
+    segments = {s["segment"]: s for s in collect_stats(small_base, folder=folder)["segments"]}
+    assert [s for s in segments] == ["b", "a", "c", "d"]  # largest first, never-run ones last
+    assert segments["b"]["in_folder"] is False  # ran once, its file is gone
+    assert segments["a"]["members"] == 1 and segments["a"]["in_folder"] is True
+    assert segments["c"]["members"] is None and segments["c"]["error"] is None
+    assert segments["d"]["error"].startswith("d.yaml, line 2")
+
+
+def test_report_sources_beyond_the_top_are_summed_so_the_bars_add_up(small_base):
+    from cli.reporting.html_report import TOP_SOURCES, report_data
+
+    from .conftest import AS_OF
+
+    small_base.execute(
+        "INSERT INTO contacts (id, email, source, status) "
+        "SELECT 100 + i, 's' || i || '@exemple.fr', 'salon-' || (i % 15), 'active' FROM range(30) t(i)"
+    )
+    sources = report_data(small_base, AS_OF)["sources"]
+    assert len(sources) == TOP_SOURCES
+    assert sources[-1]["source"] == f"({15 + 3 - (TOP_SOURCES - 1)} other sources)"  # 15 salons, crm, web, none
+    live = collect_stats(small_base)["data_quality"]["live_contacts"]
+    assert sum(s["contacts"] for s in sources) == live
+
+
+def test_report_writes_numbers_and_shares_one_way(con):
+    from cli.reporting.html_report import render_html, report_data
+
+    from .conftest import AS_OF
+
+    # 1,500 live contacts, two in three with an email: 67% everywhere, 1 500 everywhere.
+    con.execute(
+        "INSERT INTO contacts (email, status) "
+        "SELECT CASE WHEN i % 3 <> 0 THEN 'p' || i || '@exemple.fr' END, 'active' FROM range(1500) t(i)"
+    )
+    html = render_html(report_data(con, AS_OF))
+    kpis = html[html.index('class="kpis"'):html.index('class="grid"')]
+    assert "<b>1\u202f500</b>live contacts" in kpis
+    assert "<b>67%</b>with a valid email" in kpis
+    quality = html[html.index('id="quality"'):]
+    assert ">67%</text>" in quality and "66.7" not in quality
+
+
+def test_each_data_quality_share_comes_with_its_count(small_base):
+    quality = collect_stats(small_base)["data_quality"]
+    assert quality["counts"] == {"valid_email": 3, "phone": 1, "postal_address": 3, "birth_date": 4}
+    for name, count in quality["counts"].items():
+        assert quality[name] == round(count / quality["live_contacts"], 4)
