@@ -59,9 +59,11 @@ DemoStage = Callable[[DemoContext], None]
 
 def _stage_stats(ctx: DemoContext) -> None:
     figures = collect_stats(ctx.con)
-    counts = figures["counts"]
+    counts, by_status = figures["counts"], figures["contacts_by_status"]
+    # The people the base holds now: merged-away records are counted apart.
+    live = by_status.get("active", 0) + by_status.get("suppressed", 0)
     ctx.report.steps.append(
-        DemoStep("stats", f"{counts['contacts']} contacts, {counts['events']} events, "
+        DemoStep("stats", f"{live} contacts ({by_status.get('merged', 0)} merged away), {counts['events']} events, "
                  f"{counts['suppressions']} suppressions")
     )
 

@@ -26,6 +26,13 @@ def test_demo_runs_the_pipeline_on_the_sample_association(tmp_path):
     # `clean` merges them or leaves them for review.
     assert "contacts_crm.csv: 1962 in" in steps["import"]
     assert "8 lists written" in steps["segments"]
+    # The stats line counts the people held now, the records merged away apart.
+    con = duckdb.connect(str(out / "crmseg.duckdb"), read_only=True)
+    live, merged = con.execute(
+        "SELECT count(*) FILTER (WHERE status IN ('active', 'suppressed')), count(*) FILTER (WHERE status = 'merged') "
+        "FROM contacts").fetchone()
+    con.close()
+    assert merged and steps["stats"].startswith(f"{live} contacts ({merged} merged away), ")
     assert steps["profile"].startswith("relance-animaux")
     assert (out / "report.html").exists()
     assert str(out / "report.html") in summary["outputs"]
