@@ -11,6 +11,7 @@ idempotent: adding a tag a contact has changes nothing.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import duckdb
@@ -42,7 +43,8 @@ def clean_tag_name(name: str | None) -> str:
     >>> clean_tag_name("  grands   donateurs ")
     'grands donateurs'
     """
-    text = re.sub(r"\s+", " ", name or "").strip()
+    # NFC, as imported text is: `é` typed as `e` + U+0301 is the same tag.
+    text = unicodedata.normalize("NFC", re.sub(r"\s+", " ", name or "").strip())
     if not text:
         raise InputError("the tag name is empty; give a name such as `newsletter`.")
     if any(ch in _SEPARATORS for ch in text) or any(ord(ch) < 32 for ch in text):

@@ -28,10 +28,11 @@ def _options(
     event_type=None, create_missing=False,
 ) -> ImportOptions:
     from cli.importing import ImportOptions, parse_map_option
+    from cli.tagging import clean_tag_name
 
     return ImportOptions(
         sheet=sheet, encoding=encoding, delimiter=delimiter, date_format=date_format, preset=preset,
-        mapping=parse_map_option(mapping), tags=list(tags or []), source=source, on_conflict=on_conflict,
+        mapping=parse_map_option(mapping), tags=[clean_tag_name(t) for t in tags or []], source=source, on_conflict=on_conflict,
         strict=strict, dry_run=dry_run, event_type=event_type, create_missing=create_missing,
     )
 

@@ -266,6 +266,7 @@ def run_import(
             con, path, sheet=options.sheet, encoding=options.encoding, delimiter=options.delimiter,
             physical_lines=(lambda: scanned.result()[1]) if scanned is not None else None,
             columns_used=columns_used,
+            combining_marks=(lambda: scanned.result()[2]) if scanned is not None else None,
         )
         summary.sheet, summary.encoding, summary.delimiter = source.sheet, source.encoding, source.delimiter
         digest = scanned.result()[0] if scanned is not None else file_hash(path)

@@ -103,21 +103,33 @@ class SourceTable:
         return [f"c{i}" for i in range(len(self.headers))]
 
 
-def scan_file(path: Path) -> tuple[str, int]:
-    """SHA-256 of the file's bytes and its number of physical lines, in one read.
+def scan_file(path: Path) -> tuple[str, int, bool]:
+    """SHA-256 of the file's bytes, its number of physical lines, and whether it may hold decomposed accents.
 
     Run beside DuckDB's parse (hashlib releases the GIL), so that neither
-    costs a pass of its own over a large file.
+    costs a pass of its own over a large file. The last answer is
+    ``_may_hold_combining_marks`` of the bytes.
     """
     digest = hashlib.sha256()
     count = 0
     last = b""
+    marks = False
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK * 8), b""):
             digest.update(chunk)
             count += chunk.count(b"\n")
+            marks = marks or _may_hold_combining_marks(chunk)
             last = chunk[-1:]
-    return digest.hexdigest(), count + (1 if last and last != b"\n" else 0)
+    return digest.hexdigest(), count + (1 if last and last != b"\n" else 0), marks
+
+
+def _may_hold_combining_marks(data: bytes) -> bool:
+    """Whether UTF-8 ``data`` may hold a combining accent (U+0300..U+036F, lead byte 0xCC or 0xCD).
+
+    A Mac or a PDF copy may write `é` as `e` + U+0301: it looks the same but
+    compares unequal, so names, cities and tags would be stored twice.
+    """
+    return b"\xcc" in data or b"\xcd" in data
 
 
 def file_hash(path: Path) -> str:
@@ -392,12 +404,14 @@ def read_text_file(
     force_python_lines: bool = False,
     physical_lines: Callable[[], int] | None = None,
     columns_used: ColumnsUsed | None = None,
+    combining_marks: Callable[[], bool] | None = None,
 ) -> SourceTable:
     """Load a CSV/TSV/TXT file into ``import_raw`` (see the module docstring).
 
     ``physical_lines``, when given, returns the file's line count (computed
     beside the parse, see ``scan_file``). ``columns_used``, when given, says
-    which columns the import will read (see ``ColumnsUsed``). A file whose first 64 KiB are
+    which columns the import will read (see ``ColumnsUsed``); ``combining_marks``, whether
+    the file may hold decomposed accents (see ``scan_file``). A file whose first 64 KiB are
     UTF-8 is parsed as UTF-8 at once; only when DuckDB then meets bytes that
     are not UTF-8 is the whole file examined and read again, transcoded.
     """
@@ -408,12 +422,14 @@ def read_text_file(
     if encoding is None and _marked_encoding(sample) is None and _sample_is_utf8(sample):
         try:
             return _read_text(
-                con, path, sample, "utf-8", delimiter, force_python_lines, physical_lines, columns_used, guessed=True
+                con, path, sample, "utf-8", delimiter, force_python_lines, physical_lines, columns_used,
+                combining_marks, guessed=True,
             )
         except _NotUtf8:
             cleanup(con)
     return _read_text(
-        con, path, sample, encoding, delimiter, force_python_lines, physical_lines, columns_used, guessed=False
+        con, path, sample, encoding, delimiter, force_python_lines, physical_lines, columns_used, combining_marks,
+        guessed=False,
     )
 
 
@@ -426,6 +442,7 @@ def _read_text(
     force_python_lines: bool,
     physical_lines: Callable[[], int] | None,
     columns_used: ColumnsUsed | None,
+    combining_marks: Callable[[], bool] | None,
     *,
     guessed: bool,
 ) -> SourceTable:
@@ -477,6 +494,9 @@ def _read_text(
             con, path, source, headers, read_delim, one_column, encoding, force_python_lines, line_offset, lines, guessed,
             used,
         )
+        marks = combining_marks if source == path and combining_marks is not None else (lambda: _file_marks(source))
+        if marks():
+            _compose_accents(con, len(headers))
         for row in table.rejected:
             row.line += line_offset
         return table
@@ -577,6 +597,22 @@ def _trimmed(column: str, last: str) -> str:
         "OR " + last + " < '!' OR " + last + " = '\u00a0' "
         "THEN nullif(trim(" + column + ", " + _BLANKS + "), '') ELSE " + column + " END"
     )
+
+
+def _file_marks(path: Path) -> bool:
+    """``_may_hold_combining_marks`` of a whole (transcoded or rewritten) file."""
+    with open(path, "rb") as handle:
+        return any(_may_hold_combining_marks(chunk) for chunk in iter(lambda: handle.read(_CHUNK * 8), b""))
+
+
+def _compose_accents(con: duckdb.DuckDBPyConnection, width: int) -> None:
+    """Write every cell in Unicode NFC (`e` + U+0301 becomes `é`), in place: the rows keep their rowids."""
+    table = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name IN ($cells, $linked)",
+        {"cells": _CELLS, "linked": _LINKED},
+    ).fetchall()[0][0]
+    # Generated names only (the constants above, c0..cN).
+    con.execute(f"UPDATE {table} SET " + ", ".join(f"c{i} = nfc_normalize(c{i})" for i in range(width)))
 
 
 def _expose(con: duckdb.DuckDBPyConnection, table: str, width: int, row_sql: str, line_sql: str) -> None:
@@ -837,6 +873,7 @@ def read_excel_file(
         [
             _excel_cell_text(column, frame.schema[column], frame.get_column(column))
             .str.strip_chars(" \t\r\n\u00a0")
+            .str.normalize("NFC")
             .replace("", None)
             .alias(f"c{index}")
             for index, column in enumerate(frame.columns)
@@ -916,11 +953,13 @@ def read_source(
     delimiter: str | None = None,
     physical_lines: Callable[[], int] | None = None,
     columns_used: ColumnsUsed | None = None,
+    combining_marks: Callable[[], bool] | None = None,
 ) -> SourceTable:
     """Load ``path`` (text or workbook, by its name) into the ``import_raw`` view.
 
     ``physical_lines`` may give the file's line count, ``columns_used`` the
-    columns the import reads (see ``read_text_file``).
+    columns the import reads, ``combining_marks`` whether it may hold
+    decomposed accents (see ``read_text_file``). Every cell is read in Unicode NFC.
     """
     path = Path(path)
     check_readable(path)
@@ -931,7 +970,8 @@ def read_source(
     if sheet is not None:
         raise ImportFileError(f"{path}: --sheet applies to workbooks (.xlsx, .xls, .ods), not to a text file.")
     return read_text_file(
-        con, path, encoding=encoding, delimiter=delimiter, physical_lines=physical_lines, columns_used=columns_used
+        con, path, encoding=encoding, delimiter=delimiter, physical_lines=physical_lines, columns_used=columns_used,
+        combining_marks=combining_marks,
     )
 
 

@@ -17,6 +17,7 @@ stages. It collects every problem of a file and reports them together.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -378,7 +379,8 @@ class ConditionParser:
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 self.error(path, f"`{name}` is compared with text, not {_name_of(value)}.")
                 return None
-            text = value if isinstance(value, str) else str(value)
+            # Stored text is NFC (import composes `e` + U+0301 into `é`); so is what is compared with it.
+            text = unicodedata.normalize("NFC", value if isinstance(value, str) else str(value))
             if exact:
                 self.check_option(name, text, path)
                 text = self.stored_form(name, text)

@@ -90,3 +90,37 @@ def test_unread_columns_are_kept_as_given_and_blank_rows_still_skipped(invoke, w
     assert [(line, json.loads(raw)) for line, raw in rejects] == [
         (5, {"Email": None, "Nom": None, "Commentaire": " seul "})
     ]
+
+
+# `é` written as `e` + U+0301 (a Mac, a PDF copy): it looks the same as `é` but compares unequal.
+DECOMPOSED = "Pre\u0301nom;Nom;Ville;Email\nHe\u0301le\u0300ne;Dupont;Montre\u0301al;h@nfd-test.fr\n"
+
+
+def test_decomposed_accents_are_stored_composed(invoke, write, query):
+    for encoding in ("utf-8", "utf-16"):
+        path = write(f"mac-{encoding}.csv", DECOMPOSED.replace("h@", f"{encoding}@"), encoding)
+        s = _summary(invoke("import", "contacts", str(path), "--json"))
+        assert s["unmapped_columns"] == [] and s["inserted"] == 1
+    assert query("SELECT DISTINCT first_name, city FROM contacts") == [("Hélène", "Montréal")]
+
+
+def test_decomposed_accents_in_a_workbook_are_stored_composed(invoke, query, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "mac.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    for row, values in enumerate(line.split(";") for line in DECOMPOSED.splitlines()):
+        for column, value in enumerate(values):
+            sheet.write(row, column, value)
+    book.close()
+    assert _summary(invoke("import", "contacts", str(path), "--json"))["unmapped_columns"] == []
+    assert query("SELECT first_name, city FROM contacts") == [("Hélène", "Montréal")]
+
+
+def test_a_tag_given_to_an_import_is_checked_like_tag_add(invoke, write, query):
+    path = write("tags.csv", "email\nt@tag-test.fr\n")
+    refused = invoke("import", "contacts", str(path), "--tag", "bénévoles|2024")
+    assert refused.exit_code == 2 and "bénévoles|2024" in refused.stderr
+    _summary(invoke("import", "contacts", str(path), "--tag", " be\u0301ne\u0301vole  ", "--json"))
+    assert query("SELECT tag FROM contact_tags") == [("bénévole",)]

@@ -32,6 +32,13 @@ def test_cleaning_a_tag_name_twice_changes_nothing(name):
     assert clean_tag_name(once) == once
 
 
+def test_a_tag_typed_with_decomposed_accents_is_the_same_tag(con):
+    ids = small_base(con)
+    add_tag(con, "bénévole", [ids["helene"]])
+    again = add_tag(con, "be\u0301ne\u0301vole", [ids["helene"]])
+    assert (again.tag, again.changed, again.unchanged) == ("bénévole", 0, 1)
+
+
 def test_add_is_idempotent_and_counts_what_changed(con):
     ids = small_base(con)
     first = add_tag(con, "benevole", [ids["helene"], ids["paul"]])

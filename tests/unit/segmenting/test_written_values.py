@@ -123,3 +123,13 @@ def test_a_huge_length_of_time_selects_to_the_end_of_the_calendar(base, settings
 ])
 def test_an_email_or_phone_is_compared_in_its_stored_form(base, settings, where, expected):
     assert members(base, settings, f"where: {{{where}}}") == expected
+
+
+@pytest.mark.parametrize("where", [
+    # `é` typed as `e` + U+0301 (a Mac editor) is the `é` import stores.
+    "first_name: Le\u0301o",
+    "first_name: {in: [Le\u0301o]}",
+    "first_name: {starts_with: Le\u0301}",
+])
+def test_decomposed_accents_in_a_value_match_the_stored_text(base, settings, where):
+    assert members(base, settings, f"where: {{{where}}}") == {2}
