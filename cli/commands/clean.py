@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from cli.commands.common import app_context, table
+from cli.commands.common import app_context, contacts_count, table
 
 # Written out so that `crmseg --help` does not load the cleaning library
 # (rapidfuzz, numpy); a test keeps it equal to cli.cleaning.runner.PASS_NAMES.
@@ -69,6 +69,6 @@ def _undo(app, run_id: int, dry_run: bool) -> None:
         if data["changed_since_left"]:
             console.print(f"{data['changed_since_left']} values changed since the run were left as they are.")
         if data["erased_not_undone"]:
-            console.print(f"{data['erased_not_undone']} contacts erased by retention cannot be brought back.")
+            console.print(f"{contacts_count(data['erased_not_undone'])} erased by retention cannot be brought back.")
 
     app.emit(data, render)

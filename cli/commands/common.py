@@ -180,6 +180,15 @@ def emit_selection_change(app: AppContext, label: str, name: str, change: Any, u
 SCREEN_ROWS = 100
 
 
+def contacts_count(count: int) -> str:
+    """``1 contact``, ``2 contacts``, ``0 contacts``: for messages a person reads.
+
+    >>> contacts_count(1)
+    '1 contact'
+    """
+    return f"{count} contact" if count == 1 else f"{count} contacts"
+
+
 def screen_limit(app: AppContext, limit: int | None) -> int | None:
     """``limit`` if given, else ``SCREEN_ROWS`` on screen and no limit (None) under ``--json``."""
     if limit is not None or app.json_output:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import MORE_ROWS, SCREEN_ROWS, app_context, screen_limit, table
+from cli.commands.common import MORE_ROWS, SCREEN_ROWS, app_context, contacts_count, screen_limit, table
 
 # cli.cleaning (rapidfuzz, numpy) is imported inside each command so that the
 # other commands start without paying for it.
@@ -109,7 +109,7 @@ def merge(
         threshold = min_score if min_score is not None else app_.settings.duplicates.review_threshold
         data = review.merge_all(con, threshold)
         app_.emit(data, lambda console: console.print(
-            f"Merged {data['merges']} contacts from {data['pairs']} pairs scored {threshold} or more."))
+            f"Merged {contacts_count(data['merges'])} from {data['pairs']} pair(s) scored {threshold} or more."))
         return
     data = review.merge_pair(con, pair_id)
     app_.emit(data, lambda console: console.print(

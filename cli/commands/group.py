@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import app_context, emit_selection_change, table
+from cli.commands.common import app_context, contacts_count, emit_selection_change, table
 from cli.commands.tag import EMAIL_OPTION, FILE_OPTION, SEGMENT_OPTION, SKIP_OPTION
 from cli.store import transaction
 
@@ -161,7 +161,7 @@ def _members(ctx: typer.Context, name, emails, files, segment, skip_unknown: boo
         change = add_members(con, name, targets.contact_ids) if adding else remove_members(con, name, targets.contact_ids)
     verb = "added to" if adding else "removed from"
     emit_selection_change(app, "group", change.group, change, targets.unknown, adding,
-                          f"{change.changed} contacts {verb} `{change.group}` ({change.unchanged} unchanged).")
+                          f"{contacts_count(change.changed)} {verb} `{change.group}` ({change.unchanged} unchanged).")
 
 
 @app.command("add")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from cli.commands.common import app_context, table
+from cli.commands.common import app_context, contacts_count, table
 
 if TYPE_CHECKING:
     from cli.scoring import ScoreRun
@@ -86,7 +86,7 @@ def lifecycle(ctx: typer.Context) -> None:
         if run.stage_changes:
             console.print(
                 table(
-                    f"Stage changes recorded by this run ({run.changed_contacts} contacts)",
+                    f"Stage changes recorded by this run ({contacts_count(run.changed_contacts)})",
                     ["from", "to", "contacts"],
                     [[c["from"] or "(first seen)", c["to"], c["contacts"]] for c in run.stage_changes],
                 )

@@ -9,7 +9,16 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from cli.commands.common import MORE_ROWS, SCREEN_ROWS, AppContext, app_context, screen_limit, shown_title, table
+from cli.commands.common import (
+    MORE_ROWS,
+    SCREEN_ROWS,
+    AppContext,
+    app_context,
+    contacts_count,
+    screen_limit,
+    shown_title,
+    table,
+)
 from cli.errors import InputError, SegmentError
 
 # The segment library (sqlglot, Polars) is imported inside each command so
@@ -94,7 +103,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
         console.print("\n-- SQL (as of " + app_ctx.as_of.isoformat() + ")", markup=False)
         console.print(compiled.sql, markup=False)
         console.print("-- parameters: " + ", ".join(f"${k} = {v!r}" for k, v in compiled.params.items()), markup=False)
-        console.print(f"\n{count} contacts now.")
+        console.print(f"\n{contacts_count(count)} now.")
 
     app_ctx.emit(data, render)
 

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.commands.common import app_context, emit_selection_change, table
+from cli.commands.common import app_context, contacts_count, emit_selection_change, table
 from cli.store import transaction
 
 app = typer.Typer(help="Add, remove and count tags.\n\nExample: crmseg tag add benevole --file benevoles.csv", no_args_is_help=True)
@@ -32,7 +32,7 @@ def _change(ctx: typer.Context, tag: str, emails, files, segment, skip_unknown: 
         change = add_tag(con, tag, targets.contact_ids) if adding else remove_tag(con, tag, targets.contact_ids)
     verb = "added to" if adding else "removed from"
     emit_selection_change(app, "tag", change.tag, change, targets.unknown, adding,
-                          f"Tag `{change.tag}` {verb} {change.changed} contacts ({change.unchanged} unchanged).")
+                          f"Tag `{change.tag}` {verb} {contacts_count(change.changed)} ({change.unchanged} unchanged).")
 
 
 @app.command("add")

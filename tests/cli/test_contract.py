@@ -192,3 +192,11 @@ def test_crmseg_db_and_config_may_start_with_home(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stderr
     assert (home / "asso" / "crmseg.duckdb").exists()
     assert not (tmp_path / "~").exists()
+
+
+def test_a_count_of_one_contact_is_singular(invoke, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("email\nsolo@count-test.fr\n", encoding="utf-8")
+    invoke("import", "contacts", str(people))
+    result = invoke("tag", "add", "benevole", "--email", "solo@count-test.fr")
+    assert result.exit_code == 0 and "Tag `benevole` added to 1 contact (0 unchanged)." in result.stdout

@@ -87,7 +87,7 @@ def test_list_show_and_json(invoke, project):
     assert listed["segments"][0]["last_run_members"] == 1
     shown = invoke(*AS_OF, "segment", "show", "relance-animaux")
     assert shown.exit_code == 0
-    assert "SELECT" in shown.stdout and "1 contacts now." in shown.stdout
+    assert "SELECT" in shown.stdout and "1 contact now." in shown.stdout
     assert "$p1 = 'newsletter'" in shown.stdout
 
 
