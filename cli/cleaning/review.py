@@ -74,7 +74,8 @@ def _live_contact(con: duckdb.DuckDBPyConnection, contact_id: int) -> tuple[int 
     """
     first_merge, current = None, contact_id
     for _ in range(50):  # a chain of merges is short; the bound guards a corrupt base
-        row = con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [current]).fetchone()
+        row = con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [current]).fetchall()
+        row = row[0] if row else None
         if row is None or row[0] not in ("merged", "active", "suppressed"):
             return None, first_merge
         if row[0] != "merged":
@@ -82,7 +83,7 @@ def _live_contact(con: duckdb.DuckDBPyConnection, contact_id: int) -> tuple[int 
         if first_merge is None:
             first_merge = con.execute(
                 "SELECT max(id) FROM merges WHERE absorbed_id = ? AND undone_at IS NULL", [current]
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         current = row[1]
     return None, first_merge
 
@@ -95,7 +96,8 @@ def pair_problem(con: duckdb.DuckDBPyConnection, pair_id: int, a: int, b: int, s
             "((kept_id = $a AND absorbed_id = $b) OR (kept_id = $b AND absorbed_id = $a) OR absorbed_id IN ($a, $b)) "
             "ORDER BY id DESC LIMIT 1",
             {"a": a, "b": b},
-        ).fetchone()
+        ).fetchall()
+        merge = merge[0] if merge else None
         if merge is None:
             return f"pair {pair_id} is already merged; nothing to do."
         return (
@@ -142,7 +144,7 @@ def _side(con: duckdb.DuckDBPyConnection, contact_id: int) -> dict[str, Any]:
         [contact_id]).fetchall()]
     by_type = dict(con.execute(
         "SELECT type, count(*) FROM events WHERE contact_id = ? GROUP BY type ORDER BY type", [contact_id]).fetchall())
-    custom = con.execute("SELECT count(*) FROM custom_values WHERE contact_id = ?", [contact_id]).fetchone()[0]
+    custom = con.execute("SELECT count(*) FROM custom_values WHERE contact_id = ?", [contact_id]).fetchall()[0][0]
     return {"tags": tags, "groups": groups, "events": sum(by_type.values()), "events_by_type": by_type,
             "custom_values": custom}
 
