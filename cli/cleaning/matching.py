@@ -22,6 +22,7 @@ Candidate pairs are scored column-wise with ``rapidfuzz.process.cpdist``
 - birth date: equal 1, day and month swapped 0.8, one part different 0.5,
   else -1 (two real, different dates count against).
 
+Postal codes are compared without spaces or case (``1017 GA`` is ``1017ga``).
 Names lose a leading civility (``Mme``, ``M.``, ``Monsieur``, ...) and streets
 spell out the usual abbreviations (``av.``, ``bd``, ``pl.``, ``st``, ...), so
 ``Mme Claire`` is ``Claire`` and ``5 av. Foch`` is ``5 avenue Foch``.
@@ -91,7 +92,7 @@ _FEATURES = (
                   AS tokens
         FROM (
             -- Normalised once here; aliases reused in the same SELECT would be computed again.
-            SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code, gender,
+            SELECT id, phone, birth_date, nullif(upper(replace(postal_code, ' ', '')), '') AS postal_code, gender,
                    """
     + _PERSON_NORM.replace("{x}", "first_name")
     + """ AS first_n,
