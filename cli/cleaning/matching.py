@@ -33,7 +33,11 @@ same surname (a household) keep none. Some first names differ by one letter
 between spouses or siblings (``Michel``/``Michèle``, ``Pascal``/``Pascale``),
 and a household shares its address and phone: a pair whose first names or
 genders differ, with no equal birth date to say it is one person, is scored
-at most just under ``auto_merge_threshold``, so it waits for review. The score is the weighted mean of the
+at most just under ``auto_merge_threshold``, so it waits for review. A first name
+written as the other's initials (``J.-P.``, ``JP`` for ``Jean-Pierre``) with the same surname
+counts as a name similarity of 0.85; a surname changed by a marriage (one first name and birth
+date, one phone or address, a surname that scores nothing) is lifted to the review threshold,
+never above it. The score is the weighted mean of the
 field similarities over the fields both contacts have (a field missing on
 either side counts neither for nor against); a pair is scored only when both
 have a name and at least one more field in common, because a name alone
@@ -138,6 +142,11 @@ _PAIRS = """
     FROM _dup_keys a JOIN _dup_keys b ON a.k = b.k AND a.pos < b.pos
 """
 
+# The initials of a normalised first name: "jean pierre" -> "jp".
+_INITIALS = "array_to_string(list_transform(list_filter(string_split({x}.first_n, ' '), lambda t: t <> ''), lambda t: left(t, 1)), '')"
+# How much a first name given as the other's initials weighs as a name similarity.
+INITIALS_SIMILARITY = 0.85
+
 _PAIR_FIELDS = """
     SELECT c.pa, c.pb, fa.id AS id_a, fb.id AS id_b,
            CASE WHEN fa.phone IS NULL OR fb.phone IS NULL THEN 'NaN'::DOUBLE
@@ -156,12 +165,21 @@ _PAIR_FIELDS = """
            -- and no equal birth date to say otherwise.
            (coalesce(fa.first_n <> fb.first_n AND fa.first_n <> fb.last_n, false)
             OR coalesce(fa.gender <> fb.gender AND fa.gender IN ('F', 'M') AND fb.gender IN ('F', 'M'), false))
-           AND NOT coalesce(fa.birth_date = fb.birth_date, false) AS household
+           AND NOT coalesce(fa.birth_date = fb.birth_date, false) AS household,
+           -- One first name written as initials (J.-P., JP) of the other's (Jean-Pierre), same surname.
+           coalesce(fa.last_n = fb.last_n AND fa.first_n <> fb.first_n AND (
+               (length(replace(fa.first_n, ' ', '')) <= 3 AND replace(fa.first_n, ' ', '') = {initials_b})
+               OR (length(replace(fb.first_n, ' ', '')) <= 3 AND replace(fb.first_n, ' ', '') = {initials_a})),
+               false) AS initials,
+           -- A change of surname (marriage, divorce): the same first name and birth date, another surname.
+           coalesce(fa.first_n = fb.first_n AND fa.last_n <> fb.last_n AND fa.birth_date = fb.birth_date, false)
+           AND NOT coalesce(fa.gender <> fb.gender AND fa.gender IN ('F', 'M') AND fb.gender IN ('F', 'M'), false)
+           AS surname_change
     FROM _dup_candidates c
     JOIN _dup_features fa ON fa.pos = c.pa
     JOIN _dup_features fb ON fb.pos = c.pb
     ORDER BY c.pa, c.pb
-"""
+""".replace("{initials_a}", _INITIALS.format(x="fa")).replace("{initials_b}", _INITIALS.format(x="fb"))
 
 
 @dataclass
@@ -173,9 +191,13 @@ class ScoredPairs:
     score: np.ndarray
     fields: dict[str, np.ndarray]
     candidates: int
+    surname_change: np.ndarray | None = None
 
     def matched_fields(self, index: int) -> list[str]:
-        return [f for f in FIELDS if self.fields[f][index] >= MATCHED_AT]
+        matched = [f for f in FIELDS if self.fields[f][index] >= MATCHED_AT]
+        if self.surname_change is not None and self.surname_change[index]:
+            matched.insert(0, "first_name")
+        return matched
 
 
 def _sharpen(ratio: np.ndarray, sharpness: float) -> np.ndarray:
@@ -239,6 +261,8 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     pb = other.column("pb").to_numpy()
     other_postal = other.column("other_postal_code").to_numpy(zero_copy_only=False)
     household = other.column("household").to_numpy(zero_copy_only=False)
+    initials = other.column("initials").to_numpy(zero_copy_only=False)
+    surname_change = other.column("surname_change").to_numpy(zero_copy_only=False)
     sims = {
         "name": np.empty(len(pa), dtype=np.float32),
         "address": np.empty(len(pa), dtype=np.float32),
@@ -264,6 +288,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
             0.0,
             _sharpen(_ratios(street, street.copy(), a, b, street_valid[a] & street_valid[b]), STREET_SHARPNESS),
         )
+    sims["name"] = np.where(initials, np.fmax(sims["name"], INITIALS_SIMILARITY), sims["name"]).astype(np.float32)
     weights = settings.weights
     total = np.zeros(len(pa), dtype=np.float32)
     weight_sum = np.zeros(len(pa), dtype=np.float32)
@@ -281,4 +306,12 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     score = np.clip(score, 0.0, 1.0)
     score[np.isnan(sims["name"]) | (other_fields == 0)] = 0.0
     score = np.where(household, np.minimum(score, settings.auto_merge_threshold - HOUSEHOLD_MARGIN), score)
-    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims, candidates=candidates)
+    # A surname changed by a marriage: the name scores nothing, yet one first name, one birth date and
+    # one phone or address say one person. Such a pair waits for review; it is never merged unseen.
+    # (A surname with a typo keeps its name similarity and its score: only a name that scores
+    # nothing is lifted to the review threshold, and held under the auto-merge one whatever the weights.)
+    surname_change &= (sims["name"] < MATCHED_AT) & ((sims["phone"] == 1.0) | (sims["address"] >= MATCHED_AT))
+    below_auto = settings.auto_merge_threshold - HOUSEHOLD_MARGIN
+    score = np.where(surname_change, np.clip(score, settings.review_threshold, below_auto), score)
+    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims,
+                       candidates=candidates, surname_change=surname_change)
