@@ -33,7 +33,9 @@ same surname (a household) keep none. Some first names differ by one letter
 between spouses or siblings (``Michel``/``Michèle``, ``Pascal``/``Pascale``),
 and a household shares its address and phone: a pair whose first names or
 genders differ, with no equal birth date to say it is one person, is scored
-at most just under ``auto_merge_threshold``, so it waits for review. A first name
+at most just under ``auto_merge_threshold``, so it waits for review. Organisations
+(kind ``organisation``) are compared with organisations only, by their name without legal
+forms and articles, words sorted. A first name
 written as the other's initials (``J.-P.``, ``JP`` for ``Jean-Pierre``) with the same surname
 counts as a name similarity of 0.85; a surname changed by a marriage (one first name and birth
 date, one phone or address, a surname that scores nothing) is lifted to the review threshold,
@@ -79,6 +81,18 @@ STREET_WORDS = {
     "all": "allee", "sq": "square", "fbg": "faubourg", "fg": "faubourg", "crs": "cours", "pass": "passage",
     "res": "residence", "st": "saint", "ste": "sainte",
 }
+# Words an organisation's name is written with or without (legal forms, articles): left out, and
+# the rest sorted, so `ASSOCIATION LES AMIS` and `Les Amis (association)` are both `amis`. Constants.
+ORG_WORDS = (
+    "association", "asso", "assoc", "asbl", "aisbl", "vzw", "vereniging", "stichting", "sarl", "sas", "sasu",
+    "sa", "eurl", "sci", "scop", "snc", "bv", "nv", "vof", "ltd", "inc", "gmbh", "ev",
+    "les", "le", "la", "l", "de", "des", "du", "d", "et", "the", "of", "and", "het", "van", "en",
+)
+_ORG_NORM = (
+    "nullif(array_to_string(list_sort(list_filter(string_split(" + _NAME_NORM.replace("{x}", "organisation")
+    + ", ' '), lambda t: t <> '' AND NOT list_contains(["
+    + ", ".join(f"'{w}'" for w in ORG_WORDS) + "], t))), ' '), '')"
+)
 _STREET_MAP = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in STREET_WORDS.items()) + "}"
 _STREET_NORM = (
     "nullif(array_to_string(list_transform(list_filter(string_split(" + _NAME_NORM + ", ' '), lambda t: t <> ''), "
@@ -90,7 +104,7 @@ _FEATURES = (
     SELECT id AS pos, id,
            nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
-           tokens, street, phone, birth_date, postal_code, first_n, last_n, gender
+           tokens, street, phone, birth_date, postal_code, first_n, last_n, gender, kind
     FROM (
         SELECT *, list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
                   AS tokens
@@ -98,16 +112,16 @@ _FEATURES = (
             -- Normalised once here; aliases reused in the same SELECT would be computed again.
             SELECT id, phone, birth_date, nullif(upper(replace(postal_code, ' ', '')), '') AS postal_code, gender,
                    """
-    + _PERSON_NORM.replace("{x}", "first_name")
-    + """ AS first_n,
-                   """
+    + "CASE WHEN kind = 'organisation' THEN " + _ORG_NORM + " ELSE " + _PERSON_NORM.replace("{x}", "first_name")
+    + """ END AS first_n,
+                   CASE WHEN kind = 'organisation' THEN NULL ELSE """
     + _PERSON_NORM.replace("{x}", "last_name")
-    + """ AS last_n,
+    + """ END AS last_n, coalesce(kind, 'person') AS kind,
                    """
     + _STREET_NORM.replace("{x}", "street")
     + """ AS street
             FROM contacts
-            WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
+            WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') IN ('person', 'organisation')
         )
     )
     WHERE len(tokens) > 0
@@ -132,7 +146,8 @@ _KEYS = """
         FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)
         WHERE length(t) >= 2
     ),
-    hashed AS (SELECT pos, hash(k) AS k FROM raw),
+    -- A person and an organisation (the switchboard phone, the office address) are never a pair.
+    hashed AS (SELECT raw.pos, hash(raw.k || f.kind) AS k FROM raw JOIN _dup_features f ON f.pos = raw.pos),
     sizes AS (SELECT k FROM hashed GROUP BY k HAVING count(*) BETWEEN 2 AND $max_block)
     SELECT hashed.pos, hashed.k FROM hashed SEMI JOIN sizes ON sizes.k = hashed.k
 """

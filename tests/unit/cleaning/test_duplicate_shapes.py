@@ -61,3 +61,17 @@ def test_a_first_name_given_as_initials_waits_for_review(con):
     clean(con, only=["duplicates"])
     [(a, b, score)] = _pending(con)
     assert (a, b) == (full, initials) and 0.8 <= score < 0.95
+
+
+def test_an_organisation_written_two_ways_is_one_organisation(con):
+    office = dict(phone="+33140000000", street="10 rue de la Paix", postal_code="75002", city="Paris")
+    a = add_contact(con, email="contact@lesamis.fr", organisation="ASSOCIATION LES AMIS", kind="organisation", **office)
+    b = add_contact(con, email="tresorier@lesamis.org", organisation="Les Amis (association)", kind="organisation",
+                    **office)
+    # Another organisation at the same address, and a person on the same switchboard phone.
+    other = add_contact(con, email="info@louvre-jeunes.fr", organisation="Association Louvre Jeunes",
+                        kind="organisation", **office)
+    person = add_contact(con, email="marie@lesamis.fr", first_name="Marie", last_name="Amis", **office)
+    clean(con, only=["duplicates"])
+    assert _merged(con) == [(a, b)]
+    assert not any({other, person} & {x, y} for x, y, _ in _pending(con))
