@@ -88,8 +88,8 @@ class DuplicatesPass:
         )
         candidates = scored.candidates
         del scored, keep, indexes  # the scored arrays are large; free them before merging
-        new_scores, _ = store_found_pairs(ctx, found)
-        new_pairs = sum(1 for x in new_scores if x < settings.auto_merge_threshold)
+        last_pair = con.execute("SELECT coalesce(max(id), 0) FROM duplicate_pairs").fetchall()[0][0]
+        store_found_pairs(ctx, found)
         sure = con.execute(
             """
             SELECT contact_a, contact_b, score FROM duplicate_pairs p
@@ -100,13 +100,16 @@ class DuplicatesPass:
             {"auto": settings.auto_merge_threshold},
         ).fetchall()
         fuzzy_ids = merge_contacts(con, plan_clusters(con, sure, "fuzzy"), run_id=ctx.run_id)
-        pending = con.execute(
+        # New pairs for review: those found now that still wait, whatever their score (a sure pair
+        # whose cluster holds two people waits too).
+        pending, new_pairs = con.execute(
             """
-            SELECT count(*) FROM duplicate_pairs WHERE status = 'pending'
+            SELECT count(*), count(*) FILTER (WHERE id > $last) FROM duplicate_pairs WHERE status = 'pending'
               AND contact_a IN (SELECT id FROM contacts WHERE status IN ('active', 'suppressed'))
               AND contact_b IN (SELECT id FROM contacts WHERE status IN ('active', 'suppressed'))
-            """
-        ).fetchone()[0]
+            """,
+            {"last": last_pair},
+        ).fetchall()[0]
         return PassReport(
             self.name,
             looked_at=looked_at,

@@ -22,6 +22,7 @@ Candidate pairs are scored column-wise with ``rapidfuzz.process.cpdist``
 - birth date: equal 1, day and month swapped 0.8, one part different 0.5,
   else -1 (two real, different dates count against).
 
+Postal codes are compared without spaces or case (``1017 GA`` is ``1017ga``).
 Names lose a leading civility (``Mme``, ``M.``, ``Monsieur``, ...) and streets
 spell out the usual abbreviations (``av.``, ``bd``, ``pl.``, ``st``, ...), so
 ``Mme Claire`` is ``Claire`` and ``5 av. Foch`` is ``5 avenue Foch``.
@@ -32,7 +33,13 @@ same surname (a household) keep none. Some first names differ by one letter
 between spouses or siblings (``Michel``/``Michèle``, ``Pascal``/``Pascale``),
 and a household shares its address and phone: a pair whose first names or
 genders differ, with no equal birth date to say it is one person, is scored
-at most just under ``auto_merge_threshold``, so it waits for review. The score is the weighted mean of the
+at most just under ``auto_merge_threshold``, so it waits for review. Organisations
+(kind ``organisation``) are compared with organisations only, by their name without legal
+forms and articles, words sorted. A first name
+written as the other's initials (``J.-P.``, ``JP`` for ``Jean-Pierre``) with the same surname
+counts as a name similarity of 0.85; a surname changed by a marriage (one first name and birth
+date, one phone or address, a surname that scores nothing) is lifted to the review threshold,
+never above it. The score is the weighted mean of the
 field similarities over the fields both contacts have (a field missing on
 either side counts neither for nor against); a pair is scored only when both
 have a name and at least one more field in common, because a name alone
@@ -74,6 +81,18 @@ STREET_WORDS = {
     "all": "allee", "sq": "square", "fbg": "faubourg", "fg": "faubourg", "crs": "cours", "pass": "passage",
     "res": "residence", "st": "saint", "ste": "sainte",
 }
+# Words an organisation's name is written with or without (legal forms, articles): left out, and
+# the rest sorted, so `ASSOCIATION LES AMIS` and `Les Amis (association)` are both `amis`. Constants.
+ORG_WORDS = (
+    "association", "asso", "assoc", "asbl", "aisbl", "vzw", "vereniging", "stichting", "sarl", "sas", "sasu",
+    "sa", "eurl", "sci", "scop", "snc", "bv", "nv", "vof", "ltd", "inc", "gmbh", "ev",
+    "les", "le", "la", "l", "de", "des", "du", "d", "et", "the", "of", "and", "het", "van", "en",
+)
+_ORG_NORM = (
+    "nullif(array_to_string(list_sort(list_filter(string_split(" + _NAME_NORM.replace("{x}", "organisation")
+    + ", ' '), lambda t: t <> '' AND NOT list_contains(["
+    + ", ".join(f"'{w}'" for w in ORG_WORDS) + "], t))), ' '), '')"
+)
 _STREET_MAP = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in STREET_WORDS.items()) + "}"
 _STREET_NORM = (
     "nullif(array_to_string(list_transform(list_filter(string_split(" + _NAME_NORM + ", ' '), lambda t: t <> ''), "
@@ -85,24 +104,24 @@ _FEATURES = (
     SELECT id AS pos, id,
            nullif(concat_ws(' ', first_n, last_n), '') AS first_last,
            nullif(concat_ws(' ', last_n, first_n), '') AS last_first,
-           tokens, street, phone, birth_date, postal_code, first_n, last_n, gender
+           tokens, street, phone, birth_date, postal_code, first_n, last_n, gender, kind
     FROM (
         SELECT *, list_sort(list_filter(string_split(concat_ws(' ', first_n, last_n), ' '), lambda t: t <> ''))
                   AS tokens
         FROM (
             -- Normalised once here; aliases reused in the same SELECT would be computed again.
-            SELECT id, phone, birth_date, nullif(trim(postal_code), '') AS postal_code, gender,
+            SELECT id, phone, birth_date, nullif(upper(replace(postal_code, ' ', '')), '') AS postal_code, gender,
                    """
-    + _PERSON_NORM.replace("{x}", "first_name")
-    + """ AS first_n,
-                   """
+    + "CASE WHEN kind = 'organisation' THEN " + _ORG_NORM + " ELSE " + _PERSON_NORM.replace("{x}", "first_name")
+    + """ END AS first_n,
+                   CASE WHEN kind = 'organisation' THEN NULL ELSE """
     + _PERSON_NORM.replace("{x}", "last_name")
-    + """ AS last_n,
+    + """ END AS last_n, coalesce(kind, 'person') AS kind,
                    """
     + _STREET_NORM.replace("{x}", "street")
     + """ AS street
             FROM contacts
-            WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') = 'person'
+            WHERE status IN ('active', 'suppressed') AND coalesce(kind, 'person') IN ('person', 'organisation')
         )
     )
     WHERE len(tokens) > 0
@@ -127,7 +146,8 @@ _KEYS = """
         FROM (SELECT pos, birth_date, unnest(tokens) AS t FROM _dup_features WHERE birth_date IS NOT NULL)
         WHERE length(t) >= 2
     ),
-    hashed AS (SELECT pos, hash(k) AS k FROM raw),
+    -- A person and an organisation (the switchboard phone, the office address) are never a pair.
+    hashed AS (SELECT raw.pos, hash(raw.k || f.kind) AS k FROM raw JOIN _dup_features f ON f.pos = raw.pos),
     sizes AS (SELECT k FROM hashed GROUP BY k HAVING count(*) BETWEEN 2 AND $max_block)
     SELECT hashed.pos, hashed.k FROM hashed SEMI JOIN sizes ON sizes.k = hashed.k
 """
@@ -136,6 +156,11 @@ _PAIRS = """
     SELECT DISTINCT a.pos AS pa, b.pos AS pb
     FROM _dup_keys a JOIN _dup_keys b ON a.k = b.k AND a.pos < b.pos
 """
+
+# The initials of a normalised first name: "jean pierre" -> "jp".
+_INITIALS = "array_to_string(list_transform(list_filter(string_split({x}.first_n, ' '), lambda t: t <> ''), lambda t: left(t, 1)), '')"
+# How much a first name given as the other's initials weighs as a name similarity.
+INITIALS_SIMILARITY = 0.85
 
 _PAIR_FIELDS = """
     SELECT c.pa, c.pb, fa.id AS id_a, fb.id AS id_b,
@@ -155,12 +180,21 @@ _PAIR_FIELDS = """
            -- and no equal birth date to say otherwise.
            (coalesce(fa.first_n <> fb.first_n AND fa.first_n <> fb.last_n, false)
             OR coalesce(fa.gender <> fb.gender AND fa.gender IN ('F', 'M') AND fb.gender IN ('F', 'M'), false))
-           AND NOT coalesce(fa.birth_date = fb.birth_date, false) AS household
+           AND NOT coalesce(fa.birth_date = fb.birth_date, false) AS household,
+           -- One first name written as initials (J.-P., JP) of the other's (Jean-Pierre), same surname.
+           coalesce(fa.last_n = fb.last_n AND fa.first_n <> fb.first_n AND (
+               (length(replace(fa.first_n, ' ', '')) <= 3 AND replace(fa.first_n, ' ', '') = {initials_b})
+               OR (length(replace(fb.first_n, ' ', '')) <= 3 AND replace(fb.first_n, ' ', '') = {initials_a})),
+               false) AS initials,
+           -- A change of surname (marriage, divorce): the same first name and birth date, another surname.
+           coalesce(fa.first_n = fb.first_n AND fa.last_n <> fb.last_n AND fa.birth_date = fb.birth_date, false)
+           AND NOT coalesce(fa.gender <> fb.gender AND fa.gender IN ('F', 'M') AND fb.gender IN ('F', 'M'), false)
+           AS surname_change
     FROM _dup_candidates c
     JOIN _dup_features fa ON fa.pos = c.pa
     JOIN _dup_features fb ON fb.pos = c.pb
     ORDER BY c.pa, c.pb
-"""
+""".replace("{initials_a}", _INITIALS.format(x="fa")).replace("{initials_b}", _INITIALS.format(x="fb"))
 
 
 @dataclass
@@ -172,9 +206,13 @@ class ScoredPairs:
     score: np.ndarray
     fields: dict[str, np.ndarray]
     candidates: int
+    surname_change: np.ndarray | None = None
 
     def matched_fields(self, index: int) -> list[str]:
-        return [f for f in FIELDS if self.fields[f][index] >= MATCHED_AT]
+        matched = [f for f in FIELDS if self.fields[f][index] >= MATCHED_AT]
+        if self.surname_change is not None and self.surname_change[index]:
+            matched.insert(0, "first_name")
+        return matched
 
 
 def _sharpen(ratio: np.ndarray, sharpness: float) -> np.ndarray:
@@ -238,6 +276,8 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     pb = other.column("pb").to_numpy()
     other_postal = other.column("other_postal_code").to_numpy(zero_copy_only=False)
     household = other.column("household").to_numpy(zero_copy_only=False)
+    initials = other.column("initials").to_numpy(zero_copy_only=False)
+    surname_change = other.column("surname_change").to_numpy(zero_copy_only=False)
     sims = {
         "name": np.empty(len(pa), dtype=np.float32),
         "address": np.empty(len(pa), dtype=np.float32),
@@ -263,6 +303,7 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
             0.0,
             _sharpen(_ratios(street, street.copy(), a, b, street_valid[a] & street_valid[b]), STREET_SHARPNESS),
         )
+    sims["name"] = np.where(initials, np.fmax(sims["name"], INITIALS_SIMILARITY), sims["name"]).astype(np.float32)
     weights = settings.weights
     total = np.zeros(len(pa), dtype=np.float32)
     weight_sum = np.zeros(len(pa), dtype=np.float32)
@@ -280,4 +321,12 @@ def find_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: DuplicateSett
     score = np.clip(score, 0.0, 1.0)
     score[np.isnan(sims["name"]) | (other_fields == 0)] = 0.0
     score = np.where(household, np.minimum(score, settings.auto_merge_threshold - HOUSEHOLD_MARGIN), score)
-    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims, candidates=candidates)
+    # A surname changed by a marriage: the name scores nothing, yet one first name, one birth date and
+    # one phone or address say one person. Such a pair waits for review; it is never merged unseen.
+    # (A surname with a typo keeps its name similarity and its score: only a name that scores
+    # nothing is lifted to the review threshold, and held under the auto-merge one whatever the weights.)
+    surname_change &= (sims["name"] < MATCHED_AT) & ((sims["phone"] == 1.0) | (sims["address"] >= MATCHED_AT))
+    below_auto = settings.auto_merge_threshold - HOUSEHOLD_MARGIN
+    score = np.where(surname_change, np.clip(score, settings.review_threshold, below_auto), score)
+    return ScoredPairs(id_a=id_a, id_b=id_b, score=np.round(score.astype(np.float64), 4), fields=sims,
+                       candidates=candidates, surname_change=surname_change)

@@ -519,7 +519,10 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
         "SELECT kept_id, absorbed_id, absorbed_record, kept_before, undone_at FROM merges WHERE id = ?", [merge_id]
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"no merge with id {merge_id}. `crmseg dupes list --merges` lists merges.")
+        raise NotFoundError(
+            f"no merge with id {merge_id}. `crmseg dupes list --merges` lists merges; a merge of a person "
+            "erased since (`gdpr forget`, retention) is erased with them and cannot be undone."
+        )
     kept, absorbed, absorbed_record, kept_before, undone_at = row
     if undone_at is not None:
         raise InputError(f"merge {merge_id} was already undone on {undone_at:%Y-%m-%d %H:%M}.")

@@ -19,8 +19,9 @@ from cli.store import log_action, transaction
 
 _LIVE = "IN (SELECT id FROM contacts WHERE status IN ('active', 'suppressed'))"
 SHOWN_FIELDS = (
-    "id", "email", "first_name", "last_name", "phone", "street", "postal_code", "city", "country",
-    "birth_date", "status", "source", "created_at", "updated_at",
+    "id", "email", "first_name", "last_name", "gender", "birth_date", "phone", "street", "postal_code", "city",
+    "country", "organisation", "job_title", "consent_email", "status", "status_reason", "source", "created_at",
+    "updated_at",
 )
 
 
@@ -59,45 +60,146 @@ def _pair(con: duckdb.DuckDBPyConnection, pair_id: int) -> tuple[int, int, float
         "SELECT contact_a, contact_b, score, status, matched_fields FROM duplicate_pairs WHERE id = ?", [pair_id]
     ).fetchall()
     if not row:
-        raise NotFoundError(f"no duplicate pair with id {pair_id}. `crmseg dupes list` shows the pending pairs.")
+        raise NotFoundError(
+            f"no duplicate pair with id {pair_id}. `crmseg dupes list` shows the pending pairs (a pair is "
+            "removed with its contacts when `gdpr forget` or retention erases one of them)."
+        )
     return row[0]
 
 
+def _live_contact(con: duckdb.DuckDBPyConnection, contact_id: int) -> tuple[int | None, int | None]:
+    """(the live contact that holds ``contact_id`` now, the merge that first took it away), following merges.
+
+    (contact_id, None) for a live contact; (None, merge) when the chain ends on an erased record.
+    """
+    first_merge, current = None, contact_id
+    for _ in range(50):  # a chain of merges is short; the bound guards a corrupt base
+        row = con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [current]).fetchall()
+        row = row[0] if row else None
+        if row is None or row[0] not in ("merged", "active", "suppressed"):
+            return None, first_merge
+        if row[0] != "merged":
+            return current, first_merge
+        if first_merge is None:
+            first_merge = con.execute(
+                "SELECT max(id) FROM merges WHERE absorbed_id = ? AND undone_at IS NULL", [current]
+            ).fetchall()[0][0]
+        current = row[1]
+    return None, first_merge
+
+
+def pair_problem(con: duckdb.DuckDBPyConnection, pair_id: int, a: int, b: int, status: str) -> str | None:
+    """Why pair ``pair_id`` cannot be merged now, as a message saying what to do; None when it can."""
+    if status == "merged":
+        merge = con.execute(
+            "SELECT id, kept_id, absorbed_id FROM merges WHERE undone_at IS NULL AND "
+            "((kept_id = $a AND absorbed_id = $b) OR (kept_id = $b AND absorbed_id = $a) OR absorbed_id IN ($a, $b)) "
+            "ORDER BY id DESC LIMIT 1",
+            {"a": a, "b": b},
+        ).fetchall()
+        merge = merge[0] if merge else None
+        if merge is None:
+            return f"pair {pair_id} is already merged; nothing to do."
+        return (
+            f"pair {pair_id} is already merged: contact #{merge[2]} went into #{merge[1]} (merge {merge[0]}). "
+            f"Nothing to do; `crmseg dupes undo {merge[0]}` would split them again."
+        )
+    if status == "rejected":
+        return (
+            f"pair {pair_id} (#{a} and #{b}) was marked as two different people when its merge was undone, "
+            "so it is not merged again; nothing to do."
+        )
+    if status != "pending":
+        return f"pair {pair_id} is {status}, not pending; only pending pairs can be merged."
+    now = {cid: _live_contact(con, cid) for cid in (a, b)}
+    if all(live == cid for cid, (live, _) in now.items()):
+        return None
+    said = []
+    for cid, (live, merge) in now.items():
+        if live == cid:
+            continue
+        if live is None:
+            said.append(f"contact #{cid} was erased since")
+        else:
+            said.append(f"contact #{cid} was merged into #{live} since" + (f" (merge {merge})" if merge else ""))
+    (live_a, _), (live_b, _) = now[a], now[b]
+    if live_a is None or live_b is None:
+        then = "nothing is left to merge."
+    elif live_a == live_b:
+        then = f"both records are now contact #{live_a}: nothing is left to merge."
+    else:
+        then = (
+            f"the pair now stands for #{live_a} and #{live_b}: `crmseg clean --only duplicates` scores them "
+            "again and lists them under a new pair id if they still look alike."
+        )
+    return f"pair {pair_id} is out of date: {' and '.join(said)}; {then}"
+
+
+def _side(con: duckdb.DuckDBPyConnection, contact_id: int) -> dict[str, Any]:
+    """What a reviewer weighs besides the fields: tags, groups, events (by type) and custom values."""
+    tags = [r[0] for r in con.execute(
+        "SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", [contact_id]).fetchall()]
+    groups = [r[0] for r in con.execute(
+        "SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.contact_id = ? ORDER BY g.name",
+        [contact_id]).fetchall()]
+    by_type = dict(con.execute(
+        "SELECT type, count(*) FROM events WHERE contact_id = ? GROUP BY type ORDER BY type", [contact_id]).fetchall())
+    custom = con.execute("SELECT count(*) FROM custom_values WHERE contact_id = ?", [contact_id]).fetchall()[0][0]
+    return {"tags": tags, "groups": groups, "events": sum(by_type.values()), "events_by_type": by_type,
+            "custom_values": custom}
+
+
+def _kept_and_absorbed(con: duckdb.DuckDBPyConnection, a: int, b: int) -> tuple[int, int]:
+    ranks = rank_contacts(con, [a, b])
+    return (a, b) if ranks[a] >= ranks[b] else (b, a)
+
+
+def _preview(con: duckdb.DuckDBPyConnection, a: int, b: int, score: float) -> dict[str, Any]:
+    """The contact a merge of ``a`` and ``b`` would leave: made inside a transaction, then rolled back.
+
+    Running the merge itself (rather than restating its rules) makes the preview exactly what
+    ``dupes merge`` does.
+    """
+    kept, absorbed = _kept_and_absorbed(con, a, b)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        merge_contacts(con, [PlannedMerge(kept, absorbed, score, "review")])
+        record = contact_record(con, kept)
+        side = _side(con, kept)
+    finally:
+        con.execute("ROLLBACK")
+    return {"kept_id": kept, "absorbed_id": absorbed, "record": {f: record[f] for f in SHOWN_FIELDS}, **side}
+
+
 def show_pair(con: duckdb.DuckDBPyConnection, pair_id: int) -> dict[str, Any]:
-    """Both records of a pair side by side, with the score and the fields that agreed."""
+    """Both records of a pair side by side, with what a merge would keep.
+
+    ``problem`` says why the pair cannot be merged now (already merged, undone, out of date);
+    ``merged`` is then null.
+    """
     a, b, score, status, matched = _pair(con, pair_id)
     records = [contact_record(con, a), contact_record(con, b)]
-    tags = {
-        cid: [t[0] for t in con.execute("SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", [cid]).fetchall()]
-        for cid in (a, b)
-    }
-    events = dict(
-        con.execute(
-            "SELECT contact_id, count(*) FROM events WHERE contact_id IN (?, ?) GROUP BY contact_id", [a, b]
-        ).fetchall()
-    )
+    problem = pair_problem(con, pair_id, a, b, status)
     return {
         "pair_id": pair_id,
         "score": score,
         "status": status,
         "matched_fields": matched or [],
+        "problem": problem,
         "fields": [{"field": f, "a": records[0][f], "b": records[1][f]} for f in SHOWN_FIELDS],
-        "tags": {"a": tags[a], "b": tags[b]},
-        "events": {"a": events.get(a, 0), "b": events.get(b, 0)},
+        "a": _side(con, a),
+        "b": _side(con, b),
+        "merged": None if problem else _preview(con, a, b, score),
     }
 
 
 def merge_pair(con: duckdb.DuckDBPyConnection, pair_id: int) -> dict[str, Any]:
     """Merge one pair (the more complete, more recent contact is kept); one transaction."""
     a, b, score, status, _ = _pair(con, pair_id)
-    if status != "pending":
-        raise InputError(f"pair {pair_id} is {status}, not pending; only pending pairs can be merged.")
-    live = con.execute("SELECT count(*) FROM contacts WHERE id IN (?, ?) AND status IN ('active', 'suppressed')",
-                       [a, b]).fetchall()[0][0]
-    if live != 2:
-        raise InputError(f"pair {pair_id}: one of its contacts was merged or erased since; run `crmseg clean`.")
-    ranks = rank_contacts(con, [a, b])
-    kept, absorbed = (a, b) if ranks[a] >= ranks[b] else (b, a)
+    problem = pair_problem(con, pair_id, a, b, status)
+    if problem:
+        raise InputError(problem)
+    kept, absorbed = _kept_and_absorbed(con, a, b)
     with transaction(con):
         ids = merge_contacts(con, [PlannedMerge(kept, absorbed, score, "review")])
         log_action(con, "dupes", "merge", {"pair_id": pair_id, "merge_ids": ids})

@@ -8,6 +8,7 @@ real run would, and keeps nothing.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -64,22 +65,40 @@ class CleaningResult:
 
 
 def select_passes(only: list[str] | None = None, skip: list[str] | None = None) -> list[CleaningPass]:
-    """The passes to run, in SPEC order; an unknown name is an ``InputError`` with a suggestion."""
+    """The passes to run, in SPEC order; an unknown name is an ``InputError`` with a suggestion.
+
+    Names are matched without regard to case. An ``--only`` given but naming
+    nothing (``--only ""`` from a script whose variable is empty), or a
+    selection that leaves no pass, is an error rather than a silent run of
+    every pass (retention among them) or of none.
+    """
+    choices = ", ".join(PASS_NAMES)
     for option, names in (("--only", only), ("--skip", skip)):
+        if names is not None and not names:
+            raise InputError(f"{option} names no pass. Give pass names, comma-separated: {choices}.")
         for name in names or []:
             if name not in PASS_NAMES:
                 raise InputError(
                     f"{option}: unknown pass `{name}`.{did_you_mean(name, list(PASS_NAMES))} "
-                    f"The passes are: {', '.join(PASS_NAMES)}."
+                    f"The passes are: {choices}."
                 )
-    return [p for p in PASSES if (not only or p.name in only) and p.name not in (skip or [])]
+    selected = [p for p in PASSES if (not only or p.name in only) and p.name not in (skip or [])]
+    if not selected:
+        raise InputError(
+            f"--only {','.join(only or PASS_NAMES)} with --skip {','.join(skip or [])} leaves no pass to run. "
+            "Drop the pass from --skip, or leave --skip out."
+        )
+    return selected
 
 
 def split_names(values: list[str] | None) -> list[str] | None:
-    """``--only a,b --only c`` -> ['a', 'b', 'c']."""
-    if not values:
+    """``--only a,b --only c`` -> ['a', 'b', 'c'] (commas, semicolons or spaces; any case).
+
+    ``None`` when the option was not given; an empty list when it was given but named nothing.
+    """
+    if values is None:
         return None
-    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+    return [n.lower() for v in values for n in re.split(r"[\s,;]+", v) if n]
 
 
 def run_cleaning(

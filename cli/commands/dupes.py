@@ -68,7 +68,11 @@ def list_(
 
 @app.command("show")
 def show(ctx: typer.Context, pair_id: int = typer.Argument(..., help="The pair id from `dupes list`.")) -> None:
-    """Show both contacts of a pair side by side.
+    """Show both contacts of a pair side by side, with what a merge would keep.
+
+    Besides the fields: their tags, groups, events (by type) and custom
+    values, and the contact `dupes merge` would leave (which record is kept,
+    with the values it takes from the other).
 
     Example: crmseg dupes show 12
     """
@@ -77,13 +81,31 @@ def show(ctx: typer.Context, pair_id: int = typer.Argument(..., help="The pair i
     app_ = app_context(ctx)
     data = review.show_pair(app_.connect(), pair_id)
 
+    def cell(value) -> str:
+        return "" if value is None else str(value)
+
     def render(console) -> None:
-        rows = [[f["field"], f["a"], f["b"]] for f in data["fields"]]
-        rows.append(["tags", ", ".join(data["tags"]["a"]), ", ".join(data["tags"]["b"])])
-        rows.append(["events", data["events"]["a"], data["events"]["b"]])
+        merged = data["merged"]
+        sides = [data["a"], data["b"]] + ([merged] if merged else [])
+        rows = [[f["field"], cell(f["a"]), cell(f["b"])] + ([cell(merged["record"][f["field"]])] if merged else [])
+                for f in data["fields"]]
+        rows.append(["tags"] + [", ".join(s["tags"]) for s in sides])
+        rows.append(["groups"] + [", ".join(s["groups"]) for s in sides])
+        rows.append(["events"] + [
+            f"{s['events']}" + (f" ({', '.join(f'{k} {v}' for k, v in s['events_by_type'].items())})" if s["events"] else "")
+            for s in sides])
+        rows.append(["custom values"] + [str(s["custom_values"]) for s in sides])
+        ids = [f["a"] for f in data["fields"] if f["field"] == "id"] + [f["b"] for f in data["fields"] if f["field"] == "id"]
+        columns = ["field", f"a (#{ids[0]})", f"b (#{ids[1]})"]
+        if merged:
+            columns.append(f"after merge (#{merged['kept_id']} kept)")
         console.print(table(
             f"Pair {pair_id}: score {data['score']:.3f} ({data['status']}); agreed: {', '.join(data['matched_fields'])}",
-            ["field", "a", "b"], rows))
+            columns, rows))
+        if data["problem"]:
+            console.print(data["problem"])
+        else:
+            console.print(f"`crmseg dupes merge {pair_id}` keeps #{merged['kept_id']} and absorbs #{merged['absorbed_id']}.")
 
     app_.emit(data, render)
 
