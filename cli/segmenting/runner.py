@@ -503,11 +503,25 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
 def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
             as_of: date, library: SegmentLibrary | None = None) -> Explanation:
     """Each condition of the segment, true or false for one contact, with the values it saw."""
+    found = explain_contacts(con, spec, [contact_id], settings=settings, as_of=as_of, library=library)
+    if not found:
+        raise InputError(f"no contact with id {contact_id}.")
+    return found[0]
+
+
+def explain_contacts(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_ids: list[int] | None, *,
+                     settings: Settings, as_of: date, library: SegmentLibrary | None = None) -> list[Explanation]:
+    """``explain`` for several contacts at once (every contact row when ``contact_ids`` is None), by id.
+
+    One query evaluates every condition node and purpose rule for each contact,
+    compiled by the same ``Compiler`` as ``segment run``, so the verdict is the
+    run's by construction; checks compare the two over a whole base with it.
+    """
     summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
     compiler = Compiler(settings, as_of, library=library, con=con, summary=summary)
     compiler.stack.append(spec)
     nodes = list(walk(spec.where))
-    columns: list[tuple[str, exp.Expression]] = []
+    columns: list[tuple[str, exp.Expression]] = [("contact_id", _col("id", "c"))]
     for index, (node, _) in enumerate(nodes):
         columns.append((f"holds_{index}", compiler.condition(node)))
         seen = _seen_expression(compiler, node)
@@ -515,20 +529,23 @@ def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, 
     rules = compiler.purpose_rules(spec.purpose, spec.include_inactive)
     for index, (_, rule) in enumerate(rules):
         columns.append((f"rule_{index}", rule))
-    where = exp.EQ(this=_col("id", "c"), expression=compiler.named("contact", contact_id))
-    compiled = compiler.render(compiler.select(columns, where), pretty=False)
+    if contact_ids is None:
+        where: exp.Expression = exp.true()
+    else:
+        where = _col("id", "c").isin(*[compiler.param(int(i)) for i in contact_ids]) if contact_ids else exp.false()
+    compiled = compiler.render(compiler.select(columns, where, order=True), pretty=False)
     try:
         rows = con.execute(compiled.sql, compiled.params).fetchall()
     except duckdb.Error as e:
         raise SegmentError(f"explaining `{spec.name}` failed in DuckDB ({str(e).splitlines()[0]}).") from e
-    if not rows:
-        raise InputError(f"no contact with id {contact_id}.")
-    row = rows[0]
-    result = Explanation(segment=spec.name, contact_id=contact_id, member=False)
-    for index, (node, depth) in enumerate(nodes):
-        result.conditions.append(ExplainLine(depth, describe(node), bool(row[2 * index]), row[2 * index + 1]))
-    offset = 2 * len(nodes)
-    for index, (name, _) in enumerate(rules):
-        result.purpose.append(ExplainLine(0, name, bool(row[offset + index])))
-    result.member = bool(row[0]) and all(line.holds for line in result.purpose)
-    return result
+    results = []
+    for row in rows:
+        result = Explanation(segment=spec.name, contact_id=row[0], member=False)
+        for index, (node, depth) in enumerate(nodes):
+            result.conditions.append(ExplainLine(depth, describe(node), bool(row[1 + 2 * index]), row[2 + 2 * index]))
+        offset = 1 + 2 * len(nodes)
+        for index, (name, _) in enumerate(rules):
+            result.purpose.append(ExplainLine(0, name, bool(row[offset + index])))
+        result.member = bool(row[1]) and all(line.holds for line in result.purpose)
+        results.append(result)
+    return results
