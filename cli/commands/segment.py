@@ -237,33 +237,36 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     from cli.contacts import resolve_identifier
     from cli.segmenting import library_for
     from cli.segmenting.runner import explain as explain_contact
+    from cli.segmenting.runner import show_seen
 
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
     spec = library.get(name)
     con = _locked_connection(app_ctx)
     # Like `contacts show`: an address absorbed by a merge finds the kept contact, with a note.
-    contact_id, note = resolve_identifier(con, email, region=app_ctx.settings.default_region)
+    contact_id, note = resolve_identifier(con, email, region=app_ctx.settings.default_region, suggest=True)
     result = explain_contact(con, spec, contact_id, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
     data = {
         "segment": result.segment, "contact_id": result.contact_id, "member": result.member, "as_of": app_ctx.as_of,
-        "note": note,
+        "note": note, "why": result.why,
         "conditions": [{"depth": c.depth, "condition": c.condition, "holds": c.holds, "seen": c.seen}
                        for c in result.conditions],
         "purpose": spec.purpose,
-        "purpose_rules": [{"rule": p.condition, "holds": p.holds} for p in result.purpose],
+        "purpose_rules": [{"rule": p.condition, "holds": p.holds, "seen": p.seen} for p in result.purpose],
     }
 
     def render(console) -> None:
         if note:
             console.print(f"Note: {note}.", markup=False)
-        rows = [["  " * c.depth + c.condition, "yes" if c.holds else "no", "" if c.seen is None else c.seen]
+        rows = [["  " * c.depth + c.condition, "yes" if c.holds else "no", show_seen(c.seen) if c.reads else ""]
                 for c in result.conditions]
-        title = f"{email.strip()} in {name} (as of {app_ctx.as_of})"
+        who = email.strip() if email.strip().lstrip("#") == str(result.contact_id) else f"{email.strip()} (#{result.contact_id})"
+        title = f"{who} in {name} (as of {app_ctx.as_of})"
         console.print(table(title, ["condition", "holds", "value seen"], rows))
-        console.print(table(f"Purpose rules ({spec.purpose})", ["rule", "holds"],
-                            [[p.condition, "yes" if p.holds else "no"] for p in result.purpose]))
-        console.print(f"{'IN' if result.member else 'NOT IN'} the segment.")
+        console.print(table(f"Purpose rules ({spec.purpose})", ["rule", "holds", "value seen"],
+                            [[p.condition, "yes" if p.holds else "no", show_seen(p.seen) if p.reads else ""]
+                             for p in result.purpose]))
+        console.print(result.why, markup=False)
 
     app_ctx.emit(data, render)
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
 from cli.exporting.presets import preset_columns, preset_headers
 from cli.reporting.overlap import overlap_matrix
-from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
+from cli.segmenting.compiler import EMAIL_STOP_EVENTS, SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
 from cli.segmenting.model import (
     AllOf,
@@ -468,6 +469,7 @@ class ExplainLine:
     condition: str
     holds: bool
     seen: Any = None
+    reads: bool = True  # whether the line looked at a value (`all`, `not`, `in_segment` do not)
 
 
 @dataclass
@@ -477,6 +479,24 @@ class Explanation:
     member: bool
     conditions: list[ExplainLine] = field(default_factory=list)
     purpose: list[ExplainLine] = field(default_factory=list)
+    purpose_name: str = "email"
+
+    @property
+    def why(self) -> str:
+        """One sentence: in, or out and because of what (the conditions, or which purpose rules)."""
+        failed = [line.condition for line in self.purpose if not line.holds]
+        where_holds = bool(self.conditions) and self.conditions[0].holds
+        if self.member:
+            return "IN the segment: its conditions hold and so do the purpose rules."
+        if not where_holds and not failed:
+            return "NOT IN the segment: its conditions do not hold."
+        rules = ", ".join(f"`{name}`" for name in failed)
+        plural = "s" if len(failed) > 1 else ""
+        if where_holds:
+            return (f"NOT IN the segment: its conditions hold, but the {self.purpose_name} purpose rule{plural} "
+                    f"{rules} fail{'' if plural else 's'}.")
+        return (f"NOT IN the segment: its conditions do not hold, and the {self.purpose_name} purpose rule{plural} "
+                f"{rules} fail{'' if plural else 's'} too.")
 
 
 def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
@@ -487,7 +507,9 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
     if isinstance(node, EventCondition):
         filters = compiler.event_filters(node)
         filters.insert(0, exp.EQ(this=_col("contact_id"), expression=_col("id", "c")))
-        amount = exp.Sum(this=exp.func("coalesce", _col("amount"), exp.Literal.number(0)))
+        # Missing amounts count 0, as in `sum:` (and no event at all sums to 0).
+        amount = exp.func("coalesce", exp.Sum(this=exp.func("coalesce", _col("amount"), exp.Literal.number(0))),
+                          exp.Literal.number(0))
         query = exp.select(exp.func("struct_pack", exp.PropertyEQ(this=exp.to_identifier("count"), expression=exp.Count(this=exp.Star())),
                                     exp.PropertyEQ(this=exp.to_identifier("sum"), expression=amount)))\
             .from_(exp.to_table("events").as_("e", quoted=True)).where(_all(filters))
@@ -497,7 +519,85 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
             .join(exp.to_table("groups").as_("gr", quoted=True), on=exp.EQ(this=_col("id", "gr"), expression=_col("group_id", "gm")))\
             .where(exp.EQ(this=_col("contact_id", "gm"), expression=_col("id", "c")))
         return exp.Subquery(this=query)
+    if isinstance(node, StageChange):
+        # The contact's recorded stage changes up to the as-of date (sorted in Python).
+        change = exp.func("struct_pack",
+                          exp.PropertyEQ(this=exp.to_identifier("from"), expression=_col("previous_stage", "h")),
+                          exp.PropertyEQ(this=exp.to_identifier("to"), expression=_col("stage", "h")),
+                          exp.PropertyEQ(this=exp.to_identifier("on"), expression=_col("changed_at", "h")))
+        query = exp.select(exp.func("list", change)).from_(exp.to_table("stage_history").as_("h", quoted=True))\
+            .where(exp.and_(exp.EQ(this=_col("contact_id", "h"), expression=_col("id", "c")),
+                            exp.LTE(this=_col("changed_at", "h"), expression=compiler.as_of_param)))
+        return exp.Subquery(this=query)
     return None
+
+
+def _suppression_reason(compiler: Compiler, key_column: str) -> exp.Expression:
+    query = exp.select(exp.func("min", _col("reason", "sx"))).from_(exp.to_table("suppressions").as_("sx", quoted=True))\
+        .where(exp.EQ(this=_col("key", "sx"), expression=_col(key_column, "c")))
+    return exp.Subquery(this=query)
+
+
+def _rule_seen(compiler: Compiler, rule: str) -> exp.Expression | None:
+    """What a purpose rule looked at, so that explain can say why it fails (None: the rule says it all)."""
+    def pack(**columns: exp.Expression) -> exp.Expression:
+        return exp.func("struct_pack", *[exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in columns.items()])
+
+    if rule in ("status active", "not merged or erased", "not deceased"):
+        return pack(status=_col("status", "c"), reason=_col("status_reason", "c"))
+    if rule == "has an email":
+        return _col("email", "c")
+    if rule == "consents to email":
+        return pack(consent_email=_col("consent_email", "c"), basis=_col("consent_basis", "c"),
+                    consent_at=_col("consent_at", "c"), withdrawn_at=_col("consent_withdrawn_at", "c"))
+    if rule == "email not suppressed":
+        return pack(key=exp.not_(exp.Is(this=_col("email_key", "c"), expression=exp.Null())),
+                    suppressed=_suppression_reason(compiler, "email_key"))
+    if rule == "email not invalid":
+        return _col("email_quality", "c")
+    if rule.startswith("no unsubscribe"):
+        stops = [compiler.named(f"stop_type_{i + 1}", t) for i, t in enumerate(EMAIL_STOP_EVENTS)]
+        when = _col("occurred_at", "se")
+        query = exp.select(pack(type=exp.func("arg_max", _col("type", "se"), when), on=exp.func("max", when)))\
+            .from_(exp.to_table("events").as_("se", quoted=True))\
+            .where(exp.and_(
+                exp.EQ(this=_col("contact_id", "se"), expression=_col("id", "c")),
+                _col("type", "se").isin(*stops),
+                exp.LT(this=when, expression=compiler.as_of_end),
+                exp.or_(exp.Is(this=_col("consent_at", "c"), expression=exp.Null()),
+                        exp.GT(this=when, expression=_col("consent_at", "c"))),
+            ))
+        return exp.Subquery(this=query)
+    if rule in ("not flagged inactive", INACTIVE_ALLOWED):
+        return _col("is_inactive", "c")
+    if rule == "has a postal address":
+        return pack(street=_col("street", "c"), postal_code=_col("postal_code", "c"), city=_col("city", "c"))
+    if rule == "has a phone":
+        return _col("phone", "c")
+    if rule == "phone not suppressed":
+        return _suppression_reason(compiler, "phone_key")
+    return None
+
+
+INACTIVE_ALLOWED = "inactive contacts allowed (include_inactive: true)"
+
+
+def _explained_nodes(spec: SegmentSpec, library: SegmentLibrary):
+    """Every node of ``spec``'s ``where``, depth first, with its depth and the chain of segments it belongs to;
+    an ``in_segment`` node is followed by the named segment's own conditions, one level deeper."""
+    def visit(node: Node, depth: int, chain: list[SegmentSpec]):
+        yield node, depth, chain
+        if isinstance(node, (AllOf, AnyOf)):
+            for child in node.items:
+                yield from visit(child, depth + 1, chain)
+        elif isinstance(node, NotOf):
+            yield from visit(node.item, depth + 1, chain)
+        elif isinstance(node, SegmentReference) and node.segment in library.segments \
+                and node.segment not in [s.name for s in chain]:
+            named = library.segments[node.segment]
+            yield from visit(named.where, depth + 1, [*chain, named])
+
+    yield from visit(spec.where, 0, [spec])
 
 
 def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
@@ -509,6 +609,20 @@ def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, 
     return found[0]
 
 
+def _plain(value: Any) -> Any:
+    """A value read from DuckDB as JSON would want it: amounts as numbers, stage changes in date order."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_plain(v) for v in value]
+        if items and all(isinstance(v, dict) and "on" in v for v in items):
+            items.sort(key=lambda v: (v["on"] is None, v["on"]))
+        return items
+    return value
+
+
 def explain_contacts(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_ids: list[int] | None, *,
                      settings: Settings, as_of: date, library: SegmentLibrary | None = None) -> list[Explanation]:
     """``explain`` for several contacts at once (every contact row when ``contact_ids`` is None), by id.
@@ -516,19 +630,29 @@ def explain_contacts(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_
     One query evaluates every condition node and purpose rule for each contact,
     compiled by the same ``Compiler`` as ``segment run``, so the verdict is the
     run's by construction; checks compare the two over a whole base with it.
+    The conditions of a segment named by ``in_segment`` are listed under it.
     """
     summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
     compiler = Compiler(settings, as_of, library=library, con=con, summary=summary)
-    compiler.stack.append(spec)
-    nodes = list(walk(spec.where))
+    nodes = []
     columns: list[tuple[str, exp.Expression]] = [("contact_id", _col("id", "c"))]
-    for index, (node, _) in enumerate(nodes):
+    for index, (node, depth, chain) in enumerate(_explained_nodes(spec, compiler.library)):
+        compiler.stack[:] = chain  # errors name the file the node comes from; cycles are found as in a run
         columns.append((f"holds_{index}", compiler.condition(node)))
         seen = _seen_expression(compiler, node)
         columns.append((f"seen_{index}", seen if seen is not None else exp.null()))
+        nodes.append((node, depth, seen is not None))
+    compiler.stack[:] = [spec]
     rules = compiler.purpose_rules(spec.purpose, spec.include_inactive)
-    for index, (_, rule) in enumerate(rules):
+    shown = list(rules)
+    if spec.purpose == "email" and spec.include_inactive:
+        shown.append((INACTIVE_ALLOWED, exp.true()))
+    rule_reads = []
+    for index, (name, rule) in enumerate(shown):
         columns.append((f"rule_{index}", rule))
+        seen = _rule_seen(compiler, name)
+        columns.append((f"rule_seen_{index}", seen if seen is not None else exp.null()))
+        rule_reads.append(seen is not None)
     if contact_ids is None:
         where: exp.Expression = exp.true()
     else:
@@ -540,12 +664,54 @@ def explain_contacts(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_
         raise SegmentError(f"explaining `{spec.name}` failed in DuckDB ({str(e).splitlines()[0]}).") from e
     results = []
     for row in rows:
-        result = Explanation(segment=spec.name, contact_id=row[0], member=False)
-        for index, (node, depth) in enumerate(nodes):
-            result.conditions.append(ExplainLine(depth, describe(node), bool(row[1 + 2 * index]), row[2 + 2 * index]))
+        result = Explanation(segment=spec.name, contact_id=row[0], member=False, purpose_name=spec.purpose)
+        for index, (node, depth, reads) in enumerate(nodes):
+            seen = _plain(row[2 + 2 * index])
+            if seen is None and isinstance(node, (GroupCondition, StageChange)):
+                seen = []
+            result.conditions.append(ExplainLine(depth, describe(node), bool(row[1 + 2 * index]), seen, reads))
         offset = 1 + 2 * len(nodes)
-        for index, (name, _) in enumerate(rules):
-            result.purpose.append(ExplainLine(0, name, bool(row[offset + index])))
+        for index, (name, _) in enumerate(shown):
+            seen = _plain(row[offset + 2 * index + 1])
+            result.purpose.append(ExplainLine(0, name, bool(row[offset + 2 * index]), seen, rule_reads[index]))
         result.member = bool(row[1]) and all(line.holds for line in result.purpose)
         results.append(result)
     return results
+
+
+def show_seen(value: Any) -> str:
+    """A value explain saw, as a person reads it (``null`` for no value: it satisfies no comparison).
+
+    >>> show_seen({"count": 2, "sum": 35.0}), show_seen(["newsletter", "vip"]), show_seen(None)
+    ('2 events, sum 35', 'newsletter, vip', 'null')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}" if value == int(value) else f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) and "to" in v for v in value):
+            return "; ".join(f"{v['from'] or '(none)'} -> {v['to']} on {show_seen(v['on'])}" for v in value)
+        return ", ".join(show_seen(v) for v in value) if value else "(none)"
+    if isinstance(value, dict):
+        if set(value) == {"count", "sum"}:
+            if not value["count"]:
+                return "no matching event"
+            events = "1 event" if value["count"] == 1 else f"{value['count']} events"
+            return f"{events}, sum {show_seen(value['sum'])}"
+        if set(value) == {"status", "reason"}:
+            return value["status"] + (f" ({value['reason']})" if value["reason"] else "")
+        if set(value) == {"key", "suppressed"}:
+            if not value["key"]:
+                return "no key computed for this email"
+            return f"suppressed ({value['suppressed']})" if value["suppressed"] else "not in the ledger"
+        if set(value) == {"type", "on"}:
+            return "none" if value["type"] is None else f"{value['type']} on {show_seen(value['on'])}"
+        return ", ".join(f"{k.replace('_', ' ')} {show_seen(v)}" for k, v in value.items())
+    return str(value)

@@ -305,3 +305,50 @@ def test_an_impossible_unquoted_date_is_exit_2_and_other_segments_still_run(invo
     assert bad.exit_code == 2
     assert "line 1" in bad.stderr and "2026-02-30" in bad.stderr
     assert "Traceback" not in bad.stderr and "Internal error" not in bad.stderr
+
+
+def test_explain_says_why_a_purpose_rule_drops_a_contact(invoke, project, db_path):
+    """Dan matches the conditions but is suppressed: explain names the failing rule and what it saw."""
+    con = open_database(db_path, wait=0)
+    con.execute("UPDATE contacts SET status_reason = 'unsubscribe' WHERE id = 4")
+    con.execute("INSERT INTO events (contact_id, type, occurred_at) VALUES (4, 'unsubscribe', '2026-09-01')")
+    con.close()
+    data = json.loads(invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "dan@example.org").stdout)
+    rules = {r["rule"]: r for r in data["purpose_rules"]}
+    assert rules["status active"]["seen"] == {"status": "suppressed", "reason": "unsubscribe"}
+    assert rules["no unsubscribe, complaint or hard bounce since consent"]["holds"] is False
+    assert rules["no unsubscribe, complaint or hard bounce since consent"]["seen"]["type"] == "unsubscribe"
+    assert data["conditions"][0]["holds"] is True and data["member"] is False
+    assert data["why"].startswith("NOT IN the segment: its conditions hold, but the email purpose rules `status active`")
+    shown = invoke(*AS_OF, "segment", "explain", "relance-animaux", "dan@example.org").stdout
+    assert "suppressed (unsubscribe)" in shown and "unsubscribe on 2026-09-01" in shown
+    assert "NOT IN the segment: its conditions hold, but" in shown
+    # An event condition nobody matches reads "no matching event", and sums to 0 (not null) under --json.
+    event = [c for c in data["conditions"] if c["condition"].startswith("event")][0]
+    assert event["seen"] == {"count": 0, "sum": 0}
+    assert "no matching event" in shown
+
+
+def test_explain_lists_the_conditions_of_a_segment_named_by_in_segment(invoke, project):
+    (project / "segments" / "lyon-animals.yaml").write_text(
+        "include_inactive: true\nwhere:\n  all:\n    - in_segment: relance-animaux\n    - city: Lyon\n", encoding="utf-8")
+    result = invoke(*AS_OF, "--json", "segment", "explain", "lyon-animals", "anne@example.org")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    lines = [(c["depth"], c["condition"], c["holds"]) for c in data["conditions"]]
+    assert lines[:3] == [(0, "all of", True), (1, "in segment relance-animaux", True), (2, "all of", True)]
+    assert (3, "interests contains animaux", True) in lines and (1, "city eq Lyon", True) in lines
+    assert data["member"] is True
+    # include_inactive is shown as what it is: a rule that lets inactive contacts in.
+    assert data["purpose_rules"][-1]["rule"] == "inactive contacts allowed (include_inactive: true)"
+    shown = invoke(*AS_OF, "segment", "explain", "lyon-animals", "anne@example.org").stdout
+    assert "    interests contains animaux" in shown and "IN the segment" in shown
+
+
+def test_explain_an_unknown_email_suggests_the_closest_address(invoke, project):
+    result = invoke(*AS_OF, "segment", "explain", "relance-animaux", "ann@example.org")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "did you mean `anne@example.org`?" in result.stderr
+    far = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "zzz@elsewhere.net")
+    assert far.exit_code == 2 and "did you mean" not in far.stderr
+    assert json.loads(far.stdout)["error"]["exit_code"] == 2
