@@ -279,21 +279,34 @@ def diff(
         None, "--limit", min=1, help=f"At most this many people per list (default: {SCREEN_ROWS} on screen, all under --json)."
     ),
 ) -> None:
-    """List who joined and who left a segment between its last two runs.
+    """List who joined and who left a segment between its last two runs (after one run: its members).
 
     Example: crmseg segment diff relance-animaux
     """
+    from cli.segmenting import library_for
     from cli.segmenting.runner import diff_runs
 
     app_ctx = app_context(ctx)
-    data = diff_runs(app_ctx.connect(), name, limit=screen_limit(app_ctx, limit))
+    data = diff_runs(app_ctx.connect(), name, limit=screen_limit(app_ctx, limit),
+                     known=library_for(app_ctx.settings).names)
 
     def render(console) -> None:
         p, l = data["previous"], data["latest"]
-        console.print(f"{name}: run {p['run_id']} ({p['members']} members, as of {p['as_of']}) -> "
-                      f"run {l['run_id']} ({l['members']} members, as of {l['as_of']})")
+        if data["first_run"]:
+            console.print(f"{name}: first run (run {l['run_id']}, {l['members']} members, as of {l['as_of']}); "
+                          "no earlier run to compare with, so every member counts as joined.")
+        else:
+            console.print(f"{name}: run {p['run_id']} ({p['members']} members, as of {p['as_of']}) -> "
+                          f"run {l['run_id']} ({l['members']} members, as of {l['as_of']})")
+            if data["definition_changed"]:
+                console.print("The segment's definition changed between these runs.")
+        if not data["joined_count"] and not data["left_count"]:
+            console.print("No one joined or left.")
+            return
         for title, key in (("Joined", "joined"), ("Left", "left")):
             total = data[key + "_count"]
+            if data["first_run"] and key == "left":
+                continue
             console.print(table(shown_title(f"{title} ({total})", len(data[key]), total), ["id", "email", "first name", "last name"],
                                 [[r["id"], r["email"], r["first_name"], r["last_name"]] for r in data[key]]))
         if len(data["joined"]) < data["joined_count"] or len(data["left"]) < data["left_count"]:

@@ -50,6 +50,7 @@ from cli.segmenting.model import (
     SegmentSpec,
     StageChange,
     TagCondition,
+    hint,
     walk,
 )
 from cli.settings import Settings
@@ -338,20 +339,29 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     return {r[0]: {"members": r[1], "run_at": r[2], "as_of": r[3]} for r in rows}
 
 
-def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = None) -> dict[str, Any]:
+def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = None,
+              known: list[str] | None = None) -> dict[str, Any]:
     """Who joined and who left between the two latest runs of ``segment`` (the first ``limit`` of each, by id).
 
-    ``joined_count`` and ``left_count`` count all of them.
+    ``joined_count`` and ``left_count`` count all of them. After a single run
+    there is nothing to compare with: ``first_run`` is true, ``previous`` is
+    None and every member of that run counts as joined (as ``run
+    --changes-only`` exports everyone on a first run). ``known``: the segment
+    names of the folder, to tell a misspelt name from a segment not run yet.
     """
     latest = previous_run(con, segment)
     if latest is None:
-        raise InputError(f"segment `{segment}` has never run; run it twice (`crmseg segment run {segment}`) "
-                         "to compare.")
+        ran = [r[0] for r in con.execute("SELECT DISTINCT segment FROM segment_runs").fetchall()]
+        names = sorted(set(ran) | set(known or ()))
+        if known is not None and segment not in names:
+            raise InputError(f"unknown segment `{segment}`"
+                             f"{hint(segment, names) or ' (`crmseg segment list` shows them).'}")
+        raise InputError(f"segment `{segment}` has not run yet, so there is nothing to compare: run it "
+                         f"(`crmseg segment run {segment}`), and `diff` then says who joined and left at each run.")
     before = previous_run(con, segment, before=latest)
-    if before is None:
-        raise InputError(f"segment `{segment}` has run only once; `diff` compares the last two runs.")
     runs = {r[0]: r[1:] for r in con.execute(
-        "SELECT id, run_at, as_of, member_count FROM segment_runs WHERE id IN (?, ?)", [latest, before]).fetchall()}
+        "SELECT id, run_at, as_of, member_count, definition_hash FROM segment_runs WHERE id IN (?, ?)",
+        [latest, before]).fetchall()}
 
     only_in_a = """
         FROM contacts c
@@ -359,24 +369,35 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = 
           AND c.id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $b)
     """
 
-    def people(a: int, b: int) -> list[dict[str, Any]]:
+    def people(a: int, b: int | None) -> list[dict[str, Any]]:
         rows = con.execute(
             "SELECT c.id, c.email, c.first_name, c.last_name " + only_in_a + " ORDER BY c.id LIMIT $limit",
             {"a": a, "b": b, "limit": limit},
         ).fetchall()
         return [{"id": r[0], "email": r[1], "first_name": r[2], "last_name": r[3]} for r in rows]
 
-    def count(a: int, b: int) -> int:
+    def count(a: int, b: int | None) -> int:
         return con.execute("SELECT count(*) " + only_in_a, {"a": a, "b": b}).fetchall()[0][0]
 
+    def run(run_id: int) -> dict[str, Any]:
+        # `gdpr forget` removes a person from past runs too: count the members still held, so that
+        # previous + joined - left = latest, and say how many of the recorded ones were erased since.
+        held = con.execute("SELECT count(*) FROM segment_members WHERE run_id = ?", [run_id]).fetchall()[0][0]
+        return {"run_id": run_id, "run_at": runs[run_id][0], "as_of": runs[run_id][1], "members": held,
+                "erased_since": max(runs[run_id][2] - held, 0)}
+
+    first = before is None
     return {
         "segment": segment,
-        "previous": {"run_id": before, "run_at": runs[before][0], "as_of": runs[before][1], "members": runs[before][2]},
-        "latest": {"run_id": latest, "run_at": runs[latest][0], "as_of": runs[latest][1], "members": runs[latest][2]},
-        "joined": people(latest, before),
-        "left": people(before, latest),
-        "joined_count": count(latest, before),
-        "left_count": count(before, latest),
+        "first_run": first,
+        "previous": None if first else run(before),
+        "latest": run(latest),
+        # A changed definition explains joins and leaves that the data alone would not.
+        "definition_changed": False if first else runs[before][3] != runs[latest][3],
+        "joined": people(latest, -1 if first else before),
+        "left": [] if first else people(before, latest),
+        "joined_count": count(latest, -1 if first else before),
+        "left_count": 0 if first else count(before, latest),
     }
 
 

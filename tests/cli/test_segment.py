@@ -352,3 +352,37 @@ def test_explain_an_unknown_email_suggests_the_closest_address(invoke, project):
     far = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "zzz@elsewhere.net")
     assert far.exit_code == 2 and "did you mean" not in far.stderr
     assert json.loads(far.stdout)["error"]["exit_code"] == 2
+
+
+def test_diff_after_a_first_run_says_so_and_counts_everyone_as_joined(invoke, project):
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux").exit_code == 0
+    result = invoke("--json", "segment", "diff", "relance-animaux")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["first_run"] is True and data["previous"] is None
+    assert data["joined_count"] == data["latest"]["members"] == 1 and data["left_count"] == 0
+    assert [p["email"] for p in data["joined"]] == ["anne@example.org"]
+    shown = invoke("segment", "diff", "relance-animaux")
+    assert shown.exit_code == 0 and "first run" in shown.stdout and "no earlier run to compare" in shown.stdout
+
+
+def test_diff_of_a_segment_never_run_or_misspelt_is_a_clear_error(invoke, project):
+    never = invoke("segment", "diff", "relance-animaux")
+    assert never.exit_code == 2 and "has not run yet" in never.stderr and "Traceback" not in never.stderr
+    typo = invoke("segment", "diff", "relance-animo")
+    assert typo.exit_code == 2 and "unknown segment `relance-animo`: did you mean `relance-animaux`?" in typo.stderr
+
+
+def test_diff_between_runs_at_different_as_of_dates(invoke, project, db_path):
+    """Bob's gift of 2026-10-20 keeps him out at the as-of date, not on a replay before it."""
+    assert invoke("--as-of", "2026-10-01", "segment", "run", "relance-animaux").exit_code == 0
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux").exit_code == 0
+    data = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
+    assert (data["previous"]["as_of"], data["latest"]["as_of"]) == ("2026-10-01", "2026-11-20")
+    assert [p["email"] for p in data["left"]] == ["bob@example.org"] and data["joined"] == []
+    assert data["previous"]["members"] - data["left_count"] + data["joined_count"] == data["latest"]["members"]
+    # Forgetting a member of both runs keeps the figures adding up (the erased are counted apart).
+    assert invoke("gdpr", "forget", "anne@example.org", "--no-compact").exit_code == 0
+    after = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
+    assert after["previous"]["members"] == 1 and after["previous"]["erased_since"] == 1
+    assert after["previous"]["members"] - after["left_count"] + after["joined_count"] == after["latest"]["members"] == 0
