@@ -334,13 +334,31 @@ def overlap(ctx: typer.Context) -> None:
 
     def render(console) -> None:
         names = data["segments"]
-        rows = [[a] + data["matrix"][i] for i, a in enumerate(names)]
-        console.print(table(f"Segment overlap (as of {app_ctx.as_of}; diagonal = size)", ["segment"] + names, rows))
+        if not names:
+            console.print("No segment to compare.")
+            return
+        # A matrix is read at a glance while it fits the page; beyond, its columns would be cut to nothing.
+        width = max(len("segment"), *map(len, names)) + sum(max(len(n), len(str(data["sizes"][n]))) + 3 for n in names) + 4
+        if width <= console.width:
+            rows = [[a] + data["matrix"][i] for i, a in enumerate(names)]
+            console.print(table(f"Segment overlap (as of {app_ctx.as_of}; diagonal = size)", ["segment"] + names, rows))
+            return
+        console.print(table(f"Segment sizes (as of {app_ctx.as_of})", ["segment", "members"],
+                            [[n, data["sizes"][n]] for n in names]))
+
+        def share(value) -> str:
+            return "-" if value is None else f"{value:.0%}"
+
+        pairs = data["pairs"]
+        console.print(table(f"Segments that share members ({len(pairs)} pairs; the others share none)",
+                            ["segment a", "segment b", "shared", "of a", "of b"],
+                            [[p["a"], p["b"], p["shared"], share(p["share_of_a"]), share(p["share_of_b"])] for p in pairs]))
 
     app_ctx.emit(data, render)
     if data["failed"]:
         raise SegmentError(
-            f"{len(data['failed'])} segments left out of the overlap (the others are shown):\n"
+            f"{len(data['failed'])} segment{'s' if len(data['failed']) > 1 else ''} left out of the overlap "
+            "(the others are shown):\n"
             + "\n".join(f"- {name}: {error}" for name, error in data["failed"].items())
         )
 

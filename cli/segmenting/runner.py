@@ -434,7 +434,27 @@ def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings
     finally:
         con.execute("DROP TABLE IF EXISTS _segment_overlap")
     return {"segments": names, "sizes": {n: matrix[i][i] for i, n in enumerate(names)}, "matrix": matrix,
-            "failed": dict(sorted(failed.items()))}
+            "pairs": overlap_pairs(names, matrix), "failed": dict(sorted(failed.items()))}
+
+
+def overlap_pairs(names: list[str], matrix: list[list[int]]) -> list[dict[str, Any]]:
+    """Each pair of segments that shares members, most shared first, with the share of each side.
+
+    A share is None for a segment of no members (nothing to divide by).
+
+    >>> overlap_pairs(["a", "b", "c"], [[4, 2, 0], [2, 8, 0], [0, 0, 0]])
+    [{'a': 'a', 'b': 'b', 'shared': 2, 'share_of_a': 0.5, 'share_of_b': 0.25}]
+    """
+    pairs = []
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            shared = matrix[i][j]
+            if shared:
+                size_a, size_b = matrix[i][i], matrix[j][j]
+                pairs.append({"a": a, "b": names[j], "shared": shared,
+                              "share_of_a": round(shared / size_a, 4) if size_a else None,
+                              "share_of_b": round(shared / size_b, 4) if size_b else None})
+    return sorted(pairs, key=lambda p: (-p["shared"], p["a"], p["b"]))
 
 
 # --- explain ----------------------------------------------------------------------

@@ -386,3 +386,26 @@ def test_diff_between_runs_at_different_as_of_dates(invoke, project, db_path):
     after = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
     assert after["previous"]["members"] == 1 and after["previous"]["erased_since"] == 1
     assert after["previous"]["members"] - after["left_count"] + after["joined_count"] == after["latest"]["members"] == 0
+
+
+def test_overlap_of_many_segments_lists_the_pairs_and_survives_an_empty_one(invoke, project):
+    segments = project / "segments"
+    for city in ("Lyon", "Paris", "Nice", "Lille", "Brest"):
+        for purpose in ("analysis", "postal"):
+            (segments / f"contacts-living-in-{city.lower()}-{purpose}.yaml").write_text(
+                f"purpose: {purpose}\nwhere: {{any: [{{city: {city}}}, {{city: Lyon}}]}}\n", encoding="utf-8")
+    (segments / "nobody-at-all.yaml").write_text("purpose: analysis\nwhere: {any: []}\n", encoding="utf-8")
+    (segments / "broken.yaml").write_text("where: {citty: Lyon}\n", encoding="utf-8")
+    result = invoke(*AS_OF, "--json", "segment", "overlap")
+    assert result.exit_code == 2 and "1 segment left out" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["sizes"]["nobody-at-all"] == 0 and "broken" in data["failed"]
+    assert all(p["a"] != "nobody-at-all" and p["b"] != "nobody-at-all" for p in data["pairs"])
+    lyon = [p for p in data["pairs"] if {p["a"], p["b"]} == {"contacts-living-in-lyon-analysis", "contacts-living-in-paris-analysis"}]
+    assert lyon == [{"a": "contacts-living-in-lyon-analysis", "b": "contacts-living-in-paris-analysis", "shared": 1,
+                     "share_of_a": 1.0, "share_of_b": 0.5}]
+    shown = invoke(*AS_OF, "segment", "overlap")
+    assert shown.exit_code == 2 and "Traceback" not in shown.stderr
+    # Thirteen long names do not fit a 200-column page as a matrix: the pairs are listed instead, every name whole.
+    assert "Segments that share members" in shown.stdout and "contacts-living-in-brest-postal" in shown.stdout
+    assert "nan" not in shown.stdout.lower()
