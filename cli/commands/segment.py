@@ -378,25 +378,42 @@ def profile(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     result = profile_segment(con, name, settings=app_ctx.settings, as_of=app_ctx.as_of)
     data = {"segment": name, "as_of": app_ctx.as_of, **result.to_dict()}
 
-    def shares(title: str, items) -> None:
+    def shares(title: str, items, known: str | None = None) -> None:
+        counts = result.known.get(known) if known else None
+        if counts is not None and result.size and not counts["members"]:
+            app_ctx.console.print(f"{title}: not known for any member ({counts['base']} of {result.base_size} "
+                                  "in the base).")
+            return
         if items:
-            app_ctx.console.print(table(title, ["value", "members", "base"],
-                                        [[s.value, f"{s.members:.0%}", f"{s.base:.0%}"] for s in items]))
+            shown = table(title, ["value", "members", "base"],
+                          [[s.value, f"{s.members:.0%}", f"{s.base:.0%}"] for s in items])
+            if counts is not None and result.size:
+                word = {"age": "birth date", "gender": "gender", "region": "region"}[known]
+                shown.caption = (f"shares of the {counts['members']} members and {counts['base']} contacts of the base "
+                                 f"whose {word} is known")
+                shown.caption_justify = "left"
+            app_ctx.console.print(shown)
+
+    def measure(key: str, value):
+        # Shares read as percentages, like the tables above; a figure with no members to compute it from is "-".
+        if value is None:
+            return "-"
+        return f"{value:.0%}" if key.endswith(("_share", "_months", "_months_base")) else value
 
     def render(console) -> None:
         console.print(f"{name}: {result.size} members of {result.base_size} live contacts (as of {app_ctx.as_of})")
         console.print(f"Persona: {result.persona}")
-        shares("Age", result.age_bands)
-        shares("Gender", result.gender)
-        shares("Regions", result.regions)
+        shares("Age", result.age_bands, "age")
+        shares("Gender", result.gender, "gender")
+        shares("Regions", result.regions, "region")
         shares("Tags", result.tags)
         for field_name, items in result.interests.items():
             shares(field_name, items)
         shares("Sources", result.sources)
         shares("RFM groups", result.rfm_groups)
         giving = result.giving
-        console.print(table("Giving", ["measure", "value"], [[k.replace("_", " "), v] for k, v in giving.items()]))
+        console.print(table("Giving", ["measure", "value"], [[k.replace("_", " "), measure(k, v)] for k, v in giving.items()]))
         console.print(table("Engagement", ["measure", "value"],
-                            [[k.replace("_", " "), v] for k, v in result.engagement.items()]))
+                            [[k.replace("_", " "), measure(k, v)] for k, v in result.engagement.items()]))
 
     app_ctx.emit(data, render)
