@@ -111,11 +111,22 @@ def live_contact_for_id(con: duckdb.DuckDBPyConnection, contact_id: int) -> tupl
     return (row[0], row[1]) if row else None
 
 
-def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, str | None]:
+def closest_email(con: duckdb.DuckDBPyConnection, email: str) -> str | None:
+    """The address of a live contact closest to ``email`` (a typo or two away), None when none is close."""
+    row = con.execute(
+        "SELECT email, levenshtein(email, $e) AS d FROM contacts "
+        "WHERE status IN ('active', 'suppressed') AND email IS NOT NULL AND d <= greatest(2, length($e) // 10) "
+        "ORDER BY d, email LIMIT 1", {"e": email},
+    ).fetchall()
+    return row[0][0] if row else None
+
+
+def resolve_contact(con: duckdb.DuckDBPyConnection, email: str, *, suggest: bool = False) -> tuple[int, str | None]:
     """The live contact for ``email``, and a note when it was found through a merge.
 
     ``NotFoundError`` when no live contact has (or absorbed) that email;
-    the message says so when the person was erased by ``gdpr forget``.
+    the message says so when the person was erased by ``gdpr forget``, and
+    with ``suggest`` names the closest address a live contact holds.
     """
     normalised = normalise_email(email)
     if not normalised:
@@ -133,6 +144,10 @@ def resolve_contact(con: duckdb.DuckDBPyConnection, email: str) -> tuple[int, st
     ).fetchone()[0]
     if forgotten:
         raise NotFoundError(f"the person with the email {normalised} was erased (gdpr forget); nothing is held on them.")
+    close = closest_email(con, normalised) if suggest else None
+    if close:
+        raise NotFoundError(f"no contact with the email {normalised}: did you mean `{close}`? "
+                            "Check the address, or `crmseg contacts find`.")
     raise NotFoundError(f"no contact with the email {normalised}. Check the address, or `crmseg contacts find`.")
 
 
@@ -148,7 +163,7 @@ def _phone_digits(text: str) -> str | None:
 
 
 def resolve_identifier(
-    con: duckdb.DuckDBPyConnection, text: str, *, region: str, unique: bool = False
+    con: duckdb.DuckDBPyConnection, text: str, *, region: str, unique: bool = False, suggest: bool = False
 ) -> tuple[int, str | None]:
     """The live contact that ``text`` names: an email, a contact id (``#123``) or a phone number.
 
@@ -159,7 +174,7 @@ def resolve_identifier(
     """
     text = (text or "").strip()
     if "@" in text:
-        return resolve_contact(con, text)
+        return resolve_contact(con, text, suggest=suggest)
     by_id = _CONTACT_ID.fullmatch(text)
     if by_id:
         row = live_contact_for_id(con, int(by_id.group(1)))

@@ -246,33 +246,36 @@ def explain(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     from cli.contacts import resolve_identifier
     from cli.segmenting import library_for
     from cli.segmenting.runner import explain as explain_contact
+    from cli.segmenting.runner import show_seen
 
     app_ctx = app_context(ctx)
     library = library_for(app_ctx.settings)
     spec = library.get(name)
     con = _locked_connection(app_ctx)
     # Like `contacts show`: an address absorbed by a merge finds the kept contact, with a note.
-    contact_id, note = resolve_identifier(con, email, region=app_ctx.settings.default_region)
+    contact_id, note = resolve_identifier(con, email, region=app_ctx.settings.default_region, suggest=True)
     result = explain_contact(con, spec, contact_id, settings=app_ctx.settings, as_of=app_ctx.as_of, library=library)
     data = {
         "segment": result.segment, "contact_id": result.contact_id, "member": result.member, "as_of": app_ctx.as_of,
-        "note": note,
+        "note": note, "why": result.why,
         "conditions": [{"depth": c.depth, "condition": c.condition, "holds": c.holds, "seen": c.seen}
                        for c in result.conditions],
         "purpose": spec.purpose,
-        "purpose_rules": [{"rule": p.condition, "holds": p.holds} for p in result.purpose],
+        "purpose_rules": [{"rule": p.condition, "holds": p.holds, "seen": p.seen} for p in result.purpose],
     }
 
     def render(console) -> None:
         if note:
             console.print(f"Note: {note}.", markup=False)
-        rows = [["  " * c.depth + c.condition, "yes" if c.holds else "no", "" if c.seen is None else c.seen]
+        rows = [["  " * c.depth + c.condition, "yes" if c.holds else "no", show_seen(c.seen) if c.reads else ""]
                 for c in result.conditions]
-        title = f"{email.strip()} in {name} (as of {app_ctx.as_of})"
+        who = email.strip() if email.strip().lstrip("#") == str(result.contact_id) else f"{email.strip()} (#{result.contact_id})"
+        title = f"{who} in {name} (as of {app_ctx.as_of})"
         console.print(table(title, ["condition", "holds", "value seen"], rows))
-        console.print(table(f"Purpose rules ({spec.purpose})", ["rule", "holds"],
-                            [[p.condition, "yes" if p.holds else "no"] for p in result.purpose]))
-        console.print(f"{'IN' if result.member else 'NOT IN'} the segment.")
+        console.print(table(f"Purpose rules ({spec.purpose})", ["rule", "holds", "value seen"],
+                            [[p.condition, "yes" if p.holds else "no", show_seen(p.seen) if p.reads else ""]
+                             for p in result.purpose]))
+        console.print(result.why, markup=False)
 
     app_ctx.emit(data, render)
 
@@ -285,21 +288,34 @@ def diff(
         None, "--limit", min=1, help=f"At most this many people per list (default: {SCREEN_ROWS} on screen, all under --json)."
     ),
 ) -> None:
-    """List who joined and who left a segment between its last two runs.
+    """List who joined and who left a segment between its last two runs (after one run: its members).
 
     Example: crmseg segment diff relance-animaux
     """
+    from cli.segmenting import library_for
     from cli.segmenting.runner import diff_runs
 
     app_ctx = app_context(ctx)
-    data = diff_runs(app_ctx.connect(), name, limit=screen_limit(app_ctx, limit))
+    data = diff_runs(app_ctx.connect(), name, limit=screen_limit(app_ctx, limit),
+                     known=library_for(app_ctx.settings).names)
 
     def render(console) -> None:
         p, l = data["previous"], data["latest"]
-        console.print(f"{name}: run {p['run_id']} ({p['members']} members, as of {p['as_of']}) -> "
-                      f"run {l['run_id']} ({l['members']} members, as of {l['as_of']})")
+        if data["first_run"]:
+            console.print(f"{name}: first run (run {l['run_id']}, {l['members']} members, as of {l['as_of']}); "
+                          "no earlier run to compare with, so every member counts as joined.")
+        else:
+            console.print(f"{name}: run {p['run_id']} ({p['members']} members, as of {p['as_of']}) -> "
+                          f"run {l['run_id']} ({l['members']} members, as of {l['as_of']})")
+            if data["definition_changed"]:
+                console.print("The segment's definition changed between these runs.")
+        if not data["joined_count"] and not data["left_count"]:
+            console.print("No one joined or left.")
+            return
         for title, key in (("Joined", "joined"), ("Left", "left")):
             total = data[key + "_count"]
+            if data["first_run"] and key == "left":
+                continue
             console.print(table(shown_title(f"{title} ({total})", len(data[key]), total), ["id", "email", "first name", "last name"],
                                 [[r["id"], r["email"], r["first_name"], r["last_name"]] for r in data[key]]))
         if len(data["joined"]) < data["joined_count"] or len(data["left"]) < data["left_count"]:
@@ -327,13 +343,31 @@ def overlap(ctx: typer.Context) -> None:
 
     def render(console) -> None:
         names = data["segments"]
-        rows = [[a] + data["matrix"][i] for i, a in enumerate(names)]
-        console.print(table(f"Segment overlap (as of {app_ctx.as_of}; diagonal = size)", ["segment"] + names, rows))
+        if not names:
+            console.print("No segment to compare.")
+            return
+        # A matrix is read at a glance while it fits the page; beyond, its columns would be cut to nothing.
+        width = max(len("segment"), *map(len, names)) + sum(max(len(n), len(str(data["sizes"][n]))) + 3 for n in names) + 4
+        if width <= console.width:
+            rows = [[a] + data["matrix"][i] for i, a in enumerate(names)]
+            console.print(table(f"Segment overlap (as of {app_ctx.as_of}; diagonal = size)", ["segment"] + names, rows))
+            return
+        console.print(table(f"Segment sizes (as of {app_ctx.as_of})", ["segment", "members"],
+                            [[n, data["sizes"][n]] for n in names]))
+
+        def share(value) -> str:
+            return "-" if value is None else f"{value:.0%}"
+
+        pairs = data["pairs"]
+        console.print(table(f"Segments that share members ({len(pairs)} pairs; the others share none)",
+                            ["segment a", "segment b", "shared", "of a", "of b"],
+                            [[p["a"], p["b"], p["shared"], share(p["share_of_a"]), share(p["share_of_b"])] for p in pairs]))
 
     app_ctx.emit(data, render)
     if data["failed"]:
         raise SegmentError(
-            f"{len(data['failed'])} segments left out of the overlap (the others are shown):\n"
+            f"{len(data['failed'])} segment{'s' if len(data['failed']) > 1 else ''} left out of the overlap "
+            "(the others are shown):\n"
             + "\n".join(f"- {name}: {error}" for name, error in data["failed"].items())
         )
 
@@ -353,25 +387,42 @@ def profile(ctx: typer.Context, name: str = typer.Argument(..., help="Segment na
     result = profile_segment(con, name, settings=app_ctx.settings, as_of=app_ctx.as_of)
     data = {"segment": name, "as_of": app_ctx.as_of, **result.to_dict()}
 
-    def shares(title: str, items) -> None:
+    def shares(title: str, items, known: str | None = None) -> None:
+        counts = result.known.get(known) if known else None
+        if counts is not None and result.size and not counts["members"]:
+            app_ctx.console.print(f"{title}: not known for any member ({counts['base']} of {result.base_size} "
+                                  "in the base).")
+            return
         if items:
-            app_ctx.console.print(table(title, ["value", "members", "base"],
-                                        [[s.value, f"{s.members:.0%}", f"{s.base:.0%}"] for s in items]))
+            shown = table(title, ["value", "members", "base"],
+                          [[s.value, f"{s.members:.0%}", f"{s.base:.0%}"] for s in items])
+            if counts is not None and result.size:
+                word = {"age": "birth date", "gender": "gender", "region": "region"}[known]
+                shown.caption = (f"shares of the {counts['members']} members and {counts['base']} contacts of the base "
+                                 f"whose {word} is known")
+                shown.caption_justify = "left"
+            app_ctx.console.print(shown)
+
+    def measure(key: str, value):
+        # Shares read as percentages, like the tables above; a figure with no members to compute it from is "-".
+        if value is None:
+            return "-"
+        return f"{value:.0%}" if key.endswith(("_share", "_months", "_months_base")) else value
 
     def render(console) -> None:
         console.print(f"{name}: {result.size} members of {result.base_size} live contacts (as of {app_ctx.as_of})")
         console.print(f"Persona: {result.persona}")
-        shares("Age", result.age_bands)
-        shares("Gender", result.gender)
-        shares("Regions", result.regions)
+        shares("Age", result.age_bands, "age")
+        shares("Gender", result.gender, "gender")
+        shares("Regions", result.regions, "region")
         shares("Tags", result.tags)
         for field_name, items in result.interests.items():
             shares(field_name, items)
         shares("Sources", result.sources)
         shares("RFM groups", result.rfm_groups)
         giving = result.giving
-        console.print(table("Giving", ["measure", "value"], [[k.replace("_", " "), v] for k, v in giving.items()]))
+        console.print(table("Giving", ["measure", "value"], [[k.replace("_", " "), measure(k, v)] for k, v in giving.items()]))
         console.print(table("Engagement", ["measure", "value"],
-                            [[k.replace("_", " "), v] for k, v in result.engagement.items()]))
+                            [[k.replace("_", " "), measure(k, v)] for k, v in result.engagement.items()]))
 
     app_ctx.emit(data, render)

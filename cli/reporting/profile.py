@@ -50,6 +50,9 @@ class Profile:
     rfm_groups: list[Share] = field(default_factory=list)
     engagement: dict[str, Any] = field(default_factory=dict)
     persona: str = ""
+    # How many members, and contacts of the base, have a known value for each dimension: the
+    # shares are of those, so "0%" everywhere would otherwise hide "nobody gave a birth date".
+    known: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         def shares(items: list[Share]) -> list[dict[str, Any]]:
@@ -69,6 +72,7 @@ class Profile:
             "rfm_groups": shares(self.rfm_groups),
             "engagement": self.engagement,
             "persona": self.persona,
+            "known": self.known,
         }
 
 
@@ -212,9 +216,30 @@ def profile_members(
     profile.rfm_groups = _shares(
         con, "(SELECT s.rfm_segment FROM contact_scores s WHERE s.contact_id = c.id LIMIT 1)", {}, top=5)
     profile.engagement = _engagement(con, params)
+    profile.known = _known(con, region_params())
     profile.persona = persona_sentence(profile)
     con.execute("DROP TABLE profile_members")
     return profile
+
+
+def _known(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Members and live contacts with a birth date, a gender and a region (the bases of those shares)."""
+    row = con.execute(
+        f"""
+        WITH v AS (
+            SELECT (m.contact_id IS NOT NULL) AS is_member, c.birth_date IS NOT NULL AS age,
+                   c.gender IS NOT NULL AS gender, ({REGION_SQL}) IS NOT NULL AS region
+            FROM contacts c LEFT JOIN profile_members m ON m.contact_id = c.id
+            WHERE {LIVE}
+        )
+        SELECT count(*) FILTER (WHERE is_member AND age), count(*) FILTER (WHERE age),
+               count(*) FILTER (WHERE is_member AND gender), count(*) FILTER (WHERE gender),
+               count(*) FILTER (WHERE is_member AND region), count(*) FILTER (WHERE region)
+        FROM v
+        """,  # noqa: S608 - module constants only
+        params,
+    ).fetchone()
+    return {name: {"members": row[2 * i], "base": row[2 * i + 1]} for i, name in enumerate(("age", "gender", "region"))}
 
 
 def _quoted(name: str) -> str:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from cli.errors import CrmsegError, InputError, SegmentError
 from cli.exporting import apply_preset, format_for_path, write_export
 from cli.exporting.presets import preset_columns, preset_headers
 from cli.reporting.overlap import overlap_matrix
-from cli.segmenting.compiler import SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
+from cli.segmenting.compiler import EMAIL_STOP_EVENTS, SCORE_FIELDS, Compiler, CompiledQuery, _all, _col, compile_segment
 from cli.segmenting.loader import SegmentLibrary, definition_hash
 from cli.segmenting.model import (
     AllOf,
@@ -49,6 +50,7 @@ from cli.segmenting.model import (
     SegmentSpec,
     StageChange,
     TagCondition,
+    hint,
     walk,
 )
 from cli.settings import Settings
@@ -337,20 +339,29 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     return {r[0]: {"members": r[1], "run_at": r[2], "as_of": r[3]} for r in rows}
 
 
-def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = None) -> dict[str, Any]:
+def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = None,
+              known: list[str] | None = None) -> dict[str, Any]:
     """Who joined and who left between the two latest runs of ``segment`` (the first ``limit`` of each, by id).
 
-    ``joined_count`` and ``left_count`` count all of them.
+    ``joined_count`` and ``left_count`` count all of them. After a single run
+    there is nothing to compare with: ``first_run`` is true, ``previous`` is
+    None and every member of that run counts as joined (as ``run
+    --changes-only`` exports everyone on a first run). ``known``: the segment
+    names of the folder, to tell a misspelt name from a segment not run yet.
     """
     latest = previous_run(con, segment)
     if latest is None:
-        raise InputError(f"segment `{segment}` has never run; run it twice (`crmseg segment run {segment}`) "
-                         "to compare.")
+        ran = [r[0] for r in con.execute("SELECT DISTINCT segment FROM segment_runs").fetchall()]
+        names = sorted(set(ran) | set(known or ()))
+        if known is not None and segment not in names:
+            raise InputError(f"unknown segment `{segment}`"
+                             f"{hint(segment, names) or ' (`crmseg segment list` shows them).'}")
+        raise InputError(f"segment `{segment}` has not run yet, so there is nothing to compare: run it "
+                         f"(`crmseg segment run {segment}`), and `diff` then says who joined and left at each run.")
     before = previous_run(con, segment, before=latest)
-    if before is None:
-        raise InputError(f"segment `{segment}` has run only once; `diff` compares the last two runs.")
     runs = {r[0]: r[1:] for r in con.execute(
-        "SELECT id, run_at, as_of, member_count FROM segment_runs WHERE id IN (?, ?)", [latest, before]).fetchall()}
+        "SELECT id, run_at, as_of, member_count, definition_hash FROM segment_runs WHERE id IN (?, ?)",
+        [latest, before]).fetchall()}
 
     only_in_a = """
         FROM contacts c
@@ -358,24 +369,35 @@ def diff_runs(con: duckdb.DuckDBPyConnection, segment: str, limit: int | None = 
           AND c.id NOT IN (SELECT contact_id FROM segment_members WHERE run_id = $b)
     """
 
-    def people(a: int, b: int) -> list[dict[str, Any]]:
+    def people(a: int, b: int | None) -> list[dict[str, Any]]:
         rows = con.execute(
             "SELECT c.id, c.email, c.first_name, c.last_name " + only_in_a + " ORDER BY c.id LIMIT $limit",
             {"a": a, "b": b, "limit": limit},
         ).fetchall()
         return [{"id": r[0], "email": r[1], "first_name": r[2], "last_name": r[3]} for r in rows]
 
-    def count(a: int, b: int) -> int:
+    def count(a: int, b: int | None) -> int:
         return con.execute("SELECT count(*) " + only_in_a, {"a": a, "b": b}).fetchall()[0][0]
 
+    def run(run_id: int) -> dict[str, Any]:
+        # `gdpr forget` removes a person from past runs too: count the members still held, so that
+        # previous + joined - left = latest, and say how many of the recorded ones were erased since.
+        held = con.execute("SELECT count(*) FROM segment_members WHERE run_id = ?", [run_id]).fetchall()[0][0]
+        return {"run_id": run_id, "run_at": runs[run_id][0], "as_of": runs[run_id][1], "members": held,
+                "erased_since": max(runs[run_id][2] - held, 0)}
+
+    first = before is None
     return {
         "segment": segment,
-        "previous": {"run_id": before, "run_at": runs[before][0], "as_of": runs[before][1], "members": runs[before][2]},
-        "latest": {"run_id": latest, "run_at": runs[latest][0], "as_of": runs[latest][1], "members": runs[latest][2]},
-        "joined": people(latest, before),
-        "left": people(before, latest),
-        "joined_count": count(latest, before),
-        "left_count": count(before, latest),
+        "first_run": first,
+        "previous": None if first else run(before),
+        "latest": run(latest),
+        # A changed definition explains joins and leaves that the data alone would not.
+        "definition_changed": False if first else runs[before][3] != runs[latest][3],
+        "joined": people(latest, -1 if first else before),
+        "left": [] if first else people(before, latest),
+        "joined_count": count(latest, -1 if first else before),
+        "left_count": 0 if first else count(before, latest),
     }
 
 
@@ -412,7 +434,27 @@ def overlap(con: duckdb.DuckDBPyConnection, library: SegmentLibrary, *, settings
     finally:
         con.execute("DROP TABLE IF EXISTS _segment_overlap")
     return {"segments": names, "sizes": {n: matrix[i][i] for i, n in enumerate(names)}, "matrix": matrix,
-            "failed": dict(sorted(failed.items()))}
+            "pairs": overlap_pairs(names, matrix), "failed": dict(sorted(failed.items()))}
+
+
+def overlap_pairs(names: list[str], matrix: list[list[int]]) -> list[dict[str, Any]]:
+    """Each pair of segments that shares members, most shared first, with the share of each side.
+
+    A share is None for a segment of no members (nothing to divide by).
+
+    >>> overlap_pairs(["a", "b", "c"], [[4, 2, 0], [2, 8, 0], [0, 0, 0]])
+    [{'a': 'a', 'b': 'b', 'shared': 2, 'share_of_a': 0.5, 'share_of_b': 0.25}]
+    """
+    pairs = []
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            shared = matrix[i][j]
+            if shared:
+                size_a, size_b = matrix[i][i], matrix[j][j]
+                pairs.append({"a": a, "b": names[j], "shared": shared,
+                              "share_of_a": round(shared / size_a, 4) if size_a else None,
+                              "share_of_b": round(shared / size_b, 4) if size_b else None})
+    return sorted(pairs, key=lambda p: (-p["shared"], p["a"], p["b"]))
 
 
 # --- explain ----------------------------------------------------------------------
@@ -468,6 +510,7 @@ class ExplainLine:
     condition: str
     holds: bool
     seen: Any = None
+    reads: bool = True  # whether the line looked at a value (`all`, `not`, `in_segment` do not)
 
 
 @dataclass
@@ -477,6 +520,24 @@ class Explanation:
     member: bool
     conditions: list[ExplainLine] = field(default_factory=list)
     purpose: list[ExplainLine] = field(default_factory=list)
+    purpose_name: str = "email"
+
+    @property
+    def why(self) -> str:
+        """One sentence: in, or out and because of what (the conditions, or which purpose rules)."""
+        failed = [line.condition for line in self.purpose if not line.holds]
+        where_holds = bool(self.conditions) and self.conditions[0].holds
+        if self.member:
+            return "IN the segment: its conditions hold and so do the purpose rules."
+        if not where_holds and not failed:
+            return "NOT IN the segment: its conditions do not hold."
+        rules = ", ".join(f"`{name}`" for name in failed)
+        plural = "s" if len(failed) > 1 else ""
+        if where_holds:
+            return (f"NOT IN the segment: its conditions hold, but the {self.purpose_name} purpose rule{plural} "
+                    f"{rules} fail{'' if plural else 's'}.")
+        return (f"NOT IN the segment: its conditions do not hold, and the {self.purpose_name} purpose rule{plural} "
+                f"{rules} fail{'' if plural else 's'} too.")
 
 
 def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
@@ -487,7 +548,9 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
     if isinstance(node, EventCondition):
         filters = compiler.event_filters(node)
         filters.insert(0, exp.EQ(this=_col("contact_id"), expression=_col("id", "c")))
-        amount = exp.Sum(this=exp.func("coalesce", _col("amount"), exp.Literal.number(0)))
+        # Missing amounts count 0, as in `sum:` (and no event at all sums to 0).
+        amount = exp.func("coalesce", exp.Sum(this=exp.func("coalesce", _col("amount"), exp.Literal.number(0))),
+                          exp.Literal.number(0))
         query = exp.select(exp.func("struct_pack", exp.PropertyEQ(this=exp.to_identifier("count"), expression=exp.Count(this=exp.Star())),
                                     exp.PropertyEQ(this=exp.to_identifier("sum"), expression=amount)))\
             .from_(exp.to_table("events").as_("e", quoted=True)).where(_all(filters))
@@ -497,38 +560,199 @@ def _seen_expression(compiler: Compiler, node: Node) -> exp.Expression | None:
             .join(exp.to_table("groups").as_("gr", quoted=True), on=exp.EQ(this=_col("id", "gr"), expression=_col("group_id", "gm")))\
             .where(exp.EQ(this=_col("contact_id", "gm"), expression=_col("id", "c")))
         return exp.Subquery(this=query)
+    if isinstance(node, StageChange):
+        # The contact's recorded stage changes up to the as-of date (sorted in Python).
+        change = exp.func("struct_pack",
+                          exp.PropertyEQ(this=exp.to_identifier("from"), expression=_col("previous_stage", "h")),
+                          exp.PropertyEQ(this=exp.to_identifier("to"), expression=_col("stage", "h")),
+                          exp.PropertyEQ(this=exp.to_identifier("on"), expression=_col("changed_at", "h")))
+        query = exp.select(exp.func("list", change)).from_(exp.to_table("stage_history").as_("h", quoted=True))\
+            .where(exp.and_(exp.EQ(this=_col("contact_id", "h"), expression=_col("id", "c")),
+                            exp.LTE(this=_col("changed_at", "h"), expression=compiler.as_of_param)))
+        return exp.Subquery(this=query)
     return None
+
+
+def _suppression_reason(compiler: Compiler, key_column: str) -> exp.Expression:
+    query = exp.select(exp.func("min", _col("reason", "sx"))).from_(exp.to_table("suppressions").as_("sx", quoted=True))\
+        .where(exp.EQ(this=_col("key", "sx"), expression=_col(key_column, "c")))
+    return exp.Subquery(this=query)
+
+
+def _rule_seen(compiler: Compiler, rule: str) -> exp.Expression | None:
+    """What a purpose rule looked at, so that explain can say why it fails (None: the rule says it all)."""
+    def pack(**columns: exp.Expression) -> exp.Expression:
+        return exp.func("struct_pack", *[exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in columns.items()])
+
+    if rule in ("status active", "not merged or erased", "not deceased"):
+        return pack(status=_col("status", "c"), reason=_col("status_reason", "c"))
+    if rule == "has an email":
+        return _col("email", "c")
+    if rule == "consents to email":
+        return pack(consent_email=_col("consent_email", "c"), basis=_col("consent_basis", "c"),
+                    consent_at=_col("consent_at", "c"), withdrawn_at=_col("consent_withdrawn_at", "c"))
+    if rule == "email not suppressed":
+        return pack(key=exp.not_(exp.Is(this=_col("email_key", "c"), expression=exp.Null())),
+                    suppressed=_suppression_reason(compiler, "email_key"))
+    if rule == "email not invalid":
+        return _col("email_quality", "c")
+    if rule.startswith("no unsubscribe"):
+        stops = [compiler.named(f"stop_type_{i + 1}", t) for i, t in enumerate(EMAIL_STOP_EVENTS)]
+        when = _col("occurred_at", "se")
+        query = exp.select(pack(type=exp.func("arg_max", _col("type", "se"), when), on=exp.func("max", when)))\
+            .from_(exp.to_table("events").as_("se", quoted=True))\
+            .where(exp.and_(
+                exp.EQ(this=_col("contact_id", "se"), expression=_col("id", "c")),
+                _col("type", "se").isin(*stops),
+                exp.LT(this=when, expression=compiler.as_of_end),
+                exp.or_(exp.Is(this=_col("consent_at", "c"), expression=exp.Null()),
+                        exp.GT(this=when, expression=_col("consent_at", "c"))),
+            ))
+        return exp.Subquery(this=query)
+    if rule in ("not flagged inactive", INACTIVE_ALLOWED):
+        return _col("is_inactive", "c")
+    if rule == "has a postal address":
+        return pack(street=_col("street", "c"), postal_code=_col("postal_code", "c"), city=_col("city", "c"))
+    if rule == "has a phone":
+        return _col("phone", "c")
+    if rule == "phone not suppressed":
+        return _suppression_reason(compiler, "phone_key")
+    return None
+
+
+INACTIVE_ALLOWED = "inactive contacts allowed (include_inactive: true)"
+
+
+def _explained_nodes(spec: SegmentSpec, library: SegmentLibrary):
+    """Every node of ``spec``'s ``where``, depth first, with its depth and the chain of segments it belongs to;
+    an ``in_segment`` node is followed by the named segment's own conditions, one level deeper."""
+    def visit(node: Node, depth: int, chain: list[SegmentSpec]):
+        yield node, depth, chain
+        if isinstance(node, (AllOf, AnyOf)):
+            for child in node.items:
+                yield from visit(child, depth + 1, chain)
+        elif isinstance(node, NotOf):
+            yield from visit(node.item, depth + 1, chain)
+        elif isinstance(node, SegmentReference) and node.segment in library.segments \
+                and node.segment not in [s.name for s in chain]:
+            named = library.segments[node.segment]
+            yield from visit(named.where, depth + 1, [*chain, named])
+
+    yield from visit(spec.where, 0, [spec])
 
 
 def explain(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_id: int, *, settings: Settings,
             as_of: date, library: SegmentLibrary | None = None) -> Explanation:
     """Each condition of the segment, true or false for one contact, with the values it saw."""
+    found = explain_contacts(con, spec, [contact_id], settings=settings, as_of=as_of, library=library)
+    if not found:
+        raise InputError(f"no contact with id {contact_id}.")
+    return found[0]
+
+
+def _plain(value: Any) -> Any:
+    """A value read from DuckDB as JSON would want it: amounts as numbers, stage changes in date order."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_plain(v) for v in value]
+        if items and all(isinstance(v, dict) and "on" in v for v in items):
+            items.sort(key=lambda v: (v["on"] is None, v["on"]))
+        return items
+    return value
+
+
+def explain_contacts(con: duckdb.DuckDBPyConnection, spec: SegmentSpec, contact_ids: list[int] | None, *,
+                     settings: Settings, as_of: date, library: SegmentLibrary | None = None) -> list[Explanation]:
+    """``explain`` for several contacts at once (every contact row when ``contact_ids`` is None), by id.
+
+    One query evaluates every condition node and purpose rule for each contact,
+    compiled by the same ``Compiler`` as ``segment run``, so the verdict is the
+    run's by construction; checks compare the two over a whole base with it.
+    The conditions of a segment named by ``in_segment`` are listed under it.
+    """
     summary = ensure_inputs(con, [spec], settings=settings, as_of=as_of, library=library)
     compiler = Compiler(settings, as_of, library=library, con=con, summary=summary)
-    compiler.stack.append(spec)
-    nodes = list(walk(spec.where))
-    columns: list[tuple[str, exp.Expression]] = []
-    for index, (node, _) in enumerate(nodes):
+    nodes = []
+    columns: list[tuple[str, exp.Expression]] = [("contact_id", _col("id", "c"))]
+    for index, (node, depth, chain) in enumerate(_explained_nodes(spec, compiler.library)):
+        compiler.stack[:] = chain  # errors name the file the node comes from; cycles are found as in a run
         columns.append((f"holds_{index}", compiler.condition(node)))
         seen = _seen_expression(compiler, node)
         columns.append((f"seen_{index}", seen if seen is not None else exp.null()))
+        nodes.append((node, depth, seen is not None))
+    compiler.stack[:] = [spec]
     rules = compiler.purpose_rules(spec.purpose, spec.include_inactive)
-    for index, (_, rule) in enumerate(rules):
+    shown = list(rules)
+    if spec.purpose == "email" and spec.include_inactive:
+        shown.append((INACTIVE_ALLOWED, exp.true()))
+    rule_reads = []
+    for index, (name, rule) in enumerate(shown):
         columns.append((f"rule_{index}", rule))
-    where = exp.EQ(this=_col("id", "c"), expression=compiler.named("contact", contact_id))
-    compiled = compiler.render(compiler.select(columns, where), pretty=False)
+        seen = _rule_seen(compiler, name)
+        columns.append((f"rule_seen_{index}", seen if seen is not None else exp.null()))
+        rule_reads.append(seen is not None)
+    if contact_ids is None:
+        where: exp.Expression = exp.true()
+    else:
+        where = _col("id", "c").isin(*[compiler.param(int(i)) for i in contact_ids]) if contact_ids else exp.false()
+    compiled = compiler.render(compiler.select(columns, where, order=True), pretty=False)
     try:
         rows = con.execute(compiled.sql, compiled.params).fetchall()
     except duckdb.Error as e:
         raise SegmentError(f"explaining `{spec.name}` failed in DuckDB ({str(e).splitlines()[0]}).") from e
-    if not rows:
-        raise InputError(f"no contact with id {contact_id}.")
-    row = rows[0]
-    result = Explanation(segment=spec.name, contact_id=contact_id, member=False)
-    for index, (node, depth) in enumerate(nodes):
-        result.conditions.append(ExplainLine(depth, describe(node), bool(row[2 * index]), row[2 * index + 1]))
-    offset = 2 * len(nodes)
-    for index, (name, _) in enumerate(rules):
-        result.purpose.append(ExplainLine(0, name, bool(row[offset + index])))
-    result.member = bool(row[0]) and all(line.holds for line in result.purpose)
-    return result
+    results = []
+    for row in rows:
+        result = Explanation(segment=spec.name, contact_id=row[0], member=False, purpose_name=spec.purpose)
+        for index, (node, depth, reads) in enumerate(nodes):
+            seen = _plain(row[2 + 2 * index])
+            if seen is None and isinstance(node, (GroupCondition, StageChange)):
+                seen = []
+            result.conditions.append(ExplainLine(depth, describe(node), bool(row[1 + 2 * index]), seen, reads))
+        offset = 1 + 2 * len(nodes)
+        for index, (name, _) in enumerate(shown):
+            seen = _plain(row[offset + 2 * index + 1])
+            result.purpose.append(ExplainLine(0, name, bool(row[offset + 2 * index]), seen, rule_reads[index]))
+        result.member = bool(row[1]) and all(line.holds for line in result.purpose)
+        results.append(result)
+    return results
+
+
+def show_seen(value: Any) -> str:
+    """A value explain saw, as a person reads it (``null`` for no value: it satisfies no comparison).
+
+    >>> show_seen({"count": 2, "sum": 35.0}), show_seen(["newsletter", "vip"]), show_seen(None)
+    ('2 events, sum 35', 'newsletter, vip', 'null')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}" if value == int(value) else f"{value:.2f}"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) and "to" in v for v in value):
+            return "; ".join(f"{v['from'] or '(none)'} -> {v['to']} on {show_seen(v['on'])}" for v in value)
+        return ", ".join(show_seen(v) for v in value) if value else "(none)"
+    if isinstance(value, dict):
+        if set(value) == {"count", "sum"}:
+            if not value["count"]:
+                return "no matching event"
+            events = "1 event" if value["count"] == 1 else f"{value['count']} events"
+            return f"{events}, sum {show_seen(value['sum'])}"
+        if set(value) == {"status", "reason"}:
+            return value["status"] + (f" ({value['reason']})" if value["reason"] else "")
+        if set(value) == {"key", "suppressed"}:
+            if not value["key"]:
+                return "no key computed for this email"
+            return f"suppressed ({value['suppressed']})" if value["suppressed"] else "not in the ledger"
+        if set(value) == {"type", "on"}:
+            return "none" if value["type"] is None else f"{value['type']} on {show_seen(value['on'])}"
+        return ", ".join(f"{k.replace('_', ' ')} {show_seen(v)}" for k, v in value.items())
+    return str(value)

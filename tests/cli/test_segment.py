@@ -305,3 +305,107 @@ def test_an_impossible_unquoted_date_is_exit_2_and_other_segments_still_run(invo
     assert bad.exit_code == 2
     assert "line 1" in bad.stderr and "2026-02-30" in bad.stderr
     assert "Traceback" not in bad.stderr and "Internal error" not in bad.stderr
+
+
+def test_explain_says_why_a_purpose_rule_drops_a_contact(invoke, project, db_path):
+    """Dan matches the conditions but is suppressed: explain names the failing rule and what it saw."""
+    con = open_database(db_path, wait=0)
+    con.execute("UPDATE contacts SET status_reason = 'unsubscribe' WHERE id = 4")
+    con.execute("INSERT INTO events (contact_id, type, occurred_at) VALUES (4, 'unsubscribe', '2026-09-01')")
+    con.close()
+    data = json.loads(invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "dan@example.org").stdout)
+    rules = {r["rule"]: r for r in data["purpose_rules"]}
+    assert rules["status active"]["seen"] == {"status": "suppressed", "reason": "unsubscribe"}
+    assert rules["no unsubscribe, complaint or hard bounce since consent"]["holds"] is False
+    assert rules["no unsubscribe, complaint or hard bounce since consent"]["seen"]["type"] == "unsubscribe"
+    assert data["conditions"][0]["holds"] is True and data["member"] is False
+    assert data["why"].startswith("NOT IN the segment: its conditions hold, but the email purpose rules `status active`")
+    shown = invoke(*AS_OF, "segment", "explain", "relance-animaux", "dan@example.org").stdout
+    assert "suppressed (unsubscribe)" in shown and "unsubscribe on 2026-09-01" in shown
+    assert "NOT IN the segment: its conditions hold, but" in shown
+    # An event condition nobody matches reads "no matching event", and sums to 0 (not null) under --json.
+    event = [c for c in data["conditions"] if c["condition"].startswith("event")][0]
+    assert event["seen"] == {"count": 0, "sum": 0}
+    assert "no matching event" in shown
+
+
+def test_explain_lists_the_conditions_of_a_segment_named_by_in_segment(invoke, project):
+    (project / "segments" / "lyon-animals.yaml").write_text(
+        "include_inactive: true\nwhere:\n  all:\n    - in_segment: relance-animaux\n    - city: Lyon\n", encoding="utf-8")
+    result = invoke(*AS_OF, "--json", "segment", "explain", "lyon-animals", "anne@example.org")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    lines = [(c["depth"], c["condition"], c["holds"]) for c in data["conditions"]]
+    assert lines[:3] == [(0, "all of", True), (1, "in segment relance-animaux", True), (2, "all of", True)]
+    assert (3, "interests contains animaux", True) in lines and (1, "city eq Lyon", True) in lines
+    assert data["member"] is True
+    # include_inactive is shown as what it is: a rule that lets inactive contacts in.
+    assert data["purpose_rules"][-1]["rule"] == "inactive contacts allowed (include_inactive: true)"
+    shown = invoke(*AS_OF, "segment", "explain", "lyon-animals", "anne@example.org").stdout
+    assert "    interests contains animaux" in shown and "IN the segment" in shown
+
+
+def test_explain_an_unknown_email_suggests_the_closest_address(invoke, project):
+    result = invoke(*AS_OF, "segment", "explain", "relance-animaux", "ann@example.org")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "did you mean `anne@example.org`?" in result.stderr
+    far = invoke(*AS_OF, "--json", "segment", "explain", "relance-animaux", "zzz@elsewhere.net")
+    assert far.exit_code == 2 and "did you mean" not in far.stderr
+    assert json.loads(far.stdout)["error"]["exit_code"] == 2
+
+
+def test_diff_after_a_first_run_says_so_and_counts_everyone_as_joined(invoke, project):
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux").exit_code == 0
+    result = invoke("--json", "segment", "diff", "relance-animaux")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["first_run"] is True and data["previous"] is None
+    assert data["joined_count"] == data["latest"]["members"] == 1 and data["left_count"] == 0
+    assert [p["email"] for p in data["joined"]] == ["anne@example.org"]
+    shown = invoke("segment", "diff", "relance-animaux")
+    assert shown.exit_code == 0 and "first run" in shown.stdout and "no earlier run to compare" in shown.stdout
+
+
+def test_diff_of_a_segment_never_run_or_misspelt_is_a_clear_error(invoke, project):
+    never = invoke("segment", "diff", "relance-animaux")
+    assert never.exit_code == 2 and "has not run yet" in never.stderr and "Traceback" not in never.stderr
+    typo = invoke("segment", "diff", "relance-animo")
+    assert typo.exit_code == 2 and "unknown segment `relance-animo`: did you mean `relance-animaux`?" in typo.stderr
+
+
+def test_diff_between_runs_at_different_as_of_dates(invoke, project, db_path):
+    """Bob's gift of 2026-10-20 keeps him out at the as-of date, not on a replay before it."""
+    assert invoke("--as-of", "2026-10-01", "segment", "run", "relance-animaux").exit_code == 0
+    assert invoke(*AS_OF, "segment", "run", "relance-animaux").exit_code == 0
+    data = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
+    assert (data["previous"]["as_of"], data["latest"]["as_of"]) == ("2026-10-01", "2026-11-20")
+    assert [p["email"] for p in data["left"]] == ["bob@example.org"] and data["joined"] == []
+    assert data["previous"]["members"] - data["left_count"] + data["joined_count"] == data["latest"]["members"]
+    # Forgetting a member of both runs keeps the figures adding up (the erased are counted apart).
+    assert invoke("gdpr", "forget", "anne@example.org", "--no-compact").exit_code == 0
+    after = json.loads(invoke("--json", "segment", "diff", "relance-animaux").stdout)
+    assert after["previous"]["members"] == 1 and after["previous"]["erased_since"] == 1
+    assert after["previous"]["members"] - after["left_count"] + after["joined_count"] == after["latest"]["members"] == 0
+
+
+def test_overlap_of_many_segments_lists_the_pairs_and_survives_an_empty_one(invoke, project):
+    segments = project / "segments"
+    for city in ("Lyon", "Paris", "Nice", "Lille", "Brest"):
+        for purpose in ("analysis", "postal"):
+            (segments / f"contacts-living-in-{city.lower()}-{purpose}.yaml").write_text(
+                f"purpose: {purpose}\nwhere: {{any: [{{city: {city}}}, {{city: Lyon}}]}}\n", encoding="utf-8")
+    (segments / "nobody-at-all.yaml").write_text("purpose: analysis\nwhere: {any: []}\n", encoding="utf-8")
+    (segments / "broken.yaml").write_text("where: {citty: Lyon}\n", encoding="utf-8")
+    result = invoke(*AS_OF, "--json", "segment", "overlap")
+    assert result.exit_code == 2 and "1 segment left out" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["sizes"]["nobody-at-all"] == 0 and "broken" in data["failed"]
+    assert all(p["a"] != "nobody-at-all" and p["b"] != "nobody-at-all" for p in data["pairs"])
+    lyon = [p for p in data["pairs"] if {p["a"], p["b"]} == {"contacts-living-in-lyon-analysis", "contacts-living-in-paris-analysis"}]
+    assert lyon == [{"a": "contacts-living-in-lyon-analysis", "b": "contacts-living-in-paris-analysis", "shared": 1,
+                     "share_of_a": 1.0, "share_of_b": 0.5}]
+    shown = invoke(*AS_OF, "segment", "overlap")
+    assert shown.exit_code == 2 and "Traceback" not in shown.stderr
+    # Thirteen long names do not fit a 200-column page as a matrix: the pairs are listed instead, every name whole.
+    assert "Segments that share members" in shown.stdout and "contacts-living-in-brest-postal" in shown.stdout
+    assert "nan" not in shown.stdout.lower()
