@@ -372,7 +372,7 @@ class CrmsegBase(RuleBasedStateMachine):
             con.close()
         if erased:
             assert retention, f"clean {options} deleted contacts {sorted(erased)}"
-            self.remember_erased([held[i] for i in erased], "retention", max(held), None)
+            self.remember_erased([held[i] for i in erased], "retention", max(held), None, sorted(erased))
         elif rng.random() < 0.4:
             self.cli("--json", "clean", "--undo", str(run))
             self.assert_same(before_people, self.people_state(), f"clean {options} then clean --undo {run}")
@@ -464,6 +464,7 @@ class CrmsegBase(RuleBasedStateMachine):
             records = con.execute("SELECT email, phone, first_name, last_name FROM contacts "
                                   "WHERE list_contains(?, id)", [family]).fetchall()
             newest = con.execute("SELECT max(id) FROM contacts").fetchone()[0]
+            ids = family
         finally:
             con.close()
         how = rng.choice(["email", "id", "phone"])
@@ -477,10 +478,11 @@ class CrmsegBase(RuleBasedStateMachine):
         assert self.scalar("SELECT count(*) FROM suppressions") - keys_before >= doc["suppression_keys_added"], doc
         person = next((p for p in self.people if email and p.email == email), None) or next(
             (p for p in self.people if any(r[2] == p.first for r in records)), None)
-        self.remember_erased(records, target, newest, person)
+        self.remember_erased(records, target, newest, person, ids)
 
-    def remember_erased(self, records, target: str, newest: int, person: Person | None) -> None:
+    def remember_erased(self, records, target: str, newest: int, person: Person | None, ids: list[int]) -> None:
         self.forgotten.append({
+            "ids": ids,
             "target": target, "newest": newest, "person": person,
             "emails": {r[0] for r in records if r[0]}, "phones": {r[1] for r in records if r[1]},
             "names": {(r[2], r[3]) for r in records if r[2] and r[3]}, "names_checked": False,
@@ -589,6 +591,11 @@ class CrmsegBase(RuleBasedStateMachine):
             return
         held = con.execute("SELECT email, phone, first_name FROM contacts").fetchall()
         held_phones, held_first_names = {r[1] for r in held}, {r[2] for r in held}
+        id_columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main' AND "
+            "column_name IN ('contact_id', 'contact_a', 'contact_b', 'kept_id', 'absorbed_id', 'merged_into', 'id') "
+            "AND (column_name <> 'id' OR table_name = 'contacts')"
+        ).fetchall()
         dump = {}
         for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
                                     "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'").fetchall():
@@ -600,6 +607,10 @@ class CrmsegBase(RuleBasedStateMachine):
                 [gone["newest"], sorted(gone["emails"]), sorted(gone["phones"])],
             ).fetchall()
             assert not back, f"erased ({gone['target']}) and back: {back}"
+            for table, column in id_columns:
+                linked = con.execute(f'SELECT count(*) FROM "{table}" WHERE list_contains(?, "{column}")',
+                                     [gone["ids"]]).fetchone()[0]
+                assert not linked, f"{table}.{column} still links the erased {gone['ids']} ({gone['target']})"
             for email in gone["emails"]:
                 where = [t for t, rows in dump.items() if any(email in r for r in rows)]
                 assert not where, f"the forgotten {email} ({gone['target']}) is still in {where}"
