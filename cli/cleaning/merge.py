@@ -538,8 +538,17 @@ def undo_merge(con: duckdb.DuckDBPyConnection, merge_id: int) -> dict[str, Any]:
             f"merge {merge_id} cannot be undone while the later merge {later} involves the same contacts: "
             f"undo merge {later} first (`crmseg dupes undo {later}`)."
         )
-    # A death is the person's, whichever record's address the ledger entry names: both records keep it.
-    deceased = con.execute("SELECT status_reason = 'deceased' FROM contacts WHERE id = ?", [kept]).fetchone()[0]
+    # A death reported since the merge is the person's, whichever record's address the ledger entry
+    # names: both records keep it. A death one record held before the merge was only passed on to the
+    # other by the merge: the snapshots give it back to that record alone (an undone merge is often
+    # two people, and the living one must not be barred from every list).
+    died_before = any(
+        (json.loads(snapshot).get("contacts") or [{}])[0].get("status_reason") == "deceased"
+        for snapshot in (kept_before, absorbed_record)
+    )
+    deceased = not died_before and con.execute(
+        "SELECT status_reason = 'deceased' FROM contacts WHERE id = ?", [kept]
+    ).fetchone()[0]
     labels = _labels_now(con, kept)
     _restore(con, kept, kept_before)
     _restore(con, absorbed, absorbed_record)

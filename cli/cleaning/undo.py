@@ -7,7 +7,9 @@ qualities, consents and statuses. A value is put back only where the contact
 still holds what the run set; one changed since (by an import, a later run, a
 merge) is left as it is and counted. The ledger entries the run added are
 removed: all of them carry its source (``clean:<pass>``) and the run's
-transaction time, which DuckDB gives every row written in it. Pairs whose
+transaction time, which DuckDB gives every row written in it; a contact whose
+address another entry still names (an import's bounce column since the run)
+stays suppressed. Pairs whose
 merge is undone wait in ``dupes list`` again (``dupes undo`` of one merge is
 how a user says "two people"). ``retention``
 erasures cannot be undone (the person is gone; only the suppression key is
@@ -23,6 +25,7 @@ import duckdb
 from cli.cleaning.merge import undo_merge
 from cli.errors import InputError, NotFoundError
 from cli.store import log_action, rows_changed
+from cli.suppression import apply_suppressions
 
 # What each change puts back: (changes, SET clause restoring the value before, condition that the
 # contact still holds the value after). Constants: the columns and JSON paths the passes write.
@@ -100,6 +103,14 @@ def undo_cleaning_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, 
           AND reason <> 'erased' AND suppressed_at IN (SELECT changed_at FROM _undo_changes)
         """,
     )
+    # An entry recorded since the run (an import's bounce or unsubscribe column, a later run's) still holds
+    # the address: such a contact stays suppressed, under that entry's reason, and counts as changed since.
+    held = apply_suppressions(con, [
+        r[0] for r in con.execute(
+            "SELECT DISTINCT contact_id FROM _undo_changes WHERE change = 'suppressed' ORDER BY 1"
+        ).fetchall()
+    ])
+    statuses, left_statuses = statuses - held, left_statuses + held
     erased = con.execute(
         "SELECT coalesce(sum(TRY_CAST(details->>'changed' AS BIGINT)), 0) FROM audit_log "
         "WHERE command = 'clean' AND action = 'retention' AND TRY_CAST(details->>'run_id' AS BIGINT) = ?",

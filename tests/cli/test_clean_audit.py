@@ -81,3 +81,32 @@ def test_clean_undo_puts_back_what_a_run_changed(invoke, db_path, tmp_path):
     (tmp_path / "crmseg.yaml").write_text("cleaning:\n  role_addresses: flag\n", encoding="utf-8")
     assert invoke("--as-of", "2026-11-20", "clean").exit_code == 0
     assert _status(db_path, "info@refuge-des-lilas.fr") == ("active", None)
+
+
+def test_clean_undo_keeps_suppressed_an_address_a_later_import_put_in_the_ledger(invoke, db_path, tmp_path):
+    """The run suppressed an unsubscriber; an import then said the address bounced. Undoing the
+    run takes its own ledger entry away, but the bounce still holds the address: it stays suppressed."""
+    import json
+
+    from cli.store import open_database
+
+    (tmp_path / "contacts.csv").write_text("Email;Prénom;Nom\nxa.yb@free.fr;Xa;Yb\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text("email,type,date\nxa.yb@free.fr,unsubscribe,2026-10-01\n", encoding="utf-8")
+    (tmp_path / "bounced.csv").write_text("Email;Prénom;Nom;Bounce\nxa.yb@free.fr;Xa;Yb;oui\n", encoding="utf-8")
+    assert invoke("import", "contacts", str(tmp_path / "contacts.csv")).exit_code == 0
+    assert invoke("import", "events", str(tmp_path / "events.csv")).exit_code == 0
+    run = invoke("--as-of", "2026-11-20", "--json", "clean")
+    run_id = json.loads(run.stdout)["run_id"]
+    assert _status(db_path, "xa.yb@free.fr") == ("suppressed", "unsubscribe")
+    assert invoke("import", "contacts", str(tmp_path / "bounced.csv")).exit_code == 0
+
+    undone = invoke("--json", "clean", "--undo", str(run_id))
+    assert undone.exit_code == 0, undone.stderr
+    report = json.loads(undone.stdout)
+    assert (report["statuses"], report["changed_since_left"], report["ledger_entries_removed"]) == (0, 1, 1)
+    assert _status(db_path, "xa.yb@free.fr") == ("suppressed", "hard_bounce")
+    con = open_database(db_path, wait=0)
+    try:
+        assert con.execute("SELECT reason, source FROM suppressions").fetchall() == [("hard_bounce", "import:3")]
+    finally:
+        con.close()

@@ -306,3 +306,22 @@ def test_undo_keeps_the_tags_and_groups_given_or_taken_since_the_merge(con):
 
     assert (groups(kept), tags(kept)) == (["bureau"], ["vip"])
     assert (groups(absorbed), tags(absorbed)) == ([], ["donateur"])
+
+
+def test_undoing_a_merge_does_not_pass_one_record_s_death_on_to_the_other(con):
+    """The merge gave the absorbed record's death to the kept one; its undo takes it back."""
+    from cli.suppression import suppress_contacts
+    from tests.unit.cleaning.conftest import add_contact
+
+    kept = add_contact(con, email="anne.x@free.fr", first_name="Anne", last_name="Lemoine", street="3 rue Haute")
+    absorbed = add_contact(con, email="anne.y@autre.fr", first_name="Anne", last_name="Lemoine")
+    suppress_contacts(con, [kept], "hard_bounce", "import:1")
+    suppress_contacts(con, [absorbed], "deceased", "import:1")
+    ledger = con.execute("SELECT key, reason, source FROM suppressions ORDER BY ALL").fetchall()
+    [merge_id] = merge_contacts(con, [PlannedMerge(kept, absorbed, 0.97, "test")])
+    assert con.execute("SELECT status_reason FROM contacts WHERE id = ?", [kept]).fetchone() == ("deceased",)
+    undo_merge(con, merge_id)
+    assert con.execute("SELECT id, status, status_reason FROM contacts ORDER BY id").fetchall() == [
+        (kept, "suppressed", "hard_bounce"), (absorbed, "suppressed", "deceased")
+    ]
+    assert con.execute("SELECT key, reason, source FROM suppressions ORDER BY ALL").fetchall() == ledger
