@@ -53,7 +53,12 @@ ON_CONFLICT = ("fill", "update", "keep")
 
 
 def _drop_forgotten(ctx: PipelineContext) -> None:
-    """Drop the rows of erased people: their email's or phone's key is in the ledger as ``erased``.
+    """Drop the rows of erased people: their email's key is in the ledger as ``erased``, or, for a
+    row without an email, their phone's.
+
+    A row is the person its email says, as contacts match (SPEC §3: email, else
+    external id, else phone): a partner with an email of their own who shares
+    the forgotten person's landline is someone else, and is imported.
 
     Each distinct value is keyed once, then rows are matched by equality (a
     join on "this key OR that key" compared every row with every erased
@@ -72,7 +77,7 @@ def _drop_forgotten(ctx: PipelineContext) -> None:
     ctx.summary.skipped += rows_changed(
         con,
         "DELETE FROM import_stg WHERE email IN (SELECT value FROM import_forgotten) "
-        "OR phone IN (SELECT value FROM import_forgotten)",
+        "OR (email IS NULL AND phone IN (SELECT value FROM import_forgotten))",
     )
 
 

@@ -36,3 +36,22 @@ def test_gdpr_forget_then_reimport_an_old_file(invoke, tmp_path, con):
     assert "marie" not in found.stdout.lower()
     jean = invoke("--json", "contacts", "find", "Roux")
     assert "jean.roux@exemple.fr" in jean.stdout
+
+
+def test_a_partner_sharing_the_forgotten_person_s_landline_is_imported(invoke, tmp_path, con):
+    con.close()
+    first = tmp_path / "foyer.csv"
+    first.write_text("Email;Prénom;Nom;Téléphone\nmarie.dupont@exemple.fr;Marie;Dupont;04 78 12 34 56\n", encoding="utf-8")
+    invoke("import", "contacts", str(first))
+    assert invoke("gdpr", "forget", "marie.dupont@exemple.fr").exit_code == 0
+    later = tmp_path / "foyer-2026.csv"
+    later.write_text(
+        "Email;Prénom;Nom;Téléphone\n"
+        "michel.dupont@exemple.fr;Michel;Dupont;04 78 12 34 56\n"  # her husband: his own email, their landline
+        ";Marie;Dupont;04 78 12 34 56\n",  # her, without an email: the phone is all that says who
+        encoding="utf-8",
+    )
+    summary = json.loads(invoke("--json", "import", "contacts", str(later)).stdout)["imports"][0]
+    assert (summary["inserted"], summary["skipped"]) == (1, 1)
+    found = json.loads(invoke("--json", "contacts", "find", "Dupont").stdout)
+    assert [c["email"] for c in found["contacts"]] == ["michel.dupont@exemple.fr"]
