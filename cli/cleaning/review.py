@@ -154,12 +154,30 @@ def _kept_and_absorbed(con: duckdb.DuckDBPyConnection, a: int, b: int) -> tuple[
     return (a, b) if ranks[a] >= ranks[b] else (b, a)
 
 
-def _preview(con: duckdb.DuckDBPyConnection, a: int, b: int, score: float) -> dict[str, Any]:
+def _can_preview(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a merge can be made and rolled back here without touching anything else.
+
+    Not on a read-only base (the merge cannot be made), nor inside a transaction the caller
+    opened: DuckDB has no savepoints, and a ``BEGIN`` there fails and aborts the caller's work.
+    """
+    readonly = con.execute(
+        "SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    if readonly and readonly[0][0]:
+        return False
+    # Outside a transaction each statement runs in one of its own, with a new id.
+    first = con.execute("SELECT txid_current()").fetchall()[0][0]
+    return con.execute("SELECT txid_current()").fetchall()[0][0] != first
+
+
+def _preview(con: duckdb.DuckDBPyConnection, a: int, b: int, score: float) -> dict[str, Any] | None:
     """The contact a merge of ``a`` and ``b`` would leave: made inside a transaction, then rolled back.
 
     Running the merge itself (rather than restating its rules) makes the preview exactly what
-    ``dupes merge`` does.
+    ``dupes merge`` does. None where that cannot be done in isolation (``_can_preview``).
     """
+    if not _can_preview(con):
+        return None
     kept, absorbed = _kept_and_absorbed(con, a, b)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -175,7 +193,8 @@ def show_pair(con: duckdb.DuckDBPyConnection, pair_id: int) -> dict[str, Any]:
     """Both records of a pair side by side, with what a merge would keep.
 
     ``problem`` says why the pair cannot be merged now (already merged, undone, out of date);
-    ``merged`` is then null.
+    ``merged`` is then null. It is null too on a read-only base or inside an open transaction,
+    where the merge cannot be made and rolled back on its own.
     """
     a, b, score, status, matched = _pair(con, pair_id)
     records = [contact_record(con, a), contact_record(con, b)]

@@ -104,7 +104,7 @@ def show(ctx: typer.Context, pair_id: int = typer.Argument(..., help="The pair i
             columns, rows))
         if data["problem"]:
             console.print(data["problem"])
-        else:
+        elif merged:
             console.print(f"`crmseg dupes merge {pair_id}` keeps #{merged['kept_id']} and absorbs #{merged['absorbed_id']}.")
 
     app_.emit(data, render)
