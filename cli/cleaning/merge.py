@@ -264,11 +264,15 @@ def merge_contacts(
     *,
     run_id: int | None = None,
     pass_name: str = "duplicates",
+    preview: bool = False,
 ) -> list[int]:
     """Apply the planned merges; returns the merge ids, in the order they were made.
 
     The caller owns the transaction. Contacts that are no longer live (merged,
     erased) are skipped; a contact may not be both kept and absorbed.
+    ``preview``: the caller rolls the merges back (``dupes show``); they then
+    draw no id from a sequence (a rollback does not give one back): the
+    merges get negative ids and no new pair is recorded.
     """
     kept_ids = {m.kept for m in plan}
     if any(m.absorbed in kept_ids for m in plan) or len({m.absorbed for m in plan}) != len(plan):
@@ -305,7 +309,7 @@ def merge_contacts(
         batch = [merges[round_number] for merges in by_kept.values() if len(merges) > round_number]
         if not batch:
             break
-        merge_ids += _merge_round(con, batch, run_id, pass_name)
+        merge_ids += _merge_round(con, batch, run_id, pass_name, preview)
         round_number += 1
     if merge_ids:
         con.execute(
@@ -321,12 +325,15 @@ def merge_contacts(
 
 
 def _merge_round(
-    con: duckdb.DuckDBPyConnection, batch: list[PlannedMerge], run_id: int | None, pass_name: str
+    con: duckdb.DuckDBPyConnection, batch: list[PlannedMerge], run_id: int | None, pass_name: str,
+    preview: bool = False,
 ) -> list[int]:
+    # A preview's ids come from no sequence (see merge_contacts); the expression is one of these constants.
+    merge_id = "-(SELECT count(*) FROM merges WHERE id < 0) - row_number() OVER ()" if preview else "nextval('merge_id_seq')"
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _merge_round AS
-        SELECT nextval('merge_id_seq') AS merge_id, p.* FROM (
+        SELECT """ + merge_id + """ AS merge_id, p.* FROM (
             SELECT unnest($kept::BIGINT[]) AS kept_id, unnest($absorbed::BIGINT[]) AS absorbed_id,
                    unnest($score::DOUBLE[]) AS score, unnest($rule::VARCHAR[]) AS rule
         ) p
@@ -428,6 +435,8 @@ def _merge_round(
             WHERE o.id = r.kept_id OR o.merged_into = r.kept_id)
         """
     )
+    if preview:  # a new pair would draw an id from duplicate_pair_id_seq
+        return [r[0] for r in con.execute("SELECT merge_id FROM _merge_round ORDER BY merge_id").fetchall()]
     con.execute(
         """
         INSERT INTO duplicate_pairs (contact_a, contact_b, score, matched_fields, status)

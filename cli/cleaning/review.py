@@ -181,7 +181,7 @@ def _preview(con: duckdb.DuckDBPyConnection, a: int, b: int, score: float) -> di
     kept, absorbed = _kept_and_absorbed(con, a, b)
     con.execute("BEGIN TRANSACTION")
     try:
-        merge_contacts(con, [PlannedMerge(kept, absorbed, score, "review")])
+        merge_contacts(con, [PlannedMerge(kept, absorbed, score, "review")], preview=True)
         record = contact_record(con, kept)
         side = _side(con, kept)
     finally:

@@ -55,3 +55,15 @@ def test_show_outside_a_transaction_still_previews_and_keeps_nothing(tmp_path):
     assert con.execute("SELECT count(*) FROM merges").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM contacts WHERE status = 'active'").fetchone()[0] == 2
     con.close()
+
+
+def test_show_draws_no_merge_id(tmp_path):
+    """The preview's merge is rolled back, but a sequence is not: it must not draw from one."""
+    from cli.cleaning.review import merge_pair
+
+    con = open_database(tmp_path / "base.duckdb", wait=0)
+    pair, a, b = _pair(con)
+    for _ in range(3):
+        assert show_pair(con, pair)["merged"] is not None
+    assert merge_pair(con, pair)["merge_ids"] == [1]  # the base's first merge
+    con.close()
