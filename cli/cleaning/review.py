@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from cli.cleaning.merge import PlannedMerge, merge_contacts, plan_clusters, rank_contacts, undo_merge
-from cli.contacts import contact_record
+from cli.contacts import contact_record, live_contact_for_id
 from cli.errors import InputError, NotFoundError
 from cli.store import log_action, transaction
 
@@ -72,20 +72,13 @@ def _live_contact(con: duckdb.DuckDBPyConnection, contact_id: int) -> tuple[int 
 
     (contact_id, None) for a live contact; (None, merge) when the chain ends on an erased record.
     """
-    first_merge, current = None, contact_id
-    for _ in range(50):  # a chain of merges is short; the bound guards a corrupt base
-        row = con.execute("SELECT status, merged_into FROM contacts WHERE id = ?", [current]).fetchall()
-        row = row[0] if row else None
-        if row is None or row[0] not in ("merged", "active", "suppressed"):
-            return None, first_merge
-        if row[0] != "merged":
-            return current, first_merge
-        if first_merge is None:
-            first_merge = con.execute(
-                "SELECT max(id) FROM merges WHERE absorbed_id = ? AND undone_at IS NULL", [current]
-            ).fetchall()[0][0]
-        current = row[1]
-    return None, first_merge
+    live = live_contact_for_id(con, contact_id)
+    first_merge = con.execute(
+        "SELECT max(m.id) FROM merges m JOIN contacts c ON c.id = m.absorbed_id "
+        "WHERE m.absorbed_id = ? AND m.undone_at IS NULL AND c.status = 'merged'",
+        [contact_id],
+    ).fetchall()[0][0]
+    return (live[0] if live else None), first_merge
 
 
 def pair_problem(con: duckdb.DuckDBPyConnection, pair_id: int, a: int, b: int, status: str) -> str | None:
