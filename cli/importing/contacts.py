@@ -401,6 +401,12 @@ def _aggregate(ctx: PipelineContext, mapping: ColumnMapping) -> list[str]:
     con.execute(
         "UPDATE import_incoming SET consent_email = true WHERE consent_email IS NULL AND consent_at IS NOT NULL"
     )
+    # An address of a record merged into this contact is no news: `update` must not put it back in
+    # place of the address the merge kept (an old CRM export still holds the duplicate).
+    con.execute(
+        "UPDATE import_incoming i SET email = NULL WHERE NOT i.is_new AND i.email IN ("
+        "SELECT c.email FROM import_merged_keepers k JOIN contacts c ON c.id = k.id WHERE k.keeper = i.id)"
+    )
     return customs
 
 

@@ -46,3 +46,13 @@ def test_an_event_for_a_merged_away_address_lands_on_the_live_contact(invoke, wr
     summary = json.loads(invoke("--json", "import", "events", str(gifts), "--type", "donation").stdout)["imports"][0]
     assert summary["inserted"] == 2 and summary["rejected"] == 0
     assert query("SELECT contact_id, amount::DOUBLE FROM events ORDER BY amount") == [(ids["c"], 20.0), (ids["c"], 50.0)]
+
+
+def test_update_from_a_merged_away_address_keeps_the_address_the_merge_chose(invoke, write, query, db_path):
+    invoke("import", "contacts", str(write("people.csv", PEOPLE)))
+    ids = _merge_a_into_b_into_c(db_path, query)
+    kept_email = query("SELECT email FROM contacts WHERE id = ?", [ids["c"]])[0][0]
+    again = write("next.csv", "email;ville\nmarie.dupont@asso-test.fr;Lyon\n")
+    summary = json.loads(invoke("--json", "import", "contacts", str(again), "--on-conflict", "update").stdout)
+    assert summary["imports"][0]["updated"] == 1
+    assert query("SELECT email, city FROM contacts WHERE id = ?", [ids["c"]]) == [(kept_email, "Lyon")]
