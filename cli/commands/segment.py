@@ -211,10 +211,18 @@ def run(
         selected = list(names)
     else:
         raise typer.BadParameter("name at least one segment, or give --all.")
+    # A mistyped --db in a cron line would create an empty base and write empty lists without a word.
+    new_base = not app_ctx.db_path.exists()
     con = _locked_connection(app_ctx)
     results = run_segments(con, library, selected, settings=app_ctx.settings, as_of=app_ctx.as_of, out=out,
                            out_dir=out_dir, fmt=fmt, preset=preset, changes_only=changes_only)
     failed = [r for r in results if r.error]
+    if new_base:
+        # On stderr even under --quiet: cron mails it.
+        app_ctx.err_console.print(
+            f"warning: there was no database at {app_ctx.db_path}; an empty one was created, so every list is "
+            "empty. Check --db (or $CRMSEG_DB)."
+        )
 
     def render(console) -> None:
         rows = [[r.segment, r.members if r.members is not None else "-",

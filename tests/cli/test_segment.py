@@ -100,6 +100,19 @@ def test_list_marks_a_segment_in_an_in_segment_cycle_invalid(invoke, project):
     assert "invalid" in invoke("segment", "list").stdout.split("loop-b")[1].splitlines()[0]
 
 
+def test_a_run_on_a_mistyped_database_warns_even_when_quiet(invoke, project):
+    # A cron line with a typo in --db: the base is created empty, every list is empty; say so on stderr.
+    typo = project / "crmsge.duckdb"
+    settings = ["--config", str(project / "crmseg.yaml")]
+    result = invoke(*AS_OF, *settings, "--quiet", "segment", "run", "relance-animaux", "--out-dir",
+                    str(project / "lists"), db=typo)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert f"no database at {typo}" in result.stderr and "every list is empty" in result.stderr
+    again = invoke(*AS_OF, *settings, "--quiet", "segment", "run", "relance-animaux", "--out-dir",
+                   str(project / "lists"), db=typo)
+    assert again.exit_code == 0 and again.stderr == ""
+
+
 def test_a_segment_file_named_with_accents_runs(invoke, project):
     (project / "segments" / "dons-été.yaml").write_text("purpose: analysis\nwhere: {city: Lyon}\n", encoding="utf-8")
     result = invoke(*AS_OF, "segment", "run", "dons-été", "--out-dir", str(project / "lists"))
