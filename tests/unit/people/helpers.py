@@ -28,6 +28,20 @@ def add_event(con: duckdb.DuckDBPyConnection, contact_id: int, type_: str, when:
     )
 
 
+def merged_chain(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """Anne's three records a@, b@, c@: a@ merged into b@, then b@ into c@. Returns their ids."""
+    from cli.cleaning.merge import PlannedMerge, merge_contacts
+    from cli.store import transaction
+
+    a = add_contact(con, email="a@example.org", first_name="Anne", last_name="Vieux")
+    b = add_contact(con, email="b@example.org", first_name="Anne", last_name="Vieux")
+    c = add_contact(con, email="c@example.org", first_name="Anne", last_name="Vieux", consent_email=True)
+    for kept, absorbed in ((b, a), (c, b)):
+        with transaction(con):
+            merge_contacts(con, [PlannedMerge(kept=kept, absorbed=absorbed, score=0.97, rule="test")])
+    return a, b, c
+
+
 def small_base(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Three people: Hélène in Besançon, Paul in Lyon, Anne (suppressed) in Lyon."""
     ids = {

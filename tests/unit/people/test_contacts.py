@@ -11,7 +11,7 @@ from cli.errors import InputError, NotFoundError
 from cli.gdpr import forget_person
 from cli.groups import add_members, create_group
 from cli.tagging import add_tag
-from tests.unit.people.helpers import add_contact, small_base
+from tests.unit.people.helpers import add_contact, merged_chain, small_base
 
 AS_OF = date(2026, 11, 1)
 
@@ -104,17 +104,9 @@ def test_find_skips_merged_contacts_and_treats_text_as_data(con):
 
 
 def test_show_follows_successive_merges_by_address_and_by_id(con):
-    from cli.cleaning.merge import PlannedMerge, merge_contacts
     from cli.contacts import resolve_identifier
-    from cli.store import transaction
 
-    a = add_contact(con, email="a@example.org", first_name="Anne", last_name="Vieux")
-    b = add_contact(con, email="b@example.org", first_name="Anne", last_name="Vieux")
-    c = add_contact(con, email="c@example.org", first_name="Anne", last_name="Vieux", consent_email=True)
-    with transaction(con):
-        merge_contacts(con, [PlannedMerge(kept=b, absorbed=a, score=0.97, rule="test")])
-    with transaction(con):
-        merge_contacts(con, [PlannedMerge(kept=c, absorbed=b, score=0.97, rule="test")])
+    a, _, c = merged_chain(con)
     assert resolve_contact(con, "a@example.org") == (c, "a@example.org was merged into this contact")
     assert resolve_identifier(con, f"#{a}", region="FR") == (c, f"contact {a} was merged into this contact")
     assert contact_profile(con, c, as_of=AS_OF)["merged_from"] == ["a@example.org", "b@example.org"]

@@ -9,7 +9,7 @@ import pytest
 from cli.errors import InputError, NotFoundError
 from cli.settings import Settings
 from cli.targets import read_email_file, segment_member_ids, select_contacts
-from tests.unit.people.helpers import add_contact, small_base
+from tests.unit.people.helpers import add_contact, merged_chain, small_base
 
 AS_OF = date(2026, 11, 1)
 
@@ -146,17 +146,9 @@ def test_quoted_addresses_one_per_line_are_read(tmp_path):
 def test_addresses_reach_the_contact_through_successive_merges(con):
     # Anne had three records: a@ merged into b@, then b@ merged into c@. Her old
     # addresses still name her, as `contacts show` finds her.
-    from cli.cleaning.merge import PlannedMerge, merge_contacts
     from cli.contacts import resolve_contact
-    from cli.store import transaction
 
-    a = add_contact(con, email="a@example.org", first_name="Anne", last_name="Vieux")
-    b = add_contact(con, email="b@example.org", first_name="Anne", last_name="Vieux")
-    c = add_contact(con, email="c@example.org", first_name="Anne", last_name="Vieux", consent_email=True)
-    with transaction(con):
-        merge_contacts(con, [PlannedMerge(kept=b, absorbed=a, score=0.97, rule="test")])
-    with transaction(con):
-        merge_contacts(con, [PlannedMerge(kept=c, absorbed=b, score=0.97, rule="test")])
+    _, _, c = merged_chain(con)
     for email in ("a@example.org", "b@example.org", "c@example.org"):
         assert select_contacts(con, Settings(), AS_OF, emails=[email]).contact_ids == [c]
         assert resolve_contact(con, email)[0] == c
